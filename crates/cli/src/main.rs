@@ -1,0 +1,52 @@
+//! # tsmdb
+//!
+//! The command users run. It owns argument parsing, human and machine output formats, progress
+//! and exit codes, and nothing else: every piece of real work is a call into a library crate.
+//!
+//! Exit codes: 0 success, 1 the input had problems that were reported (rejected lines, damaged
+//! blocks), 2 the command itself failed (bad arguments, unreadable file).
+
+mod inspect;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// tsmdb: an embeddable time-series storage engine that reads and writes InfluxDB 1.x TSM files.
+#[derive(Debug, Parser)]
+#[command(name = "tsmdb", version, propagate_version = true)]
+#[command(
+    after_help = "Examples:\n  tsmdb inspect lp metrics.lp\n  tsmdb inspect lp --format jsonl metrics.lp"
+)]
+pub struct Cli {
+    /// Data directory (the embedded default needs no server and no set-up).
+    #[arg(long, global = true, default_value = "./tsmdb-data", env = "TSMDB_DB")]
+    pub db: PathBuf,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Look inside line protocol, encoded blocks, WAL and TSM files, and the index.
+    #[command(subcommand)]
+    Inspect(inspect::InspectCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inspect(cmd) => inspect::run(cmd),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            // One clear line: what failed and why; the chain of causes is joined with ": ".
+            eprintln!("tsmdb: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

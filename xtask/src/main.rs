@@ -1,0 +1,43 @@
+//! `cargo xtask`: the project's automation, in Rust so it runs wherever cargo does.
+//!
+//! Every long-running job (benchmarks, fuzzing, soak and compatibility runs) lives here rather than
+//! in the default test run, which must stay under ten minutes on two cores.
+
+mod ci;
+mod fuzz;
+mod util;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Project automation for tsmdb.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// What CI runs: format check, clippy with warnings denied, the whole test suite (nextest + doctests).
+    Ci,
+    /// Run every cargo-fuzz target (nightly toolchain) for N seconds each and report findings.
+    Fuzz(fuzz::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ci => ci::run(),
+        Command::Fuzz(args) => fuzz::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
