@@ -3,6 +3,7 @@
 //! Every long-running job (benchmarks, fuzzing, soak and compatibility runs) lives here rather than
 //! in the default test run, which must stay under ten minutes on two cores.
 
+mod bench;
 mod ci;
 mod fuzz;
 mod util;
@@ -23,6 +24,8 @@ struct Cli {
 enum Command {
     /// What CI runs: format check, clippy with warnings denied, the whole test suite (nextest + doctests).
     Ci,
+    /// Build in release mode and print one table of every tracked figure beside its baseline.
+    Bench(bench::Args),
     /// Run every cargo-fuzz target (nightly toolchain) for N seconds each and report findings.
     Fuzz(fuzz::Args),
 }
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Ci => ci::run(),
         Command::Fuzz(args) => fuzz::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,7 +1,10 @@
 //! # tsmdb-encoding
 //!
-//! Encodes and decodes the value sections and whole blocks of InfluxDB 1.x TSM files, byte for byte compatible, into and out of column slices.
+//! Encodes and decodes the value sections and whole blocks of InfluxDB 1.x TSM files, byte for byte
+//! compatible, into and out of column slices.
 //!
 //! It knows nothing of files, keys, line protocol or where blocks live.
-//!
-//! Status: not built yet. This crate exports nothing until its issue lands.
+
+mod types;
+
+pub use types::{Column, FieldType, StringColumn};
