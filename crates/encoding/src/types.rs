@@ -168,6 +168,168 @@ impl StringColumn {
     }
 }
 
+impl StringColumn {
+    /// A borrowed view of every string.
+    pub fn as_slice(&self) -> StringSlice<'_> {
+        StringSlice {
+            bytes: &self.bytes,
+            ends: &self.ends,
+            start: 0,
+        }
+    }
+
+    /// A borrowed view of strings `range` (clamped to the column).
+    pub fn slice(&self, range: std::ops::Range<usize>) -> StringSlice<'_> {
+        self.as_slice().slice(range)
+    }
+
+    /// Appends `count` strings whose bytes are `bytes` and whose lengths are `lengths`, in one go
+    /// (decoders use this to avoid one call per string). `lengths` must sum to `bytes.len()`;
+    /// if they do not, nothing is appended and `false` is returned.
+    pub fn extend_from_parts(
+        &mut self,
+        bytes: &[u8],
+        lengths: impl IntoIterator<Item = usize>,
+    ) -> bool {
+        let mark = self.ends.len();
+        let base = self.bytes.len();
+        let mut end = base;
+        for len in lengths {
+            end += len;
+            self.ends.push(end);
+        }
+        if end - base != bytes.len() {
+            self.ends.truncate(mark);
+            return false;
+        }
+        self.bytes.extend_from_slice(bytes);
+        true
+    }
+
+    /// Reserves room for `count` more strings of `bytes` bytes in all.
+    pub fn reserve(&mut self, count: usize, bytes: usize) {
+        self.ends.reserve(count);
+        self.bytes.reserve(bytes);
+    }
+}
+
+/// A borrowed run of strings from a [`StringColumn`] (what encoders take).
+#[derive(Debug, Clone, Copy)]
+pub struct StringSlice<'a> {
+    bytes: &'a [u8],
+    ends: &'a [usize],
+    /// Byte offset in `bytes` where the first string starts.
+    start: usize,
+}
+
+impl<'a> StringSlice<'a> {
+    /// Number of strings.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when the slice holds no string.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// String `index`, or `None` past the end.
+    pub fn get(&self, index: usize) -> Option<&'a [u8]> {
+        let end = *self.ends.get(index)?;
+        let start = match index.checked_sub(1) {
+            Some(prev) => *self.ends.get(prev)?,
+            None => self.start,
+        };
+        self.bytes.get(start..end)
+    }
+
+    /// Iterates the strings in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a [u8]> + 'a {
+        let this = *self;
+        (0..this.len()).map(move |i| this.get(i).unwrap_or_default())
+    }
+
+    /// Total bytes of all strings in the slice.
+    pub fn total_bytes(&self) -> usize {
+        self.ends.last().map_or(0, |&end| end - self.start)
+    }
+
+    /// The strings `range` of this slice (clamped).
+    pub fn slice(&self, range: std::ops::Range<usize>) -> StringSlice<'a> {
+        let end = range.end.min(self.ends.len());
+        let begin = range.start.min(end);
+        let start = match begin.checked_sub(1) {
+            Some(prev) => self.ends[prev],
+            None => self.start,
+        };
+        StringSlice {
+            bytes: self.bytes,
+            ends: &self.ends[begin..end],
+            start,
+        }
+    }
+}
+
+/// A borrowed typed column: what block encoders take, so callers can encode part of a column
+/// (for example 1000 values at a time) without copying.
+#[derive(Debug, Clone, Copy)]
+pub enum ColumnRef<'a> {
+    /// Float values.
+    Float(&'a [f64]),
+    /// Integer values.
+    Integer(&'a [i64]),
+    /// Boolean values.
+    Boolean(&'a [bool]),
+    /// String values.
+    String(StringSlice<'a>),
+    /// Unsigned values.
+    Unsigned(&'a [u64]),
+}
+
+impl<'a> ColumnRef<'a> {
+    /// The column's type.
+    pub fn field_type(&self) -> FieldType {
+        match self {
+            ColumnRef::Float(_) => FieldType::Float,
+            ColumnRef::Integer(_) => FieldType::Integer,
+            ColumnRef::Boolean(_) => FieldType::Boolean,
+            ColumnRef::String(_) => FieldType::String,
+            ColumnRef::Unsigned(_) => FieldType::Unsigned,
+        }
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            ColumnRef::Float(v) => v.len(),
+            ColumnRef::Integer(v) => v.len(),
+            ColumnRef::Boolean(v) => v.len(),
+            ColumnRef::String(v) => v.len(),
+            ColumnRef::Unsigned(v) => v.len(),
+        }
+    }
+
+    /// True when the column holds no value.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Values `range` (clamped to the column).
+    pub fn slice(&self, range: std::ops::Range<usize>) -> ColumnRef<'a> {
+        fn clamp<T>(v: &[T], r: std::ops::Range<usize>) -> &[T] {
+            let end = r.end.min(v.len());
+            &v[r.start.min(end)..end]
+        }
+        match *self {
+            ColumnRef::Float(v) => ColumnRef::Float(clamp(v, range)),
+            ColumnRef::Integer(v) => ColumnRef::Integer(clamp(v, range)),
+            ColumnRef::Boolean(v) => ColumnRef::Boolean(clamp(v, range)),
+            ColumnRef::String(v) => ColumnRef::String(v.slice(range)),
+            ColumnRef::Unsigned(v) => ColumnRef::Unsigned(clamp(v, range)),
+        }
+    }
+}
+
 impl<'a> FromIterator<&'a [u8]> for StringColumn {
     fn from_iter<I: IntoIterator<Item = &'a [u8]>>(iter: I) -> Self {
         let mut column = StringColumn::new();
@@ -230,6 +392,27 @@ impl Column {
     /// True when the column holds no value.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// A borrowed view of the whole column.
+    pub fn as_ref(&self) -> ColumnRef<'_> {
+        match self {
+            Column::Float(v) => ColumnRef::Float(v),
+            Column::Integer(v) => ColumnRef::Integer(v),
+            Column::Boolean(v) => ColumnRef::Boolean(v),
+            Column::String(v) => ColumnRef::String(v.as_slice()),
+            Column::Unsigned(v) => ColumnRef::Unsigned(v),
+        }
+    }
+
+    /// Empties the column and makes it hold `field_type`, reusing the allocation when the type
+    /// already matches.
+    pub fn reset(&mut self, field_type: FieldType) {
+        if self.field_type() == field_type {
+            self.clear();
+        } else {
+            *self = Column::empty(field_type);
+        }
     }
 
     /// Removes every value, keeping the type and the allocation.

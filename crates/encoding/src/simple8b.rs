@@ -1,0 +1,272 @@
+//! simple8b: up to 240 small unsigned integers per 64-bit word (spec §5.2).
+//!
+//! Word layout: selector in bits 63–60, payload in bits 59–0, value k in payload bits
+//! `[k·b, k·b + b)`. Words are stored big-endian. Selectors 0 and 1 carry 240 and 120 ones.
+//!
+//! The encoder reproduces InfluxDB's selector choice exactly, including the two different
+//! windows its two drivers use for the run-of-ones selectors ([`Window`]).
+
+/// Largest value simple8b can hold (2^60 − 1).
+pub const MAX_VALUE: u64 = (1 << 60) - 1;
+
+/// Values per word, by selector.
+pub const COUNT: [usize; 16] = [240, 120, 60, 30, 20, 15, 12, 10, 8, 7, 6, 5, 4, 3, 2, 1];
+/// Bits per value, by selector.
+pub const BITS: [u32; 16] = [0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 30, 60];
+
+/// Which values the encoder looks at when deciding whether a run of ones fills selector 0 or 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// InfluxDB's `EncodeAll` (integers): the whole remaining tail must be ones.
+    Tail,
+    /// InfluxDB's streaming `Encoder` (timestamps): a 240-value buffer must be ones.
+    Stream,
+}
+
+/// For a prefix of `k` values (1..=60): the most bits any selector holding at least `k` values
+/// allows. Once the running maximum needs more, no longer prefix can fit either.
+const PREFIX_CAP_BITS: [u32; 61] = {
+    let mut caps = [0u32; 61];
+    let mut k = 1;
+    while k <= 60 {
+        // selectors 15 down to 2 hold 1, 2, 3, … 60 values; the first one holding >= k wins.
+        let mut s = 15;
+        while COUNT[s] < k {
+            s -= 1;
+        }
+        caps[k] = BITS[s];
+        k += 1;
+    }
+    caps
+};
+
+/// Appends `values` as big-endian simple8b words. Fails with the index of the first value that
+/// is too large (> [`MAX_VALUE`]); `out` may then hold a partial encoding.
+pub fn encode(values: &[u64], window: Window, out: &mut Vec<u8>) -> Result<(), usize> {
+    let len = values.len();
+    // For `Tail`: every value from `ones_from` on is 1.
+    let ones_from = values.iter().rposition(|&v| v != 1).map_or(0, |p| p + 1);
+    let mut i = 0;
+    while i < len {
+        let rest = &values[i..];
+        let selector = choose(rest, i >= ones_from, window)
+            .ok_or_else(|| i + rest.iter().position(|&v| v > MAX_VALUE).unwrap_or(0))?;
+        let n = COUNT[selector];
+        let bits = BITS[selector];
+        let mut word = (selector as u64) << 60;
+        if bits > 0 {
+            for (k, &v) in rest[..n].iter().enumerate() {
+                word |= v << (k as u32 * bits);
+            }
+        }
+        out.extend_from_slice(&word.to_be_bytes());
+        i += n;
+    }
+    Ok(())
+}
+
+/// The selector for the next word of `rest` (non-empty), as InfluxDB picks it.
+#[inline]
+fn choose(rest: &[u64], tail_all_ones: bool, window: Window) -> Option<usize> {
+    let remaining = rest.len();
+    let ones = |n: usize| match window {
+        Window::Tail => remaining >= n && tail_all_ones,
+        // The streaming buffer holds at most 240 values: with more than that pending, the
+        // window is exactly 240 values; otherwise it is everything left.
+        Window::Stream => {
+            let w = remaining.min(240);
+            w >= n && rest[..w].iter().all(|&v| v == 1)
+        }
+    };
+    if rest[0] == 1 {
+        if ones(240) {
+            return Some(0);
+        }
+        if ones(120) {
+            return Some(1);
+        }
+    }
+    // Running maximum over the prefix, recorded at every length; stop once no selector that
+    // holds this many values has enough bits.
+    let mut prefix_max = [0u64; 61];
+    let mut max = 0u64;
+    let mut scanned = 0;
+    for (k, &v) in rest.iter().take(60).enumerate() {
+        max |= v;
+        if (64 - max.leading_zeros()) > PREFIX_CAP_BITS[k + 1] {
+            break;
+        }
+        prefix_max[k + 1] = max;
+        scanned = k + 1;
+    }
+    (2..16).find(|&s| {
+        let n = COUNT[s];
+        n <= scanned && (64 - prefix_max[n].leading_zeros()) <= BITS[s]
+    })
+}
+
+/// Number of values in `words` (a whole number of 8-byte words; the caller checks that).
+#[inline]
+pub fn count(words: &[u8]) -> usize {
+    words
+        .chunks_exact(8)
+        .map(|w| COUNT[usize::from(w[0] >> 4)])
+        .sum()
+}
+
+/// Values decoded from u64 (the integer types the decoders fill).
+pub trait FromWord: Copy + Default {
+    /// The value with these bits.
+    fn from_word(v: u64) -> Self;
+}
+
+impl FromWord for u64 {
+    #[inline(always)]
+    fn from_word(v: u64) -> Self {
+        v
+    }
+}
+
+impl FromWord for i64 {
+    #[inline(always)]
+    fn from_word(v: u64) -> Self {
+        v as i64
+    }
+}
+
+#[inline(always)]
+fn unpack<const N: usize, const B: u32, T: FromWord>(word: u64, dst: &mut [T; N]) {
+    let mask = (1u64 << B) - 1;
+    for (k, slot) in dst.iter_mut().enumerate() {
+        *slot = T::from_word((word >> (k as u32 * B)) & mask);
+    }
+}
+
+#[inline(always)]
+fn fill<const N: usize, T: FromWord>(dst: &mut [T; N]) {
+    *dst = [T::from_word(1); N];
+}
+
+/// Decodes `words` (a whole number of 8-byte words) into `dst`, which must be exactly
+/// [`count`]`(words)` long. Returns false (and leaves `dst` partly written) if it is not.
+pub fn decode_into<T: FromWord>(words: &[u8], dst: &mut [T]) -> bool {
+    let mut rest = dst;
+    for chunk in words.chunks_exact(8) {
+        let mut be = [0u8; 8];
+        be.copy_from_slice(chunk);
+        let word = u64::from_be_bytes(be);
+        macro_rules! arm {
+            ($n:literal, $b:literal) => {{
+                let Some((head, tail)) = rest.split_first_chunk_mut::<$n>() else {
+                    return false;
+                };
+                unpack::<$n, $b, T>(word, head);
+                rest = tail;
+            }};
+        }
+        match word >> 60 {
+            0 => {
+                let Some((head, tail)) = rest.split_first_chunk_mut::<240>() else {
+                    return false;
+                };
+                fill(head);
+                rest = tail;
+            }
+            1 => {
+                let Some((head, tail)) = rest.split_first_chunk_mut::<120>() else {
+                    return false;
+                };
+                fill(head);
+                rest = tail;
+            }
+            2 => arm!(60, 1),
+            3 => arm!(30, 2),
+            4 => arm!(20, 3),
+            5 => arm!(15, 4),
+            6 => arm!(12, 5),
+            7 => arm!(10, 6),
+            8 => arm!(8, 7),
+            9 => arm!(7, 8),
+            10 => arm!(6, 10),
+            11 => arm!(5, 12),
+            12 => arm!(4, 15),
+            13 => arm!(3, 20),
+            14 => arm!(2, 30),
+            _ => arm!(1, 60),
+        }
+    }
+    rest.is_empty()
+}
+
+/// The straightforward decoder (one value at a time, selector looked up per value): the
+/// same-run baseline for the unrolled [`decode_into`] in the benchmarks, and a cross-check in
+/// tests.
+pub fn decode_naive(words: &[u8], out: &mut Vec<u64>) {
+    for chunk in words.chunks_exact(8) {
+        let mut be = [0u8; 8];
+        be.copy_from_slice(chunk);
+        let word = u64::from_be_bytes(be);
+        let selector = (word >> 60) as usize;
+        let bits = BITS[selector];
+        for k in 0..COUNT[selector] {
+            out.push(if bits == 0 {
+                1
+            } else {
+                (word >> (k as u32 * bits)) & ((1u64 << bits) - 1)
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(values: &[u64], window: Window) -> Vec<u64> {
+        let mut out = Vec::new();
+        encode(values, window, &mut out).unwrap();
+        out.chunks(8)
+            .map(|c| u64::from_be_bytes(c.try_into().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn spec_vectors_for_both_drivers() {
+        let mut v = vec![1u64; 480];
+        v.push(2);
+        assert_eq!(words(&v, Window::Stream), [0, 0, 0xf000000000000002]);
+        // Integer driver on zigzag(+100) then 480 zigzag(-1): selectors 9, 0, 1, 2, 3, 4, 12.
+        let mut z = vec![200u64];
+        z.extend(std::iter::repeat_n(1, 480));
+        let sel: Vec<u64> = words(&z, Window::Tail).iter().map(|w| w >> 60).collect();
+        assert_eq!(sel, [9, 0, 1, 2, 3, 4, 12]);
+    }
+
+    #[test]
+    fn never_pads_and_rejects_out_of_range() {
+        assert_eq!(words(&[5, 6, 7], Window::Tail).len(), 1);
+        assert_eq!(words(&[5, 6, 7], Window::Tail)[0] >> 60, 13);
+        assert_eq!(words(&[9], Window::Tail)[0] >> 60, 15);
+        let mut out = Vec::new();
+        assert_eq!(
+            encode(&[1, 2, MAX_VALUE + 1], Window::Tail, &mut out),
+            Err(2)
+        );
+    }
+
+    #[test]
+    fn unrolled_decoder_matches_naive_for_every_selector() {
+        for s in 0..16u64 {
+            let word = (s << 60) | 0x0123_4567_89ab_cdef;
+            let bytes = word.to_be_bytes();
+            let mut naive = Vec::new();
+            decode_naive(&bytes, &mut naive);
+            assert_eq!(naive.len(), count(&bytes));
+            let mut fast = vec![0u64; naive.len()];
+            assert!(decode_into(&bytes, &mut fast));
+            assert_eq!(fast, naive);
+            let mut short = vec![0u64; naive.len() - 1];
+            assert!(!decode_into(&bytes, &mut short));
+        }
+    }
+}
