@@ -59,7 +59,7 @@ mod values;
 pub use generator::{BLOCK_SIZE, Block, Generator, Totals};
 pub use lp::{LineProtocolWriter, format_float};
 pub use plan::{FieldSpec, Plan, TagSet, sequence_values};
-pub use schema::{Schema, SchemaError, parse_schema};
+pub use schema::{Schema, SchemaError, parse_schema, read_schema_file};
 pub use series::{Combinations, Pair, SeriesWalker, sample_seed, series_key};
 pub use summary::{MeasurementSummary, PlanSummary};
 pub use time::{FieldTimes, TimeRange};

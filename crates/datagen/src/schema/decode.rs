@@ -18,6 +18,28 @@ use crate::duration::{parse_go_duration, parse_precision};
 
 type Result<T> = std::result::Result<T, SchemaError>;
 
+/// Reads and parses a schema file; relative `file` tags resolve against its directory.
+pub fn read_schema_file(path: &std::path::Path) -> Result<Schema> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        SchemaError::new(
+            Location {
+                source: name.clone(),
+                ..Location::default()
+            },
+            format!("cannot read schema: {e}"),
+        )
+    })?;
+    let base = path.parent().map(|p| {
+        if p.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            p.to_path_buf()
+        }
+    });
+    parse_schema(&text, &name, base)
+}
+
 /// Parses schema text. `source_name` names it in messages; `base_dir` resolves relative file tags.
 pub fn parse_schema(text: &str, source_name: &str, base_dir: Option<PathBuf>) -> Result<Schema> {
     let mut ctx = Ctx {

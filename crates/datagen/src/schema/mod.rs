@@ -7,7 +7,7 @@
 mod decode;
 mod location;
 
-pub use decode::parse_schema;
+pub use decode::{parse_schema, read_schema_file};
 pub use location::{Location, SchemaError, Warning};
 
 use std::path::PathBuf;
