@@ -1,0 +1,193 @@
+//! One key's values in the cache: timestamps plus a typed column, in write order until deduplicated.
+
+use tsmdb_encoding::{Column, FieldType, StringColumn};
+
+use crate::values::Values;
+
+/// Bytes a value of `field_type` counts for in the cache's size estimate (InfluxDB's figures;
+/// strings add their length).
+pub const fn value_size(field_type: FieldType) -> u64 {
+    match field_type {
+        FieldType::Float | FieldType::Integer | FieldType::Unsigned => 16,
+        FieldType::Boolean => 9,
+        FieldType::String => 8,
+    }
+}
+
+/// The size estimate of a run of values.
+pub fn values_size(values: &Values<'_>) -> u64 {
+    let fixed = value_size(values.field_type()) * values.len() as u64;
+    match values {
+        Values::String(s) => fixed + s.iter().map(|v| v.len() as u64).sum::<u64>(),
+        _ => fixed,
+    }
+}
+
+/// One key's values.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub(crate) timestamps: Vec<i64>,
+    pub(crate) values: Column,
+    /// True while timestamps strictly increase (then the entry is already deduplicated).
+    pub(crate) ordered: bool,
+}
+
+impl Entry {
+    pub(crate) fn new(field_type: FieldType) -> Self {
+        Entry {
+            timestamps: Vec::new(),
+            values: Column::empty(field_type),
+            ordered: true,
+        }
+    }
+
+    pub(crate) fn field_type(&self) -> FieldType {
+        self.values.field_type()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.timestamps.len()
+    }
+
+    /// The size estimate of the values (not the key).
+    pub(crate) fn size(&self) -> u64 {
+        let fixed = value_size(self.field_type()) * self.len() as u64;
+        match &self.values {
+            Column::String(s) => fixed + s.total_bytes() as u64,
+            _ => fixed,
+        }
+    }
+
+    /// Appends values of the entry's type (the caller checked it; a mismatch is ignored).
+    pub(crate) fn append(&mut self, timestamps: &[i64], values: &Values<'_>) {
+        if let (Some(&last), Some(&first)) = (self.timestamps.last(), timestamps.first()) {
+            self.ordered &= first > last;
+        }
+        if self.ordered {
+            self.ordered = timestamps.windows(2).all(|w| w[0] < w[1]);
+        }
+        self.timestamps.extend_from_slice(timestamps);
+        match (&mut self.values, values) {
+            (Column::Float(c), Values::Float(v)) => c.extend_from_slice(v),
+            (Column::Integer(c), Values::Integer(v)) => c.extend_from_slice(v),
+            (Column::Unsigned(c), Values::Unsigned(v)) => c.extend_from_slice(v),
+            (Column::Boolean(c), Values::Boolean(v)) => c.extend_from_slice(v),
+            (Column::String(c), Values::String(v)) => v.iter().for_each(|s| c.push(s)),
+            _ => debug_assert!(false, "type checked before append"),
+        }
+    }
+
+    /// Appends another entry of the same type (used when a snapshot is rolled back).
+    pub(crate) fn append_entry(&mut self, other: &Entry) {
+        let values = match &other.values {
+            Column::Float(v) => Values::Float(v),
+            Column::Integer(v) => Values::Integer(v),
+            Column::Unsigned(v) => Values::Unsigned(v),
+            Column::Boolean(v) => Values::Boolean(v),
+            Column::String(v) => Values::String(crate::values::Strings::all(v)),
+        };
+        self.append(&other.timestamps, &values);
+    }
+
+    /// Sorts by time and keeps the last written value of equal timestamps.
+    pub(crate) fn dedup(&mut self) {
+        if self.ordered {
+            return;
+        }
+        let mut order: Vec<usize> = (0..self.len()).collect();
+        // Stable, so equal timestamps stay in write order and the last one is the newest.
+        order.sort_by_key(|&i| self.timestamps[i]);
+        let mut keep: Vec<usize> = Vec::with_capacity(order.len());
+        for i in order {
+            match keep.last_mut() {
+                Some(last) if self.timestamps[*last] == self.timestamps[i] => *last = i,
+                _ => keep.push(i),
+            }
+        }
+        self.timestamps = keep.iter().map(|&i| self.timestamps[i]).collect();
+        self.values = gather(&self.values, &keep);
+        self.ordered = true;
+    }
+
+    /// Removes the values with `min <= t <= max`; returns the size estimate removed.
+    pub(crate) fn delete_range(&mut self, min: i64, max: i64) -> u64 {
+        let before = self.size();
+        let keep: Vec<usize> = (0..self.len())
+            .filter(|&i| !(min..=max).contains(&self.timestamps[i]))
+            .collect();
+        if keep.len() == self.len() {
+            return 0;
+        }
+        self.timestamps = keep.iter().map(|&i| self.timestamps[i]).collect();
+        self.values = gather(&self.values, &keep);
+        before - self.size()
+    }
+
+    /// The index range of values with `min <= t <= max`; the entry must be deduplicated.
+    pub(crate) fn range(&self, min: i64, max: i64) -> std::ops::Range<usize> {
+        let start = self.timestamps.partition_point(|&t| t < min);
+        let end = self.timestamps.partition_point(|&t| t <= max);
+        start..end.max(start)
+    }
+}
+
+/// The values at `indexes` of `column`, in that order.
+pub(crate) fn gather(column: &Column, indexes: &[usize]) -> Column {
+    match column {
+        Column::Float(v) => Column::Float(indexes.iter().map(|&i| v[i]).collect()),
+        Column::Integer(v) => Column::Integer(indexes.iter().map(|&i| v[i]).collect()),
+        Column::Unsigned(v) => Column::Unsigned(indexes.iter().map(|&i| v[i]).collect()),
+        Column::Boolean(v) => Column::Boolean(indexes.iter().map(|&i| v[i]).collect()),
+        Column::String(v) => {
+            let mut out = StringColumn::with_capacity(indexes.len(), 0);
+            for &i in indexes {
+                out.push(v.get(i).unwrap_or_default());
+            }
+            Column::String(out)
+        }
+    }
+}
+
+/// Appends value `index` of `src` to `dst` (same type; a mismatch is ignored).
+pub(crate) fn push_from(dst: &mut Column, src: &Column, index: usize) {
+    match (dst, src) {
+        (Column::Float(d), Column::Float(s)) => d.push(s[index]),
+        (Column::Integer(d), Column::Integer(s)) => d.push(s[index]),
+        (Column::Unsigned(d), Column::Unsigned(s)) => d.push(s[index]),
+        (Column::Boolean(d), Column::Boolean(s)) => d.push(s[index]),
+        (Column::String(d), Column::String(s)) => d.push(s.get(index).unwrap_or_default()),
+        _ => debug_assert!(false, "merge of different types"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dedup_keeps_last_write_of_equal_timestamps() {
+        // The spec's example: writes (3,1),(1,1) then (3,2) → [(1,1),(3,2)].
+        let mut e = Entry::new(FieldType::Integer);
+        e.append(&[3, 1], &Values::Integer(&[1, 1]));
+        e.append(&[3], &Values::Integer(&[2]));
+        assert!(!e.ordered);
+        e.dedup();
+        assert_eq!(e.timestamps, [1, 3]);
+        assert_eq!(e.values, Column::Integer(vec![1, 2]));
+        assert_eq!(e.range(2, 3), 1..2);
+        assert_eq!(e.range(5, 1), 2..2);
+    }
+
+    #[test]
+    fn sizes_follow_influxdb() {
+        let strings: StringColumn = [&b"abc"[..], b""].into_iter().collect();
+        let v = Values::String(crate::values::Strings::all(&strings));
+        assert_eq!(values_size(&v), 8 + 3 + 8);
+        assert_eq!(values_size(&Values::Boolean(&[true])), 9);
+        let mut e = Entry::new(FieldType::String);
+        e.append(&[1, 2], &v);
+        assert_eq!(e.size(), 19);
+        assert_eq!(e.delete_range(1, 1), 11);
+        assert_eq!(e.size(), 8);
+    }
+}

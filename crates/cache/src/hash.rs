@@ -1,0 +1,49 @@
+//! Key hashing: xxh3 of the composite key picks the partition and hashes keys inside it.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
+
+use crate::entry::Entry;
+
+/// xxh3-64 of a composite key.
+pub fn key_hash(key: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(key)
+}
+
+/// The partition of a key among `n`: taken from bits 32..64 of the hash, so that inside one
+/// partition the low bits (which the hash map uses for bucket positions) still vary.
+pub fn partition_index(key: &[u8], n: usize) -> usize {
+    ((key_hash(key) >> 32) % n.max(1) as u64) as usize
+}
+
+/// A hasher for byte-string keys that runs one-shot xxh3 over the bytes (and ignores the length
+/// prefix `Hash for [u8]` adds, which the bytes already determine).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = self.0.rotate_left(5) ^ key_hash(bytes);
+    }
+
+    fn write_usize(&mut self, _len: usize) {}
+}
+
+/// Builds [`KeyHasher`]s.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KeyHashBuilder;
+
+impl BuildHasher for KeyHashBuilder {
+    type Hasher = KeyHasher;
+
+    fn build_hasher(&self) -> KeyHasher {
+        KeyHasher(0)
+    }
+}
+
+/// One partition's (or one snapshot partition's) keys.
+pub(crate) type KeyMap = HashMap<Box<[u8]>, Entry, KeyHashBuilder>;
