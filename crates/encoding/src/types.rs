@@ -144,7 +144,7 @@ impl StringColumn {
     }
 
     /// Iterates the strings in order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &[u8]> + Clone + '_ {
         (0..self.len()).map(move |i| self.get(i).unwrap_or_default())
     }
 
@@ -244,7 +244,7 @@ impl<'a> StringSlice<'a> {
     }
 
     /// Iterates the strings in order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a [u8]> + 'a {
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a [u8]> + Clone + 'a {
         let this = *self;
         (0..this.len()).map(move |i| this.get(i).unwrap_or_default())
     }
