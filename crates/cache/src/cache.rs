@@ -280,7 +280,7 @@ impl Cache {
         let mut live_map = self.partitions[p].lock();
         let snapshot = self.snapshot.read().clone();
         let live = live_map.get_mut(key).map(|e| {
-            e.dedup();
+            sub(&self.live_size, e.dedup());
             &*e
         });
         let snap_map = snapshot.as_ref().map(|s| s.partition(p).read());
@@ -289,7 +289,7 @@ impl Cache {
         let snap = match snap_entry {
             Some(e) if !e.ordered => {
                 let mut copy = e.clone();
-                copy.dedup();
+                let _ = copy.dedup();
                 deduped_snap = copy;
                 Some(&deduped_snap)
             }
@@ -309,11 +309,11 @@ impl Cache {
             let p = self.partition_of(key);
             let mut live = self.partitions[p].lock();
             let freed = delete_from(&mut live, key, min, max, whole);
-            self.live_size.fetch_sub(freed, Ordering::AcqRel);
+            sub(&self.live_size, freed);
             let snapshot = self.snapshot.read().clone();
             if let Some(s) = snapshot {
                 let freed_snap = delete_from(&mut s.partition(p).write(), key, min, max, whole);
-                self.snapshot_size.fetch_sub(freed_snap, Ordering::AcqRel);
+                sub(&self.snapshot_size, freed_snap);
                 freed_any |= freed_snap > 0;
             }
             freed_any |= freed > 0;
@@ -348,7 +348,7 @@ impl Cache {
         drop(slot);
         drop(guards);
         // Sorting happens after the locks are released, so writers are not held up by it.
-        snapshot.dedup_all();
+        sub(&self.snapshot_size, snapshot.dedup_all());
         Ok(snapshot)
     }
 
@@ -399,6 +399,16 @@ impl Cache {
     /// The outstanding snapshot, if any.
     pub fn current_snapshot(&self) -> Option<Arc<Snapshot>> {
         self.snapshot.read().clone()
+    }
+}
+
+/// Subtracts from a size counter without wrapping (a delete racing a commit may try to free
+/// memory that the commit already released).
+fn sub(counter: &AtomicU64, n: u64) {
+    if n > 0 {
+        let _ = counter.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
+            Some(v.saturating_sub(n))
+        });
     }
 }
 

@@ -89,11 +89,13 @@ impl Entry {
         self.append(&other.timestamps, &values);
     }
 
-    /// Sorts by time and keeps the last written value of equal timestamps.
-    pub(crate) fn dedup(&mut self) {
+    /// Sorts by time and keeps the last written value of equal timestamps; returns the size
+    /// estimate of the duplicates dropped.
+    pub(crate) fn dedup(&mut self) -> u64 {
         if self.ordered {
-            return;
+            return 0;
         }
+        let before = self.size();
         let mut order: Vec<usize> = (0..self.len()).collect();
         // Stable, so equal timestamps stay in write order and the last one is the newest.
         order.sort_by_key(|&i| self.timestamps[i]);
@@ -107,6 +109,7 @@ impl Entry {
         self.timestamps = keep.iter().map(|&i| self.timestamps[i]).collect();
         self.values = gather(&self.values, &keep);
         self.ordered = true;
+        before - self.size()
     }
 
     /// Removes the values with `min <= t <= max`; returns the size estimate removed.

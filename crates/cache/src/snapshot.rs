@@ -33,12 +33,15 @@ impl Snapshot {
             .map(|e| e.field_type())
     }
 
-    pub(crate) fn dedup_all(&self) {
+    /// Sorts and deduplicates every entry; returns the size estimate of the duplicates dropped.
+    pub(crate) fn dedup_all(&self) -> u64 {
+        let mut freed = 0;
         for p in self.partitions.iter() {
             for e in p.write().values_mut() {
-                e.dedup();
+                freed += e.dedup();
             }
         }
+        freed
     }
 
     /// Number of keys.
