@@ -82,8 +82,18 @@ fn parse_piece<'a>(input: &'a [u8], start: usize, stop: usize, parser: &mut Pars
 /// checked in order and any piece that did not start where its predecessor really ended is
 /// parsed again from the right place, so the result never depends on where the cuts fell.
 pub fn parse_batch_parallel<'a>(input: &'a [u8], opts: &ParseOptions) -> Batch<'a> {
+    parse_batch_parallel_with(input, opts, 256 * 1024)
+}
+
+/// [`parse_batch_parallel`] with pieces of at least `min_piece` bytes (tests use tiny pieces to
+/// exercise cuts inside multi-line strings).
+pub fn parse_batch_parallel_with<'a>(
+    input: &'a [u8],
+    opts: &ParseOptions,
+    min_piece: usize,
+) -> Batch<'a> {
     let threads = rayon::current_num_threads().max(1);
-    let min_piece = 256 * 1024;
+    let min_piece = min_piece.max(1);
     let pieces_wanted = (input.len() / min_piece).clamp(1, threads * 4);
     if pieces_wanted == 1 {
         return parse_batch(input, opts);

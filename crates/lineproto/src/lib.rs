@@ -60,7 +60,7 @@ mod stream;
 mod value;
 mod writer;
 
-pub use batch::{Batch, parse_batch, parse_batch_parallel};
+pub use batch::{Batch, parse_batch, parse_batch_parallel, parse_batch_parallel_with};
 pub use error::{ErrorKind, LineError, MAX_KEY_LEN, MAX_TIME, MIN_TIME};
 pub use escape::{
     escape_field_key, escape_measurement, escape_string, escape_tag, unescape_field_key,
