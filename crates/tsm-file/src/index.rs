@@ -116,6 +116,7 @@ impl Index {
         // Start at MinInt64, not 0 as upstream does (spec §12.3 R5).
         let mut max_time = i64::MIN;
         let mut block_count = 0u64;
+        let mut block_bytes = 0u64;
         let mut pos = 0usize;
         let mut previous_key: Option<&[u8]> = None;
         let at = |p: usize| index_offset + p as u64;
@@ -194,6 +195,7 @@ impl Index {
                     ));
                 }
                 previous = Some(e);
+                block_bytes += u64::from(e.size);
             }
             if let (Some(first), Some(last)) = (
                 IndexEntry::parse(entries),
@@ -214,6 +216,15 @@ impl Index {
         }
         if offsets.is_empty() {
             return Err("index holds no key".to_string());
+        }
+        // Writers index every block they write, back to back, so the entries must account for the
+        // block section exactly. The format has no index checksum; this catches damaged records
+        // that would otherwise shift the parse and silently lose keys.
+        let section_bytes = index_offset - HEADER_SIZE;
+        if block_bytes != section_bytes {
+            return Err(format!(
+                "index entries cover {block_bytes} bytes of blocks but the block section holds {section_bytes}"
+            ));
         }
         Ok(Index {
             offsets,

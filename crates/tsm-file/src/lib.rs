@@ -55,4 +55,5 @@ pub use tombstone::{
     Tombstone, TombstoneVersion, V2_HEADER, V3_HEADER, V4_HEADER, append_tombstones,
     parse_tombstones, read_tombstones,
 };
+pub use values::{Values, ValuesWrite};
 pub use writer::{BlockWrite, FileSummary, TsmWriter, WriterOptions};

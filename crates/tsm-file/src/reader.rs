@@ -35,10 +35,28 @@ impl Default for ReadOptions {
     }
 }
 
+/// Where the bytes of a file live.
+enum Storage {
+    /// A read-only map of the file.
+    Map(Mmap),
+    /// Bytes in memory (tests, fuzzing, tools).
+    Bytes(Vec<u8>),
+}
+
+impl std::ops::Deref for Storage {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Storage::Map(m) => m,
+            Storage::Bytes(b) => b,
+        }
+    }
+}
+
 /// An open, validated TSM file. `Send + Sync`: share it between threads behind an `Arc`.
 pub struct TsmReader {
     path: PathBuf,
-    map: Mmap,
+    map: Storage,
     index_offset: u64,
     index: Index,
     options: ReadOptions,
@@ -81,16 +99,31 @@ impl TsmReader {
         // the map is bounds-checked against its length. A foreign process truncating the file
         // would raise SIGBUS, which no file API can prevent for a mapping; see the crate docs.
         let map = unsafe { Mmap::map(&file) }.at(&path)?;
-        Self::from_map(path, map, options)
+        Self::from_storage(path, Storage::Map(map), options)
     }
 
-    fn from_map(path: PathBuf, map: Mmap, options: ReadOptions) -> Result<TsmReader> {
+    /// Validates `bytes` as a TSM file held in memory; `path` names it in errors and locates its
+    /// tombstone file (when `options.apply_tombstones`).
+    pub fn from_bytes(
+        path: impl AsRef<Path>,
+        bytes: Vec<u8>,
+        options: ReadOptions,
+    ) -> Result<TsmReader> {
+        Self::from_storage(path.as_ref().to_path_buf(), Storage::Bytes(bytes), options)
+    }
+
+    fn from_storage(path: PathBuf, map: Storage, options: ReadOptions) -> Result<TsmReader> {
         let corrupt = |what: String| Error::Corrupt {
             path: path.clone(),
             what,
         };
         let bytes: &[u8] = &map;
         let len = bytes.len() as u64;
+        if len < HEADER_SIZE + FOOTER_SIZE {
+            return Err(corrupt(format!(
+                "file of {len} bytes is shorter than a header and footer (13 bytes)"
+            )));
+        }
         let magic = bytes.first_chunk::<4>().map(|m| u32::from_be_bytes(*m));
         if magic != Some(MAGIC) {
             return Err(corrupt(format!(

@@ -1,7 +1,285 @@
-//! Value-level reading and writing: filled in once the block codecs land.
+//! Value-level reading and writing on top of the raw block layer: the writer chunks a key's values
+//! into blocks and encodes them; the reader decodes blocks into reusable buffers and applies time
+//! ranges and tombstones.
+
+use tsmdb_encoding::{Column, ColumnRef, FieldType, decode_block, encode_block};
+
+use crate::deletes::is_deleted;
+use crate::error::{Error, FullReason, Result};
+use crate::format::{IndexEntry, TimeRange};
+use crate::index::KeyEntries;
+use crate::reader::TsmReader;
+use crate::writer::{BlockWrite, TsmWriter};
 
 /// Reusable buffers for encoding blocks.
 #[derive(Debug, Default)]
 pub(crate) struct EncodeScratch {
-    pub(crate) block: Vec<u8>,
+    block: Vec<u8>,
+}
+
+/// What [`TsmWriter::write_values`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "a partial write must be continued in the next file"]
+pub enum ValuesWrite {
+    /// Every value is in the file.
+    All,
+    /// Only the first `written` values are in the file: it is full. Finish it and write the rest
+    /// (`timestamps[written..]`, `values.slice(written..)`) to the next file.
+    Partial {
+        /// Values written to this file.
+        written: usize,
+        /// Why the file is full.
+        reason: FullReason,
+    },
+}
+
+impl TsmWriter {
+    /// Appends values of `key`, chunked into blocks of at most
+    /// [`WriterOptions::max_values_per_block`](crate::WriterOptions) values.
+    ///
+    /// `key` must be the current key or sort after it; timestamps must strictly increase, also
+    /// across calls for the same key. Input is validated before anything is written, so an error
+    /// leaves the file as it was. When the file fills up part-way, returns
+    /// [`ValuesWrite::Partial`].
+    pub fn write_values(
+        &mut self,
+        key: &[u8],
+        timestamps: &[i64],
+        values: ColumnRef<'_>,
+    ) -> Result<ValuesWrite> {
+        let invalid = |what: String| Error::InvalidInput {
+            key: key.to_vec(),
+            what,
+        };
+        if timestamps.len() != values.len() {
+            return Err(invalid(format!(
+                "{} timestamps but {} values",
+                timestamps.len(),
+                values.len()
+            )));
+        }
+        let Some(&first) = timestamps.first() else {
+            return Ok(ValuesWrite::All);
+        };
+        let field_type = values.field_type();
+        self.check_key(key, field_type, first)?;
+        if let Some(w) = timestamps.windows(2).find(|w| w[1] <= w[0]) {
+            return Err(Error::OutOfOrder {
+                key: key.to_vec(),
+                time: w[1],
+                previous: w[0],
+            });
+        }
+        if let ColumnRef::Float(f) = values
+            && let Some(i) = f.iter().position(|v| v.is_nan())
+        {
+            return Err(invalid(format!(
+                "unsupported value: NaN (value {i} at time {})",
+                timestamps.get(i).copied().unwrap_or_default()
+            )));
+        }
+        let chunk = self.options().max_values_per_block.max(1);
+        let mut start = 0;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let result = (|| {
+            while start < timestamps.len() {
+                let end = (start + chunk).min(timestamps.len());
+                let ts = timestamps.get(start..end).unwrap_or_default();
+                scratch.block.clear();
+                encode_block(ts, values.slice(start..end), &mut scratch.block)
+                    .map_err(|e| invalid(e.to_string()))?;
+                let (Some(&min), Some(&max)) = (ts.first(), ts.last()) else {
+                    break;
+                };
+                match self.write_block(key, field_type, min, max, &scratch.block)? {
+                    BlockWrite::Written => start = end,
+                    BlockWrite::Full(reason) => {
+                        return Ok(ValuesWrite::Partial {
+                            written: start,
+                            reason,
+                        });
+                    }
+                }
+            }
+            Ok(ValuesWrite::All)
+        })();
+        self.scratch = scratch;
+        result
+    }
+}
+
+/// A key's decoded values: timestamps and a typed column, reused across reads.
+#[derive(Debug, Clone)]
+pub struct Values {
+    /// Timestamps, strictly increasing.
+    pub timestamps: Vec<i64>,
+    /// The values, one per timestamp.
+    pub values: Column,
+    scratch_times: Vec<i64>,
+    scratch_values: Column,
+}
+
+impl Default for Values {
+    fn default() -> Self {
+        Values::new()
+    }
+}
+
+impl Values {
+    /// Empty buffers.
+    pub fn new() -> Values {
+        Values {
+            timestamps: Vec::new(),
+            values: Column::empty(FieldType::Float),
+            scratch_times: Vec::new(),
+            scratch_values: Column::empty(FieldType::Float),
+        }
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.timestamps.len()
+    }
+
+    /// True when there is no value.
+    pub fn is_empty(&self) -> bool {
+        self.timestamps.is_empty()
+    }
+}
+
+/// Keeps the pairs whose timestamp passes `keep`, in place.
+fn retain(times: &mut Vec<i64>, values: &mut Column, keep: impl Fn(i64) -> bool) {
+    fn retain_vec<T>(times: &[i64], v: &mut Vec<T>, keep: &impl Fn(i64) -> bool) {
+        let mut i = 0;
+        v.retain(|_| {
+            let k = times.get(i).is_some_and(|&t| keep(t));
+            i += 1;
+            k
+        });
+    }
+    match values {
+        Column::Float(v) => retain_vec(times, v, &keep),
+        Column::Integer(v) => retain_vec(times, v, &keep),
+        Column::Boolean(v) => retain_vec(times, v, &keep),
+        Column::Unsigned(v) => retain_vec(times, v, &keep),
+        Column::String(v) => {
+            let old = std::mem::take(v);
+            for (s, &t) in old.iter().zip(times.iter()) {
+                if keep(t) {
+                    v.push(s);
+                }
+            }
+        }
+    }
+    times.retain(|&t| keep(t));
+}
+
+/// Appends every pair of `(src_t, src_v)` to `(dst_t, dst_v)`; `dst_v` takes `src_v`'s type when
+/// empty. Returns false on a type clash (checked by the caller beforehand).
+fn append(src_t: &[i64], src_v: &Column, dst_t: &mut Vec<i64>, dst_v: &mut Column) -> bool {
+    if dst_v.is_empty() && dst_v.field_type() != src_v.field_type() {
+        dst_v.reset(src_v.field_type());
+    }
+    match (src_v, dst_v) {
+        (Column::Float(s), Column::Float(d)) => d.extend_from_slice(s),
+        (Column::Integer(s), Column::Integer(d)) => d.extend_from_slice(s),
+        (Column::Boolean(s), Column::Boolean(d)) => d.extend_from_slice(s),
+        (Column::Unsigned(s), Column::Unsigned(d)) => d.extend_from_slice(s),
+        (Column::String(s), Column::String(d)) => {
+            for x in s.iter() {
+                d.push(x);
+            }
+        }
+        _ => return false,
+    }
+    dst_t.extend_from_slice(src_t);
+    true
+}
+
+impl TsmReader {
+    /// Decodes the block at `entry` of `key` into `times` and `values` (CRC checked, decoded
+    /// counts and the index's type and time range cross-checked). Tombstones are not applied.
+    pub fn decode_block(
+        &self,
+        key: &KeyEntries<'_>,
+        entry: &IndexEntry,
+        times: &mut Vec<i64>,
+        values: &mut Column,
+    ) -> Result<()> {
+        let block = self.block(key.key, entry)?;
+        let corrupt = |what: String| Error::BlockCorrupt {
+            path: self.path().to_path_buf(),
+            key: key.key.to_vec(),
+            offset: entry.offset,
+            what,
+        };
+        let field_type = decode_block(block, times, values).map_err(|e| corrupt(e.to_string()))?;
+        if field_type != key.field_type {
+            return Err(corrupt(format!(
+                "block holds {field_type} values but the index says {}",
+                key.field_type
+            )));
+        }
+        let (first, last) = (times.first().copied(), times.last().copied());
+        if first != Some(entry.min_time) || last != Some(entry.max_time) {
+            return Err(corrupt(format!(
+                "block times {first:?}..{last:?} differ from the index's {}..{}",
+                entry.min_time, entry.max_time
+            )));
+        }
+        if let Some(w) = times.windows(2).find(|w| w[1] <= w[0]) {
+            return Err(corrupt(format!(
+                "timestamps not increasing: {} then {}",
+                w[0], w[1]
+            )));
+        }
+        Ok(())
+    }
+
+    /// Decodes one block and drops the values outside `range` or deleted by tombstones (when the
+    /// reader applies them).
+    pub fn read_block_values(
+        &self,
+        key: &KeyEntries<'_>,
+        entry: &IndexEntry,
+        range: TimeRange,
+        times: &mut Vec<i64>,
+        values: &mut Column,
+    ) -> Result<()> {
+        self.decode_block(key, entry, times, values)?;
+        let inside = range.min <= entry.min_time && entry.max_time <= range.max;
+        self.with_deleted_ranges(key.position, |deleted| {
+            let hit = deleted
+                .iter()
+                .any(|d| d.min <= entry.max_time && d.max >= entry.min_time);
+            if !inside || hit {
+                retain(times, values, |t| {
+                    range.contains(t) && !is_deleted(deleted, t)
+                });
+            }
+        });
+        Ok(())
+    }
+
+    /// Reads the values of `key` with times in `range` into `out` (cleared first), tombstones
+    /// applied. Returns false when the file lacks the key (or it is deleted).
+    pub fn read_values(&self, key: &[u8], range: TimeRange, out: &mut Values) -> Result<bool> {
+        out.timestamps.clear();
+        out.values.clear();
+        let Some(k) = self.key(key) else {
+            return Ok(false);
+        };
+        out.values.reset(k.field_type);
+        let Values {
+            timestamps,
+            values,
+            scratch_times,
+            scratch_values,
+        } = out;
+        for entry in k.overlapping(range.min, range.max) {
+            self.read_block_values(&k, &entry, range, scratch_times, scratch_values)?;
+            append(scratch_times, scratch_values, timestamps, values);
+        }
+        Ok(true)
+    }
 }

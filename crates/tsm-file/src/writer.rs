@@ -376,14 +376,6 @@ impl TsmWriter {
         }
     }
 
-    /// Entries the current key still has room for in this file, when `key` is the current key.
-    pub(crate) fn blocks_left_for(&self, key: &[u8]) -> usize {
-        match &self.current {
-            Some(c) if c.key == key => MAX_INDEX_ENTRIES - c.entries.len(),
-            _ => MAX_INDEX_ENTRIES,
-        }
-    }
-
     fn start_key(&mut self, key: &[u8], field_type: FieldType) -> Result<()> {
         if let Some(done) = self.current.take() {
             self.index.append_record(&done)?;

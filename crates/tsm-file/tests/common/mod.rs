@@ -92,3 +92,144 @@ pub fn parse_blocks(name: &str) -> (BlocksHeader, Vec<BlockRow>) {
     }
     (header, rows)
 }
+
+/// One value of a `.tsm.dump` file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DumpValue {
+    Float(f64),
+    Integer(i64),
+    Unsigned(u64),
+    Boolean(bool),
+    String(Vec<u8>),
+}
+
+/// One line of a `.tsm.dump` file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DumpRow {
+    pub key: Vec<u8>,
+    pub field_type: FieldType,
+    pub time: i64,
+    pub value: DumpValue,
+}
+
+/// Parses a Go-quoted string (`"..."` with `\"`, `\\`, `\n`, `\t`, `\xNN`, `\uNNNN`, ...).
+pub fn go_unquote(s: &[u8]) -> Vec<u8> {
+    assert!(
+        s.len() >= 2 && s[0] == b'"' && s[s.len() - 1] == b'"',
+        "{}",
+        s.escape_ascii()
+    );
+    let s = &s[1..s.len() - 1];
+    let mut out = Vec::new();
+    let mut i = 0;
+    let hexnum = |b: &[u8]| u32::from_str_radix(std::str::from_utf8(b).unwrap(), 16).unwrap();
+    while i < s.len() {
+        if s[i] != b'\\' {
+            out.push(s[i]);
+            i += 1;
+            continue;
+        }
+        let c = s[i + 1];
+        i += 2;
+        match c {
+            b'n' => out.push(b'\n'),
+            b't' => out.push(b'\t'),
+            b'r' => out.push(b'\r'),
+            b'a' => out.push(7),
+            b'b' => out.push(8),
+            b'f' => out.push(12),
+            b'v' => out.push(11),
+            b'\\' => out.push(b'\\'),
+            b'"' => out.push(b'"'),
+            b'x' => {
+                out.push(hexnum(&s[i..i + 2]) as u8);
+                i += 2;
+            }
+            b'u' | b'U' => {
+                let n = if c == b'u' { 4 } else { 8 };
+                let ch = char::from_u32(hexnum(&s[i..i + n])).unwrap();
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                i += n;
+            }
+            other => panic!("unknown escape \\{}", other as char),
+        }
+    }
+    out
+}
+
+/// Parses `NAME.tsm.dump`.
+pub fn parse_dump(name: &str) -> Vec<DumpRow> {
+    let text = std::fs::read(fixture(&format!("{name}.tsm.dump"))).unwrap();
+    let mut rows = Vec::new();
+    for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let mut cols = line.splitn(4, |&b| b == b'\t');
+        let key = cols.next().unwrap().to_vec();
+        let ty = FieldType::from_name(std::str::from_utf8(cols.next().unwrap()).unwrap()).unwrap();
+        let time = std::str::from_utf8(cols.next().unwrap())
+            .unwrap()
+            .parse()
+            .unwrap();
+        let raw = cols.next().unwrap();
+        let text = std::str::from_utf8(raw).unwrap_or("");
+        let value = match ty {
+            FieldType::Float => DumpValue::Float(match text {
+                "+Inf" => f64::INFINITY,
+                "-Inf" => f64::NEG_INFINITY,
+                t => t.parse().unwrap(),
+            }),
+            FieldType::Integer => DumpValue::Integer(text.parse().unwrap()),
+            FieldType::Unsigned => DumpValue::Unsigned(text.parse().unwrap()),
+            FieldType::Boolean => DumpValue::Boolean(text.parse().unwrap()),
+            FieldType::String => DumpValue::String(go_unquote(raw)),
+        };
+        rows.push(DumpRow {
+            key,
+            field_type: ty,
+            time,
+            value,
+        });
+    }
+    rows
+}
+
+/// The values of one column as dump values.
+pub fn column_values(c: &tsmdb_encoding::Column) -> Vec<DumpValue> {
+    use tsmdb_encoding::Column;
+    match c {
+        Column::Float(v) => v.iter().map(|&x| DumpValue::Float(x)).collect(),
+        Column::Integer(v) => v.iter().map(|&x| DumpValue::Integer(x)).collect(),
+        Column::Unsigned(v) => v.iter().map(|&x| DumpValue::Unsigned(x)).collect(),
+        Column::Boolean(v) => v.iter().map(|&x| DumpValue::Boolean(x)).collect(),
+        Column::String(v) => v.iter().map(|x| DumpValue::String(x.to_vec())).collect(),
+    }
+}
+
+/// Groups dump rows by key (they are in index order): (key, type, times, column).
+pub fn dump_by_key(
+    rows: &[DumpRow],
+) -> Vec<(Vec<u8>, FieldType, Vec<i64>, tsmdb_encoding::Column)> {
+    use tsmdb_encoding::Column;
+    let mut out: Vec<(Vec<u8>, FieldType, Vec<i64>, Column)> = Vec::new();
+    for r in rows {
+        if out.last().is_none_or(|l| l.0 != r.key) {
+            out.push((
+                r.key.clone(),
+                r.field_type,
+                Vec::new(),
+                Column::empty(r.field_type),
+            ));
+        }
+        let last = out.last_mut().unwrap();
+        last.2.push(r.time);
+        match (&mut last.3, &r.value) {
+            (Column::Float(c), DumpValue::Float(v)) => c.push(*v),
+            (Column::Integer(c), DumpValue::Integer(v)) => c.push(*v),
+            (Column::Unsigned(c), DumpValue::Unsigned(v)) => c.push(*v),
+            (Column::Boolean(c), DumpValue::Boolean(v)) => c.push(*v),
+            (Column::String(c), DumpValue::String(v)) => c.push(v),
+            _ => panic!("type mismatch in dump"),
+        }
+    }
+    out
+}
