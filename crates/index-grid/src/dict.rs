@@ -1,0 +1,117 @@
+//! An append-only dictionary of byte strings: value <-> coordinate, each string stored once.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::tagset::fingerprint;
+
+/// Hasher for keys that already are well-mixed 64-bit fingerprints.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FpHasher(u64);
+
+impl Hasher for FpHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are hashed with this hasher; fold anything else deterministically.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+/// Build hasher of fingerprint-keyed maps.
+pub(crate) type FpBuild = BuildHasherDefault<FpHasher>;
+
+/// Byte strings in one arena, addressed by position (their coordinate), found by fingerprint.
+#[derive(Default, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Dict {
+    arena: Vec<u8>,
+    ends: Vec<u32>,
+    by_fp: HashMap<u64, u32, FpBuild>,
+    /// Further positions whose fingerprint collides with one in `by_fp` (almost always empty).
+    collisions: Vec<(u64, u32)>,
+}
+
+impl Dict {
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The value at `i`.
+    pub fn get(&self, i: u32) -> &[u8] {
+        let i = i as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.arena[start..self.ends[i] as usize]
+    }
+
+    /// Position of `v`, whose fingerprint is `fp`.
+    pub fn find(&self, fp: u64, v: &[u8]) -> Option<u32> {
+        let &i = self.by_fp.get(&fp)?;
+        if self.get(i) == v {
+            return Some(i);
+        }
+        self.collisions
+            .iter()
+            .find(|&&(f, j)| f == fp && self.get(j) == v)
+            .map(|&(_, j)| j)
+    }
+
+    /// Position of `v` (computes the fingerprint).
+    pub fn find_bytes(&self, v: &[u8]) -> Option<u32> {
+        self.find(fingerprint(v), v)
+    }
+
+    /// Appends `v` (which must not be present) and returns its position, or `None` when the
+    /// arena would exceed 4 GiB.
+    pub fn push(&mut self, fp: u64, v: &[u8]) -> Option<u32> {
+        let i = u32::try_from(self.ends.len()).ok()?;
+        let end = u32::try_from(self.arena.len() + v.len()).ok()?;
+        self.arena.extend_from_slice(v);
+        self.ends.push(end);
+        if let Some(&_first) = self.by_fp.get(&fp) {
+            self.collisions.push((fp, i));
+        } else {
+            self.by_fp.insert(fp, i);
+        }
+        Some(i)
+    }
+
+    /// Iterates values in coordinate order.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        (0..self.ends.len() as u32).map(|i| self.get(i))
+    }
+
+    /// Approximate heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.arena.capacity()
+            + self.ends.capacity() * 4
+            + self.by_fp.capacity() * 17
+            + self.collisions.capacity() * 16
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_find_and_collisions() {
+        let mut d = Dict::default();
+        assert_eq!(d.push(fingerprint(b"a"), b"a"), Some(0));
+        assert_eq!(d.push(fingerprint(b"bb"), b"bb"), Some(1));
+        // Force a collision: same fingerprint, different bytes.
+        assert_eq!(d.push(fingerprint(b"a"), b"zz"), Some(2));
+        assert_eq!(d.find(fingerprint(b"a"), b"a"), Some(0));
+        assert_eq!(d.find(fingerprint(b"a"), b"zz"), Some(2));
+        assert_eq!(d.find(fingerprint(b"a"), b"q"), None);
+        assert_eq!(d.find_bytes(b"bb"), Some(1));
+        assert_eq!(d.iter().collect::<Vec<_>>(), vec![&b"a"[..], b"bb", b"zz"]);
+        assert_eq!(d.get(1), b"bb");
+    }
+}

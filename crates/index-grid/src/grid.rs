@@ -1,0 +1,420 @@
+//! One grid: a block of pre-allocated ids addressed by tag coordinates (spec §5.3).
+//!
+//! `local = Σ coord_i · stride_i + row`, dense dimensions most significant first, the row
+//! dimension (present only when the grid has sparse keys) least significant.
+
+use roaring::RoaringBitmap;
+
+use crate::dict::Dict;
+use crate::error::{Error, Result};
+use crate::posting::Posting;
+
+/// A dense dimension: the coordinate of a series is the position of its value.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DenseDim {
+    /// Index of the key in the shape's sorted key list.
+    pub key: u32,
+    pub cap: u32,
+    pub dict: Dict,
+    /// Live series per coordinate (listings skip values nobody uses any more).
+    pub live: Vec<u32>,
+}
+
+/// A sparse key: values in a dictionary, series found through postings.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SparseKey {
+    pub key: u32,
+    pub dict: Dict,
+    pub postings: Vec<Posting>,
+}
+
+/// What a grid can do with a series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Probe {
+    /// The series is live here, at this local id.
+    Found(u32),
+    /// The series is not here but could be placed here.
+    Fits,
+    /// Neither.
+    NoRoom,
+}
+
+/// Sentinel of an empty payload slot.
+const NO_VALUE: u32 = u32::MAX;
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Grid {
+    pub id: u32,
+    pub base: u64,
+    pub points: u64,
+    pub shape: u32,
+    /// Most significant first.
+    pub dense: Vec<DenseDim>,
+    /// Rows per cell; 0 = pure grid (no row dimension).
+    pub row_cap: u32,
+    pub sparse: Vec<SparseKey>,
+    pub live: RoaringBitmap,
+    pub dead: RoaringBitmap,
+    /// `payload[local * sparse.len() + j]` = value index of sparse key j.
+    pub payload: Vec<u32>,
+    /// Local-id stride of each dense dimension.
+    pub strides: Vec<u64>,
+}
+
+/// Product of capacities with overflow and limit checks: the number of points of a grid.
+pub(crate) fn points_of(dense_caps: &[u32], row_cap: u32, max_points: u64) -> Result<u64> {
+    let mut p: u64 = u64::from(row_cap.max(1));
+    for &c in dense_caps {
+        p = p
+            .checked_mul(u64::from(c))
+            .ok_or_else(|| Error::CapacityOverflow("more than u64".into()))?;
+    }
+    if p > max_points || p == 0 {
+        return Err(Error::CapacityOverflow(format!(
+            "{p} points (capacities {dense_caps:?}, rows {row_cap}, limit {max_points})"
+        )));
+    }
+    Ok(p)
+}
+
+impl Grid {
+    /// An empty grid; `dense` is `(key index, capacity)` most significant first.
+    pub fn new(
+        id: u32,
+        base: u64,
+        shape: u32,
+        dense: &[(u32, u32)],
+        row_cap: u32,
+        sparse: &[u32],
+        max_points: u64,
+    ) -> Result<Grid> {
+        let caps: Vec<u32> = dense.iter().map(|d| d.1).collect();
+        let points = points_of(&caps, row_cap, max_points)?;
+        let mut strides = vec![0u64; dense.len()];
+        let mut s = u64::from(row_cap.max(1));
+        for i in (0..dense.len()).rev() {
+            strides[i] = s;
+            s *= u64::from(caps[i]);
+        }
+        Ok(Grid {
+            id,
+            base,
+            points,
+            shape,
+            dense: dense
+                .iter()
+                .map(|&(key, cap)| DenseDim {
+                    key,
+                    cap,
+                    dict: Dict::default(),
+                    live: Vec::new(),
+                })
+                .collect(),
+            row_cap,
+            sparse: sparse
+                .iter()
+                .map(|&key| SparseKey {
+                    key,
+                    dict: Dict::default(),
+                    postings: Vec::new(),
+                })
+                .collect(),
+            live: RoaringBitmap::new(),
+            dead: RoaringBitmap::new(),
+            payload: Vec::new(),
+            strides,
+        })
+    }
+
+    /// Rows per cell as a local-id stride (1 for pure grids).
+    pub fn row_factor(&self) -> u64 {
+        u64::from(self.row_cap.max(1))
+    }
+
+    pub fn is_hybrid(&self) -> bool {
+        self.row_cap > 0
+    }
+
+    /// Whether the series `tags` (shape order, fingerprints of values in `fps`) is here or fits.
+    pub fn probe(&self, tags: &[(&[u8], &[u8])], fps: &[u64]) -> Probe {
+        let mut lo: u64 = 0;
+        let mut new_value = false;
+        for (d, &stride) in self.dense.iter().zip(&self.strides) {
+            let k = d.key as usize;
+            let coord = match d.dict.find(fps[k], tags[k].1) {
+                Some(c) => c,
+                None if (d.dict.len() as u64) < u64::from(d.cap) => {
+                    new_value = true;
+                    d.dict.len() as u32
+                }
+                None => return Probe::NoRoom,
+            };
+            lo += u64::from(coord) * stride;
+        }
+        if new_value {
+            // A coordinate nobody used yet: its cell is empty.
+            return Probe::Fits;
+        }
+        let lo = lo as u32; // < points ≤ 2^32
+        if !self.is_hybrid() {
+            return if self.live.contains(lo) {
+                Probe::Found(lo)
+            } else if self.dead.contains(lo) {
+                Probe::NoRoom
+            } else {
+                Probe::Fits
+            };
+        }
+        let last = lo + (self.row_cap - 1); // < points ≤ 2^32
+        if let Some(local) = self.find_in_cell(tags, fps, lo, last) {
+            return Probe::Found(local);
+        }
+        if self.next_row(lo, last) < self.row_cap {
+            Probe::Fits
+        } else {
+            Probe::NoRoom
+        }
+    }
+
+    /// The live series in cell `[lo, last]` whose sparse values equal those of `tags`.
+    fn find_in_cell(
+        &self,
+        tags: &[(&[u8], &[u8])],
+        fps: &[u64],
+        lo: u32,
+        last: u32,
+    ) -> Option<u32> {
+        let ns = self.sparse.len();
+        let mut want = [0u32; 16];
+        let mut want_vec = Vec::new();
+        let want: &mut [u32] = if ns <= 16 {
+            &mut want[..ns]
+        } else {
+            want_vec.resize(ns, 0);
+            &mut want_vec
+        };
+        let mut best = 0;
+        for (j, s) in self.sparse.iter().enumerate() {
+            let k = s.key as usize;
+            want[j] = s.dict.find(fps[k], tags[k].1)?;
+            if s.postings[want[j] as usize].len() < self.sparse[best].postings[want[best] as usize].len() {
+                best = j;
+            }
+        }
+        let posting = &self.sparse[best].postings[want[best] as usize];
+        let matches = |local: &u32| {
+            let at = *local as usize * ns;
+            self.payload.get(at..at + ns) == Some(&*want)
+        };
+        match posting {
+            Posting::Empty => None,
+            Posting::One(x) => Some(*x).filter(|x| (lo..=last).contains(x) && matches(x)),
+            Posting::Many(b) => b.range(lo..=last).find(matches),
+        }
+    }
+
+    /// Rows of cell `[lo, last]` ever used (live or dead): rows are handed out in order and never
+    /// reused, so this is the next free row.
+    fn next_row(&self, lo: u32, last: u32) -> u32 {
+        let top = |b: &RoaringBitmap| b.range(lo..=last).next_back();
+        match (top(&self.live), top(&self.dead)) {
+            (None, None) => 0,
+            (a, b) => a.max(b).unwrap_or(lo) - lo + 1,
+        }
+    }
+
+    /// Next free row of every cell that has one, as `(cell, next_row)` ascending (persistence).
+    pub fn next_rows(&self) -> Vec<(u64, u32)> {
+        if !self.is_hybrid() {
+            return Vec::new();
+        }
+        let rf = self.row_cap;
+        let mut cells: Vec<u64> = self
+            .live
+            .iter()
+            .chain(self.dead.iter())
+            .map(|l| u64::from(l / rf))
+            .collect();
+        cells.sort_unstable();
+        cells.dedup();
+        cells
+            .into_iter()
+            .map(|c| {
+                let lo = (c * u64::from(rf)) as u32;
+                (c, self.next_row(lo, lo + (rf - 1)))
+            })
+            .collect()
+    }
+
+    /// Places the series (which must [`Probe::Fits`]) and returns its local id.
+    pub fn place(&mut self, tags: &[(&[u8], &[u8])], fps: &[u64]) -> Result<u32> {
+        let mut lo: u64 = 0;
+        for i in 0..self.dense.len() {
+            let d = &mut self.dense[i];
+            let k = d.key as usize;
+            let coord = match d.dict.find(fps[k], tags[k].1) {
+                Some(c) => c,
+                None => {
+                    let c = d
+                        .dict
+                        .push(fps[k], tags[k].1)
+                        .ok_or_else(|| Error::CapacityOverflow("dictionary over 4 GiB".into()))?;
+                    d.live.push(0);
+                    c
+                }
+            };
+            d.live[coord as usize] += 1;
+            lo += u64::from(coord) * self.strides[i];
+        }
+        let mut local = lo as u32;
+        if self.is_hybrid() {
+            local += self.next_row(local, local + (self.row_cap - 1));
+        }
+        debug_assert!(u64::from(local) < self.points);
+        self.live.insert(local);
+        let ns = self.sparse.len();
+        if ns > 0 {
+            let need = (local as usize + 1) * ns;
+            if self.payload.len() < need {
+                self.payload.resize(need, NO_VALUE);
+            }
+        }
+        for j in 0..ns {
+            let s = &mut self.sparse[j];
+            let k = s.key as usize;
+            let vi = match s.dict.find(fps[k], tags[k].1) {
+                Some(v) => v,
+                None => {
+                    let v = s
+                        .dict
+                        .push(fps[k], tags[k].1)
+                        .ok_or_else(|| Error::CapacityOverflow("dictionary over 4 GiB".into()))?;
+                    s.postings.push(Posting::Empty);
+                    v
+                }
+            };
+            s.postings[vi as usize].insert(local);
+            self.payload[local as usize * ns + j] = vi;
+        }
+        Ok(local)
+    }
+
+    /// Dense coordinates (most significant first) of a local id.
+    pub fn coords(&self, local: u32, out: &mut Vec<u32>) {
+        out.clear();
+        let mut cell = u64::from(local) / self.row_factor();
+        out.resize(self.dense.len(), 0);
+        for i in (0..self.dense.len()).rev() {
+            let cap = u64::from(self.dense[i].cap);
+            out[i] = (cell % cap) as u32;
+            cell /= cap;
+        }
+    }
+
+    /// Value of every shape key of a live local, in shape order (`n` = number of shape keys).
+    pub fn values_of(&self, local: u32, n: usize) -> Vec<&[u8]> {
+        let mut out: Vec<&[u8]> = vec![&[]; n];
+        let mut coords = Vec::new();
+        self.coords(local, &mut coords);
+        for (d, &c) in self.dense.iter().zip(&coords) {
+            out[d.key as usize] = d.dict.get(c);
+        }
+        let ns = self.sparse.len();
+        for (j, s) in self.sparse.iter().enumerate() {
+            out[s.key as usize] = s.dict.get(self.payload[local as usize * ns + j]);
+        }
+        out
+    }
+
+    /// Deletes a live local: its point is dead for ever. Returns false if it was not live.
+    pub fn delete(&mut self, local: u32) -> bool {
+        if !self.live.remove(local) {
+            return false;
+        }
+        self.dead.insert(local);
+        let mut coords = Vec::new();
+        self.coords(local, &mut coords);
+        for (d, &c) in self.dense.iter_mut().zip(&coords) {
+            d.live[c as usize] -= 1;
+        }
+        let ns = self.sparse.len();
+        for (j, s) in self.sparse.iter_mut().enumerate() {
+            let slot = local as usize * ns + j;
+            let vi = self.payload[slot];
+            s.postings[vi as usize].remove(local);
+            self.payload[slot] = NO_VALUE;
+        }
+        true
+    }
+
+    /// Values of shape key `key` with at least one live series here.
+    pub fn live_values(&self, key: u32) -> Vec<&[u8]> {
+        if let Some(d) = self.dense.iter().find(|d| d.key == key) {
+            return (0..d.dict.len() as u32)
+                .filter(|&c| d.live[c as usize] > 0)
+                .map(|c| d.dict.get(c))
+                .collect();
+        }
+        if let Some(s) = self.sparse.iter().find(|s| s.key == key) {
+            return (0..s.dict.len() as u32)
+                .filter(|&v| s.postings[v as usize].len() > 0)
+                .map(|v| s.dict.get(v))
+                .collect();
+        }
+        Vec::new()
+    }
+
+    /// Approximate heap bytes (for `inspect`; benchmarks measure with an allocator instead).
+    pub fn heap_bytes(&self) -> usize {
+        let dense: usize = self
+            .dense
+            .iter()
+            .map(|d| d.dict.heap_bytes() + d.live.capacity() * 4)
+            .sum();
+        let sparse: usize = self
+            .sparse
+            .iter()
+            .map(|s| {
+                s.dict.heap_bytes()
+                    + s.postings.capacity() * std::mem::size_of::<Posting>()
+                    + s.postings.iter().map(Posting::heap_bytes).sum::<usize>()
+            })
+            .sum();
+        dense
+            + sparse
+            + self.live.serialized_size()
+            + self.dead.serialized_size()
+            + self.payload.capacity() * 4
+            + self.strides.capacity() * 8
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mixed_radix_pattern() {
+        // capacities [2, 3, 4], dimension 1 fixed to coordinate 1 (spec §1.2)
+        let g = Grid::new(0, 1, 0, &[(0, 2), (1, 3), (2, 4)], 0, &[], 1 << 32).unwrap();
+        let mut locals = Vec::new();
+        for x0 in 0..2u64 {
+            for x2 in 0..4u64 {
+                locals.push(x0 * g.strides[0] + g.strides[1] + x2 * g.strides[2]);
+            }
+        }
+        locals.sort_unstable();
+        assert_eq!(locals, vec![4, 5, 6, 7, 16, 17, 18, 19]);
+        assert_eq!(g.points, 24);
+        let mut c = Vec::new();
+        g.coords(17, &mut c);
+        assert_eq!(c, vec![1, 1, 1]);
+    }
+
+    #[test]
+    fn points_overflow_is_an_error() {
+        assert!(points_of(&[u32::MAX, u32::MAX, u32::MAX], 0, u64::MAX).is_err());
+        assert!(points_of(&[1 << 16, 1 << 16], 2, 1 << 32).is_err());
+        assert_eq!(points_of(&[1 << 16, 1 << 16], 0, 1 << 32).unwrap(), 1 << 32);
+    }
+}

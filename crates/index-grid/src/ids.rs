@@ -1,0 +1,71 @@
+//! Identifiers and id sets.
+
+use roaring::RoaringBitmap;
+
+/// A series identifier: never 0, never reused, never changed (spec §5.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SeriesId(pub u64);
+
+impl std::fmt::Display for SeriesId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Whether [`crate::Index::insert`] created the series or found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    /// The series is new; its id was just assigned.
+    Inserted,
+    /// The series was already live; its existing id is returned.
+    Existed,
+}
+
+/// A set of series ids in ascending order: one bitmap of grid-local ids per grid, grids in
+/// ascending order of their id ranges (which never overlap).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SeriesIdSet {
+    parts: Vec<(u64, RoaringBitmap)>,
+}
+
+impl SeriesIdSet {
+    /// Appends the locals of a grid whose range starts at `base`; bases must ascend.
+    pub(crate) fn push(&mut self, base: u64, locals: RoaringBitmap) {
+        debug_assert!(self.parts.last().is_none_or(|(b, _)| *b < base));
+        if !locals.is_empty() {
+            self.parts.push((base, locals));
+        }
+    }
+
+    /// Number of ids.
+    pub fn len(&self) -> u64 {
+        self.parts.iter().map(|(_, b)| b.len()).sum()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    /// Whether `id` is in the set.
+    pub fn contains(&self, id: SeriesId) -> bool {
+        let i = self.parts.partition_point(|(b, _)| *b <= id.0);
+        if i == 0 {
+            return false;
+        }
+        let (base, bm) = &self.parts[i - 1];
+        u32::try_from(id.0 - base).is_ok_and(|l| bm.contains(l))
+    }
+
+    /// The ids in ascending order.
+    pub fn iter(&self) -> impl Iterator<Item = SeriesId> + '_ {
+        self.parts
+            .iter()
+            .flat_map(|(base, bm)| bm.iter().map(move |l| SeriesId(base + u64::from(l))))
+    }
+
+    /// The ids in ascending order, collected.
+    pub fn to_vec(&self) -> Vec<SeriesId> {
+        self.iter().collect()
+    }
+}

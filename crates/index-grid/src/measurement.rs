@@ -1,0 +1,220 @@
+//! One measurement: its shapes (key sets) and grids, insert/lookup/delete inside it.
+
+use std::collections::HashMap;
+
+use crate::dict::FpBuild;
+use crate::error::Result;
+use crate::grid::{Grid, Probe};
+use crate::policy::Policy;
+use crate::tagset::fingerprint;
+
+/// All series with one key set.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Shape {
+    /// Sorted tag keys.
+    pub keys: Vec<Box<[u8]>>,
+    /// Indexes into `Measurement::grids`, creation order.
+    pub grids: Vec<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Measurement {
+    pub id: u32,
+    pub name: Box<[u8]>,
+    pub shapes: Vec<Shape>,
+    /// Fingerprint of a key set -> shapes with it.
+    shape_index: HashMap<u64, Vec<u32>, FpBuild>,
+    /// Grids in creation order (so bases ascend).
+    pub grids: Vec<Grid>,
+    /// Live series.
+    pub live: u64,
+}
+
+/// Fingerprint of a sorted key list.
+fn keys_fp<'a>(keys: impl Iterator<Item = &'a [u8]>) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for k in keys {
+        h.update(&(k.len() as u64).to_le_bytes());
+        h.update(k);
+    }
+    h.digest()
+}
+
+/// What `locate` found.
+pub(crate) enum Located {
+    /// Live at grid index, local.
+    Found(usize, u32),
+    /// Not live; could go into this grid (first fit), or needs a new grid (`None`).
+    Absent(Option<usize>),
+}
+
+impl Measurement {
+    pub fn new(id: u32, name: &[u8]) -> Self {
+        Measurement {
+            id,
+            name: name.into(),
+            shapes: Vec::new(),
+            shape_index: HashMap::default(),
+            grids: Vec::new(),
+            live: 0,
+        }
+    }
+
+    /// The shape with exactly the keys of `tags`.
+    pub fn shape_of(&self, tags: &[(&[u8], &[u8])]) -> Option<u32> {
+        let fp = keys_fp(tags.iter().map(|t| t.0));
+        self.shape_index.get(&fp)?.iter().copied().find(|&s| {
+            let keys = &self.shapes[s as usize].keys;
+            keys.len() == tags.len() && keys.iter().zip(tags).all(|(k, t)| **k == *t.0)
+        })
+    }
+
+    fn add_shape(&mut self, tags: &[(&[u8], &[u8])]) -> u32 {
+        let fp = keys_fp(tags.iter().map(|t| t.0));
+        let s = self.shapes.len() as u32;
+        self.shapes.push(Shape {
+            keys: tags.iter().map(|t| t.0.into()).collect(),
+            grids: Vec::new(),
+        });
+        self.shape_index.entry(fp).or_default().push(s);
+        s
+    }
+
+    /// Appends a loaded grid (persistence), creating its shape if needed.
+    pub fn attach_grid(&mut self, keys: &[Box<[u8]>], mut grid: Grid) {
+        let probe: Vec<(&[u8], &[u8])> = keys.iter().map(|k| (&**k, &b""[..])).collect();
+        let s = match self.shape_of(&probe) {
+            Some(s) => s,
+            None => self.add_shape(&probe),
+        };
+        grid.shape = s;
+        self.live += grid.live.len();
+        self.shapes[s as usize].grids.push(self.grids.len() as u32);
+        self.grids.push(grid);
+    }
+
+    /// Finds the series, or where it would go.
+    pub fn locate(&self, tags: &[(&[u8], &[u8])], fps: &[u64]) -> Located {
+        let Some(s) = self.shape_of(tags) else {
+            return Located::Absent(None);
+        };
+        let mut first_fit = None;
+        for &gi in &self.shapes[s as usize].grids {
+            match self.grids[gi as usize].probe(tags, fps) {
+                Probe::Found(local) => return Located::Found(gi as usize, local),
+                Probe::Fits => {
+                    first_fit.get_or_insert(gi as usize);
+                }
+                Probe::NoRoom => {}
+            }
+        }
+        Located::Absent(first_fit)
+    }
+
+    /// Inserts a series known to be absent. `new_grid(points)` reserves an id range and returns
+    /// `(base, grid id)`.
+    pub fn insert_absent(
+        &mut self,
+        tags: &[(&[u8], &[u8])],
+        fps: &[u64],
+        first_fit: Option<usize>,
+        policy: &Policy,
+        new_grid: &mut dyn FnMut(u64) -> Result<(u64, u32)>,
+    ) -> Result<(usize, u32)> {
+        let gi = match first_fit {
+            Some(gi) => gi,
+            None => {
+                let s = match self.shape_of(tags) {
+                    Some(s) => s,
+                    None => self.add_shape(tags),
+                };
+                let plan = policy.plan(self, s, tags)?;
+                let caps: Vec<u32> = plan.dense.iter().map(|d| d.1).collect();
+                let points = crate::grid::points_of(&caps, plan.row_cap, policy.max_points())?;
+                let (base, id) = new_grid(points)?;
+                let grid = Grid::new(
+                    id,
+                    base,
+                    s,
+                    &plan.dense,
+                    plan.row_cap,
+                    &plan.sparse,
+                    policy.max_points(),
+                )?;
+                self.shapes[s as usize].grids.push(self.grids.len() as u32);
+                self.grids.push(grid);
+                self.grids.len() - 1
+            }
+        };
+        let local = self.grids[gi].place(tags, fps)?;
+        self.live += 1;
+        Ok((gi, local))
+    }
+
+    /// Index of the grid holding global id `id`, by binary search over bases.
+    pub fn grid_of(&self, id: u64) -> Option<(usize, u32)> {
+        let i = self.grids.partition_point(|g| g.base <= id);
+        let g = self.grids.get(i.checked_sub(1)?)?;
+        let local = id - g.base;
+        (local < g.points).then_some((i - 1, local as u32))
+    }
+
+    /// Deletes the series at (grid, local).
+    pub fn delete(&mut self, gi: usize, local: u32) -> bool {
+        let done = self.grids[gi].delete(local);
+        if done {
+            self.live -= 1;
+        }
+        done
+    }
+
+    /// Tags of a live local, sorted by key.
+    pub fn tags_of(&self, gi: usize, local: u32) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let g = &self.grids[gi];
+        let keys = &self.shapes[g.shape as usize].keys;
+        g.values_of(local, keys.len())
+            .into_iter()
+            .zip(keys)
+            .map(|(v, k)| (k.to_vec(), v.to_vec()))
+            .collect()
+    }
+
+    /// Tag keys with at least one live series, sorted.
+    pub fn tag_keys(&self) -> Vec<Vec<u8>> {
+        let mut out: Vec<Vec<u8>> = Vec::new();
+        for s in &self.shapes {
+            if s.grids.iter().any(|&g| !self.grids[g as usize].live.is_empty()) {
+                out.extend(s.keys.iter().map(|k| k.to_vec()));
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Values of `key` with at least one live series, sorted.
+    pub fn tag_values(&self, key: &[u8]) -> Vec<Vec<u8>> {
+        let mut out: Vec<Vec<u8>> = Vec::new();
+        for s in &self.shapes {
+            let Some(k) = s.keys.iter().position(|k| **k == *key) else {
+                continue;
+            };
+            for &g in &s.grids {
+                out.extend(
+                    self.grids[g as usize]
+                        .live_values(k as u32)
+                        .into_iter()
+                        .map(<[u8]>::to_vec),
+                );
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// Value fingerprints of a canonical tag set.
+pub(crate) fn value_fps(tags: &[(&[u8], &[u8])]) -> Vec<u64> {
+    tags.iter().map(|t| fingerprint(t.1)).collect()
+}

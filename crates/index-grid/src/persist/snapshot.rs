@@ -1,0 +1,541 @@
+//! The `index.grid` snapshot: header, checksummed sections, trailer (spec §5.10).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+use super::bytes::{Reader, corrupt, put_bitmap, put_bytes, put_uvarint};
+use crate::error::{Error, Result};
+use crate::grid::Grid;
+use crate::index::{Allocator, GridRange, Index, MeasurementCell};
+use crate::measurement::Measurement;
+use crate::policy::{AdaptivePolicy, MultiplierPolicy, Policy};
+use crate::posting::Posting;
+use crate::tagset::fingerprint;
+
+pub(crate) const MAGIC: &[u8; 8] = b"TSMDBGRD";
+pub(crate) const END_MAGIC: &[u8; 8] = b"GRDEND01";
+pub(crate) const VERSION: u16 = 1;
+const HEADER: usize = 16;
+const TRAILER: usize = 24;
+
+const SEC_POLICY: u8 = 1;
+const SEC_ALLOC: u8 = 2;
+const SEC_MEASUREMENT: u8 = 3;
+const SEC_GRID: u8 = 4;
+
+/// Serialises the whole index. Takes read locks on every measurement in name order.
+pub(crate) fn encode(index: &Index) -> Vec<u8> {
+    let reg = index.registry.read();
+    let guards: Vec<_> = reg.values().map(|c| c.m.read()).collect();
+    let alloc = *index.alloc.lock();
+    encode_parts(&index.policy, &alloc, guards.iter().map(|g| &**g))
+}
+
+pub(crate) fn encode_parts<'a>(
+    policy: &Policy,
+    alloc: &Allocator,
+    measurements: impl Iterator<Item = &'a Measurement> + Clone,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4096);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&u16::from(policy.is_compat()).to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    let mut sections = 0u32;
+    let mut body = Vec::new();
+    encode_policy(&mut body, policy);
+    section(&mut out, &mut sections, SEC_POLICY, &mut body);
+    body.extend_from_slice(&alloc.next_id.to_le_bytes());
+    body.extend_from_slice(&alloc.next_grid.to_le_bytes());
+    body.extend_from_slice(&alloc.next_measurement.to_le_bytes());
+    section(&mut out, &mut sections, SEC_ALLOC, &mut body);
+    for m in measurements.clone() {
+        body.extend_from_slice(&m.id.to_le_bytes());
+        put_bytes(&mut body, &m.name);
+        put_uvarint(&mut body, m.grids.len() as u64);
+        for g in &m.grids {
+            put_uvarint(&mut body, u64::from(g.id));
+        }
+        section(&mut out, &mut sections, SEC_MEASUREMENT, &mut body);
+    }
+    let mut grids: Vec<(&Measurement, &Grid)> = measurements
+        .flat_map(|m| m.grids.iter().map(move |g| (m, g)))
+        .collect();
+    grids.sort_by_key(|(_, g)| g.id);
+    for (m, g) in grids {
+        encode_grid(&mut body, m, g);
+        section(&mut out, &mut sections, SEC_GRID, &mut body);
+    }
+    let crc = crc32fast::hash(&out);
+    let total = (out.len() + TRAILER) as u64;
+    out.extend_from_slice(&sections.to_le_bytes());
+    out.extend_from_slice(&crc.to_le_bytes());
+    out.extend_from_slice(&total.to_le_bytes());
+    out.extend_from_slice(END_MAGIC);
+    out
+}
+
+fn section(out: &mut Vec<u8>, count: &mut u32, kind: u8, body: &mut Vec<u8>) {
+    let start = out.len();
+    out.push(kind);
+    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    out.append(body);
+    let crc = crc32fast::hash(&out[start..]);
+    out.extend_from_slice(&crc.to_le_bytes());
+    *count += 1;
+}
+
+fn encode_policy(out: &mut Vec<u8>, policy: &Policy) {
+    match policy {
+        Policy::Multiplier(p) => {
+            out.push(1);
+            put_uvarint(out, u64::from(p.base));
+            put_uvarint(out, u64::from(p.multiplier));
+            put_uvarint(out, p.max_points);
+        }
+        Policy::Adaptive(p) => {
+            out.push(2);
+            put_uvarint(out, u64::from(p.probe_rows));
+            put_uvarint(out, u64::from(p.multiplier));
+            put_uvarint(out, p.max_points);
+            put_uvarint(out, u64::from(p.max_dim_capacity));
+            out.extend_from_slice(&p.min_density.to_bits().to_le_bytes());
+            put_uvarint(out, u64::from(p.sparse_cardinality));
+            put_uvarint(out, u64::from(p.plan_sample));
+        }
+    }
+}
+
+fn encode_grid(out: &mut Vec<u8>, m: &Measurement, g: &Grid) {
+    out.extend_from_slice(&g.id.to_le_bytes());
+    out.extend_from_slice(&m.id.to_le_bytes());
+    out.extend_from_slice(&g.base.to_le_bytes());
+    let keys = &m.shapes[g.shape as usize].keys;
+    put_uvarint(out, keys.len() as u64);
+    for k in keys {
+        put_bytes(out, k);
+    }
+    put_uvarint(out, g.dense.len() as u64);
+    for d in &g.dense {
+        put_uvarint(out, u64::from(d.key));
+        out.extend_from_slice(&d.cap.to_le_bytes());
+        put_uvarint(out, d.dict.len() as u64);
+        for v in d.dict.iter() {
+            put_bytes(out, v);
+        }
+    }
+    out.extend_from_slice(&g.row_cap.to_le_bytes());
+    put_uvarint(out, g.sparse.len() as u64);
+    for s in &g.sparse {
+        put_uvarint(out, u64::from(s.key));
+    }
+    for s in &g.sparse {
+        put_uvarint(out, s.dict.len() as u64);
+        for v in s.dict.iter() {
+            put_bytes(out, v);
+        }
+        for p in &s.postings {
+            put_bitmap(out, &p.to_bitmap());
+        }
+    }
+    put_bitmap(out, &g.live);
+    put_bitmap(out, &g.dead);
+    let ns = g.sparse.len();
+    if ns > 0 {
+        for local in g.live.iter() {
+            for j in 0..ns {
+                put_uvarint(out, u64::from(g.payload[local as usize * ns + j]));
+            }
+        }
+    }
+    let rows = g.next_rows();
+    put_uvarint(out, rows.len() as u64);
+    for (cell, row) in rows {
+        out.extend_from_slice(&cell.to_le_bytes());
+        out.extend_from_slice(&row.to_le_bytes());
+    }
+}
+
+/// Parses and verifies a snapshot; `file` names it in errors.
+pub(crate) fn decode(buf: &[u8], file: &Path) -> Result<Index> {
+    let len = buf.len();
+    if len < HEADER + TRAILER {
+        return Err(corrupt(file, 0, format!("file of {len} bytes is shorter than 40")));
+    }
+    let mut h = Reader::new(&buf[..HEADER], 0, file);
+    if h.take(8, "magic")? != MAGIC {
+        return Err(corrupt(file, 0, "bad magic (not an index.grid file)"));
+    }
+    let version = h.u16("version")?;
+    if version != VERSION {
+        return Err(Error::UnsupportedVersion {
+            file: file.to_path_buf(),
+            version,
+        });
+    }
+    let flags = h.u16("flags")?;
+    if flags > 1 {
+        return Err(corrupt(file, 10, format!("unknown flags {flags:#x}")));
+    }
+    if h.u32("reserved")? != 0 {
+        return Err(corrupt(file, 12, "reserved field is not 0"));
+    }
+    let tpos = len - TRAILER;
+    let mut t = Reader::new(&buf[tpos..], tpos as u64, file);
+    let sections = t.u32("section count")?;
+    let crc = t.u32("file crc")?;
+    let total = t.u64("file length")?;
+    if t.take(8, "end magic")? != END_MAGIC {
+        return Err(corrupt(file, tpos as u64 + 16, "bad trailer magic (truncated file?)"));
+    }
+    if total != len as u64 {
+        return Err(corrupt(
+            file,
+            tpos as u64 + 8,
+            format!("trailer says {total} bytes, file has {len}"),
+        ));
+    }
+    if crc32fast::hash(&buf[..tpos]) != crc {
+        return Err(corrupt(file, tpos as u64 + 4, "file checksum mismatch"));
+    }
+    let mut r = Reader::new(&buf[HEADER..tpos], HEADER as u64, file);
+    let mut bodies = Vec::new();
+    while r.remaining() > 0 {
+        let start = r.offset();
+        let kind = r.u8("section type")?;
+        let blen = r.u64("section length")?;
+        let blen = usize::try_from(blen)
+            .ok()
+            .filter(|&b| b.saturating_add(4) <= r.remaining())
+            .ok_or_else(|| corrupt(file, start + 1, format!("section length {blen} exceeds the file")))?;
+        let body_at = r.offset();
+        let body = r.take(blen, "section body")?;
+        let stored = r.u32("section crc")?;
+        let s = (start - HEADER as u64) as usize;
+        let e = s + 9 + blen;
+        let whole = &buf[HEADER..tpos];
+        if crc32fast::hash(&whole[s..e]) != stored {
+            return Err(corrupt(file, start, "section checksum mismatch"));
+        }
+        bodies.push((kind, body_at, body));
+    }
+    if bodies.len() as u64 != u64::from(sections) {
+        return Err(corrupt(
+            file,
+            tpos as u64,
+            format!("trailer counts {sections} sections, file has {}", bodies.len()),
+        ));
+    }
+    Loader::new(file, flags).load(&bodies)
+}
+
+struct Loader<'a> {
+    file: &'a Path,
+    flags: u16,
+}
+
+impl<'a> Loader<'a> {
+    fn new(file: &'a Path, flags: u16) -> Self {
+        Loader { file, flags }
+    }
+
+    fn load(&self, bodies: &[(u8, u64, &[u8])]) -> Result<Index> {
+        let file = self.file;
+        let mut it = bodies.iter();
+        let Some(&(SEC_POLICY, at, body)) = it.next() else {
+            return Err(corrupt(file, 16, "first section is not the policy"));
+        };
+        let policy = self.policy(Reader::new(body, at, file))?;
+        if policy.is_compat() != (self.flags & 1 == 1) {
+            return Err(corrupt(file, 10, "flags disagree with the policy section"));
+        }
+        let Some(&(SEC_ALLOC, at, body)) = it.next() else {
+            return Err(corrupt(file, 16, "second section is not the allocator"));
+        };
+        let mut r = Reader::new(body, at, file);
+        let alloc = Allocator {
+            next_id: r.u64("next_id")?,
+            next_grid: r.u32("next_grid")?,
+            next_measurement: r.u32("next_measurement")?,
+        };
+        r.finish("allocator")?;
+        if alloc.next_id == 0 || alloc.next_grid == 0 || alloc.next_measurement == 0 {
+            return Err(r.corrupt("allocator counters must start at 1"));
+        }
+        // measurements: name order, ids unique and allocated
+        let mut ms: Vec<(Measurement, Vec<u32>)> = Vec::new();
+        let mut grid_owner: HashMap<u32, usize> = HashMap::new();
+        let mut mids = HashSet::new();
+        let mut rest = it.as_slice();
+        while let Some(&(SEC_MEASUREMENT, at, body)) = rest.first() {
+            rest = &rest[1..];
+            let mut r = Reader::new(body, at, file);
+            let id = r.u32("measurement id")?;
+            let name = r.bytes("measurement name")?;
+            let n = r.count(1, "grid count")?;
+            let mut gids = Vec::with_capacity(n);
+            for _ in 0..n {
+                let gid = r.uvarint("grid id")?;
+                let gid = u32::try_from(gid)
+                    .ok()
+                    .filter(|&g| g != 0 && g < alloc.next_grid)
+                    .ok_or_else(|| r.corrupt(format!("grid id {gid} was never allocated")))?;
+                if grid_owner.insert(gid, ms.len()).is_some() {
+                    return Err(r.corrupt(format!("grid {gid} listed twice")));
+                }
+                gids.push(gid);
+            }
+            r.finish("measurement")?;
+            if id == 0 || id >= alloc.next_measurement || !mids.insert(id) {
+                return Err(corrupt(file, at, format!("bad or duplicate measurement id {id}")));
+            }
+            if ms.last().is_some_and(|(m, _)| *m.name >= *name) {
+                return Err(corrupt(file, at, "measurements not in ascending name order"));
+            }
+            ms.push((Measurement::new(id, name), gids));
+        }
+        let mut prev_end = 1u64;
+        let mut prev_gid = 0u32;
+        let mut loaded: Vec<Vec<(Vec<Box<[u8]>>, Grid)>> = ms.iter().map(|_| Vec::new()).collect();
+        for &(kind, at, body) in rest {
+            if kind != SEC_GRID {
+                return Err(corrupt(file, at - 9, format!("unexpected section type {kind}")));
+            }
+            let (mid, keys, g) = self.grid(Reader::new(body, at, file), &policy)?;
+            if g.id <= prev_gid {
+                return Err(corrupt(file, at, "grid ids not ascending"));
+            }
+            if g.base < prev_end {
+                return Err(corrupt(file, at, "grid id ranges overlap or do not ascend"));
+            }
+            let end = g.base.checked_add(g.points).filter(|&e| e <= alloc.next_id);
+            let Some(end) = end else {
+                return Err(corrupt(file, at, "grid range beyond next_id"));
+            };
+            prev_end = end;
+            prev_gid = g.id;
+            let Some(&owner) = grid_owner.get(&g.id) else {
+                return Err(corrupt(file, at, format!("grid {} belongs to no measurement", g.id)));
+            };
+            if ms[owner].0.id != mid {
+                return Err(corrupt(file, at, "grid's measurement id disagrees with its measurement"));
+            }
+            loaded[owner].push((keys, g));
+        }
+        let index = Index::new(policy);
+        *index.alloc.lock() = alloc;
+        let mut registry = BTreeMap::new();
+        let mut ranges = Vec::new();
+        for ((mut m, gids), grids) in ms.into_iter().zip(loaded) {
+            if grids.iter().map(|(_, g)| g.id).ne(gids.iter().copied()) {
+                return Err(corrupt(file, 16, format!("grid list of measurement {} does not match its grids", m.id)));
+            }
+            for (keys, g) in grids {
+                m.attach_grid(&keys, g);
+            }
+            let name = m.name.clone();
+            let cell = Arc::new(MeasurementCell {
+                name: name.clone(),
+                m: RwLock::new(m),
+            });
+            {
+                let m = cell.m.read();
+                for g in &m.grids {
+                    ranges.push(GridRange {
+                        base: g.base,
+                        end: g.base + g.points,
+                        cell: cell.clone(),
+                    });
+                }
+            }
+            registry.insert(name, cell);
+        }
+        ranges.sort_by_key(|r| r.base);
+        *index.registry.write() = registry;
+        *index.ranges.write() = ranges;
+        Ok(index)
+    }
+
+    fn policy(&self, mut r: Reader<'_>) -> Result<Policy> {
+        let kind = r.u8("policy kind")?;
+        let u32v = |r: &mut Reader<'_>, what: &str| -> Result<u32> {
+            let v = r.uvarint(what)?;
+            u32::try_from(v).map_err(|_| r.corrupt(format!("{what} {v} over u32")))
+        };
+        let p = match kind {
+            1 => Policy::Multiplier(MultiplierPolicy {
+                base: u32v(&mut r, "base")?,
+                multiplier: u32v(&mut r, "multiplier")?,
+                max_points: r.uvarint("max_points")?,
+            }),
+            2 => Policy::Adaptive(AdaptivePolicy {
+                probe_rows: u32v(&mut r, "probe_rows")?,
+                multiplier: u32v(&mut r, "multiplier")?,
+                max_points: r.uvarint("max_points")?,
+                max_dim_capacity: u32v(&mut r, "max_dim_capacity")?,
+                min_density: f64::from_bits(r.u64("min_density")?),
+                sparse_cardinality: u32v(&mut r, "sparse_cardinality")?,
+                plan_sample: u32v(&mut r, "plan_sample")?,
+            }),
+            k => return Err(r.corrupt(format!("unknown policy kind {k}"))),
+        };
+        r.finish("policy")?;
+        if p.max_points() > 1 << 32 || p.max_points() == 0 {
+            return Err(r.corrupt("max_points must be in 1..=2^32"));
+        }
+        Ok(p)
+    }
+
+    fn grid(&self, mut r: Reader<'_>, policy: &Policy) -> Result<(u32, Vec<Box<[u8]>>, Grid)> {
+        let id = r.u32("grid id")?;
+        let mid = r.u32("measurement id")?;
+        let base = r.u64("base")?;
+        if base == 0 {
+            return Err(r.corrupt("grid base 0 (id 0 is never assigned)"));
+        }
+        let nk = r.count(1, "shape key count")?;
+        let mut keys: Vec<Box<[u8]>> = Vec::with_capacity(nk);
+        for _ in 0..nk {
+            let k = r.bytes("shape key")?;
+            if k.is_empty() || keys.last().is_some_and(|p| **p >= *k) {
+                return Err(r.corrupt("shape keys empty, unsorted or duplicated"));
+            }
+            keys.push(k.into());
+        }
+        let key_index = |r: &mut Reader<'_>, seen: &mut [bool]| -> Result<u32> {
+            let k = r.uvarint("key index")?;
+            match usize::try_from(k).ok().filter(|&k| k < seen.len() && !seen[k]) {
+                Some(k) => {
+                    seen[k] = true;
+                    Ok(k as u32)
+                }
+                None => Err(r.corrupt(format!("bad or repeated key index {k}"))),
+            }
+        };
+        let mut seen = vec![false; nk];
+        let nd = r.count(2, "dense count")?;
+        let mut dense = Vec::with_capacity(nd);
+        let mut dense_values: Vec<Vec<&[u8]>> = Vec::with_capacity(nd);
+        for _ in 0..nd {
+            let k = key_index(&mut r, &mut seen)?;
+            let cap = r.u32("capacity")?;
+            let nv = r.count(1, "value count")?;
+            if nv as u64 > u64::from(cap) {
+                return Err(r.corrupt(format!("{nv} values exceed capacity {cap}")));
+            }
+            let vals = (0..nv).map(|_| r.bytes("dense value")).collect::<Result<Vec<_>>>()?;
+            dense.push((k, cap));
+            dense_values.push(vals);
+        }
+        let row_cap = r.u32("row capacity")?;
+        let ns = r.count(1, "sparse key count")?;
+        let mut sparse = Vec::with_capacity(ns);
+        for _ in 0..ns {
+            sparse.push(key_index(&mut r, &mut seen)?);
+        }
+        if seen.iter().any(|s| !s) {
+            return Err(r.corrupt("a shape key is neither dense nor sparse"));
+        }
+        if !sparse.windows(2).all(|w| w[0] < w[1]) {
+            return Err(r.corrupt("sparse keys not ascending"));
+        }
+        if (row_cap == 0) != sparse.is_empty() {
+            return Err(r.corrupt("row dimension present iff sparse keys exist"));
+        }
+        let mut g = Grid::new(id, base, 0, &dense, row_cap, &sparse, policy.max_points())
+            .map_err(|e| r.corrupt(format!("grid layout: {e}")))?;
+        for (d, vals) in g.dense.iter_mut().zip(dense_values) {
+            for v in vals {
+                push_unique(&mut r, &mut d.dict, v)?;
+                d.live.push(0);
+            }
+        }
+        let mut stored_postings = Vec::with_capacity(ns);
+        for j in 0..ns {
+            let nv = r.count(2, "sparse value count")?;
+            for _ in 0..nv {
+                let v = r.bytes("sparse value")?;
+                push_unique(&mut r, &mut g.sparse[j].dict, v)?;
+            }
+            let mut ps = Vec::with_capacity(nv);
+            for _ in 0..nv {
+                ps.push(r.bitmap("postings")?);
+            }
+            g.sparse[j].postings = vec![Posting::Empty; nv];
+            stored_postings.push(ps);
+        }
+        let at = r.offset();
+        g.live = r.bitmap("live")?;
+        g.dead = r.bitmap("dead")?;
+        if !g.live.is_disjoint(&g.dead) {
+            return Err(crate::persist::bytes::corrupt(self.file, at, "live and dead overlap"));
+        }
+        let top = g.live.max().max(g.dead.max());
+        if top.is_some_and(|t| u64::from(t) >= g.points) {
+            return Err(crate::persist::bytes::corrupt(self.file, at, "local id beyond the grid's points"));
+        }
+        // dense coordinates of live series must name existing values
+        let mut coords = Vec::new();
+        for local in g.live.iter() {
+            g.coords(local, &mut coords);
+            for (d, &c) in g.dense.iter_mut().zip(&coords) {
+                match d.live.get_mut(c as usize) {
+                    Some(n) => *n += 1,
+                    None => {
+                        return Err(crate::persist::bytes::corrupt(
+                            self.file,
+                            at,
+                            format!("live local {local} has coordinate {c} beyond the dictionary"),
+                        ));
+                    }
+                }
+            }
+        }
+        if ns > 0 {
+            let last = g.live.max().map_or(0, |m| m as usize + 1);
+            g.payload = vec![u32::MAX; last * ns];
+            for local in g.live.clone().iter() {
+                for j in 0..ns {
+                    let v = r.uvarint("payload")?;
+                    let s = &mut g.sparse[j];
+                    let vi = usize::try_from(v)
+                        .ok()
+                        .filter(|&v| v < s.dict.len())
+                        .ok_or_else(|| r.corrupt(format!("payload value index {v} out of range")))?;
+                    s.postings[vi].insert(local);
+                    g.payload[local as usize * ns + j] = vi as u32;
+                }
+            }
+            for (j, ps) in stored_postings.iter().enumerate() {
+                for (vi, p) in ps.iter().enumerate() {
+                    if g.sparse[j].postings[vi].to_bitmap() != *p {
+                        return Err(r.corrupt("postings disagree with the payload"));
+                    }
+                }
+            }
+        }
+        let nr = r.count(12, "next_row count")?;
+        let mut rows = Vec::with_capacity(nr);
+        for _ in 0..nr {
+            rows.push((r.u64("cell")?, r.u32("row")?));
+        }
+        if rows != g.next_rows() {
+            return Err(r.corrupt("next_row table disagrees with the used rows"));
+        }
+        r.finish("grid")?;
+        Ok((mid, keys, g))
+    }
+}
+
+fn push_unique(r: &mut Reader<'_>, dict: &mut crate::dict::Dict, v: &[u8]) -> Result<()> {
+    let fp = fingerprint(v);
+    if v.is_empty() || dict.find(fp, v).is_some() {
+        return Err(r.corrupt("dictionary value empty or repeated"));
+    }
+    dict.push(fp, v)
+        .map(|_| ())
+        .ok_or_else(|| r.corrupt("dictionary over 4 GiB"))
+}

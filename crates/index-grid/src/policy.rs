@@ -1,0 +1,296 @@
+//! Capacity policies: how big a new grid is and which keys are dense (spec §5.4).
+
+use std::collections::{HashMap, HashSet};
+
+use crate::error::{Error, Result};
+use crate::measurement::Measurement;
+
+/// cycledb's `MultiplierOptimizer` (compatibility mode): every key dense, capacity
+/// `base × multiplier^fills(k)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MultiplierPolicy {
+    /// Capacity of a dimension that never filled.
+    pub base: u32,
+    /// Growth factor per grid of the measurement whose dimension for the key is full.
+    pub multiplier: u32,
+    /// Largest grid allowed (points).
+    pub max_points: u64,
+}
+
+impl MultiplierPolicy {
+    /// The policy with `max_points = 2^32`.
+    pub fn new(base: u32, multiplier: u32) -> Self {
+        MultiplierPolicy {
+            base,
+            multiplier,
+            max_points: 1 << 32,
+        }
+    }
+}
+
+/// The default policy: a postings probe per shape, then dense prefixes of keys that are dense
+/// in the data, high-cardinality and dependent keys kept sparse.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdaptivePolicy {
+    /// Rows of a shape's first grid (a postings segment).
+    pub probe_rows: u32,
+    /// Growth factor of growing dimensions and rows.
+    pub multiplier: u32,
+    /// Largest grid allowed (points); at most 2^32.
+    pub max_points: u64,
+    /// Largest capacity of one dense dimension.
+    pub max_dim_capacity: u32,
+    /// Minimum observed occupancy for a key to stay dense.
+    pub min_density: f64,
+    /// Keys with more distinct values than this are always sparse.
+    pub sparse_cardinality: u32,
+    /// Live series examined when planning a grid.
+    pub plan_sample: u32,
+}
+
+impl Default for AdaptivePolicy {
+    fn default() -> Self {
+        AdaptivePolicy {
+            probe_rows: 64,
+            multiplier: 2,
+            max_points: 1 << 32,
+            max_dim_capacity: 1 << 16,
+            min_density: 0.25,
+            sparse_cardinality: 4096,
+            plan_sample: 65536,
+        }
+    }
+}
+
+/// The capacity policy of an index.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Policy {
+    /// cycledb compatibility mode.
+    Multiplier(MultiplierPolicy),
+    /// The default.
+    Adaptive(AdaptivePolicy),
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy::Adaptive(AdaptivePolicy::default())
+    }
+}
+
+impl Policy {
+    /// True for the compatibility policy.
+    pub fn is_compat(&self) -> bool {
+        matches!(self, Policy::Multiplier(_))
+    }
+
+    pub(crate) fn max_points(&self) -> u64 {
+        match self {
+            Policy::Multiplier(p) => p.max_points,
+            Policy::Adaptive(p) => p.max_points,
+        }
+    }
+}
+
+/// The layout of a grid about to be created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct GridPlan {
+    /// `(shape key index, capacity)`, most significant first.
+    pub dense: Vec<(u32, u32)>,
+    /// Rows per cell, 0 for a pure grid.
+    pub row_cap: u32,
+    /// Shape key indexes of sparse keys, ascending.
+    pub sparse: Vec<u32>,
+}
+
+impl Policy {
+    /// Plans a new grid of `shape` for the series `tags` (shape order) that fit nowhere.
+    pub(crate) fn plan(&self, m: &Measurement, shape: u32, tags: &[(&[u8], &[u8])]) -> Result<GridPlan> {
+        match self {
+            Policy::Multiplier(p) => plan_multiplier(p, m, tags),
+            Policy::Adaptive(p) => plan_adaptive(p, m, shape, tags),
+        }
+    }
+}
+
+fn overflow(what: String) -> Error {
+    Error::CapacityOverflow(what)
+}
+
+fn plan_multiplier(p: &MultiplierPolicy, m: &Measurement, tags: &[(&[u8], &[u8])]) -> Result<GridPlan> {
+    let mut dense = Vec::with_capacity(tags.len());
+    for (i, (key, _)) in tags.iter().enumerate() {
+        // fills(k): grids of the measurement, any shape, whose dimension for k is full now
+        let fills = m
+            .grids
+            .iter()
+            .filter(|g| {
+                let keys = &m.shapes[g.shape as usize].keys;
+                g.dense
+                    .iter()
+                    .any(|d| &*keys[d.key as usize] == *key && d.dict.len() as u64 >= u64::from(d.cap))
+            })
+            .count();
+        let mut cap = u64::from(p.base);
+        for _ in 0..fills {
+            cap = cap
+                .checked_mul(u64::from(p.multiplier))
+                .filter(|c| *c <= u64::from(u32::MAX))
+                .ok_or_else(|| overflow("dimension capacity over u32".into()))?;
+        }
+        dense.push((i as u32, cap as u32));
+    }
+    Ok(GridPlan {
+        dense,
+        row_cap: 0,
+        sparse: Vec::new(),
+    })
+}
+
+fn plan_adaptive(
+    p: &AdaptivePolicy,
+    m: &Measurement,
+    shape: u32,
+    tags: &[(&[u8], &[u8])],
+) -> Result<GridPlan> {
+    let n = tags.len();
+    let s = &m.shapes[shape as usize];
+    if n == 0 {
+        return Ok(GridPlan {
+            dense: Vec::new(),
+            row_cap: 0,
+            sparse: Vec::new(),
+        });
+    }
+    let all_sparse: Vec<u32> = (0..n as u32).collect();
+    let Some(&last_grid) = s.grids.last() else {
+        return Ok(GridPlan {
+            dense: Vec::new(),
+            row_cap: p.probe_rows.max(2),
+            sparse: all_sparse,
+        });
+    };
+    // a. N_k over every dictionary of the shape, plus the new series
+    let mut distinct: Vec<HashSet<&[u8]>> = tags.iter().map(|t| HashSet::from([t.1])).collect();
+    for &gi in &s.grids {
+        let g = &m.grids[gi as usize];
+        for d in &g.dense {
+            distinct[d.key as usize].extend(d.dict.iter());
+        }
+        for sk in &g.sparse {
+            distinct[sk.key as usize].extend(sk.dict.iter());
+        }
+    }
+    let big_n: Vec<u64> = distinct.iter().map(|d| d.len() as u64).collect();
+    drop(distinct);
+    // b. the sample: most recent grids first, each ascending; then the new series
+    let mut ids: Vec<HashMap<&[u8], u32>> = vec![HashMap::new(); n];
+    let mut rows: Vec<Vec<u32>> = Vec::new(); // rows[s][k] = value id of key k
+    fn intern<'a>(vals: &[&'a [u8]], ids: &mut [HashMap<&'a [u8], u32>]) -> Vec<u32> {
+        vals.iter()
+            .enumerate()
+            .map(|(k, v)| {
+                let next = ids[k].len() as u32;
+                *ids[k].entry(*v).or_insert(next)
+            })
+            .collect()
+    }
+    'grids: for &gi in s.grids.iter().rev() {
+        let g = &m.grids[gi as usize];
+        for local in g.live.iter() {
+            if rows.len() >= p.plan_sample as usize {
+                break 'grids;
+            }
+            let vals = g.values_of(local, n);
+            rows.push(intern(&vals, &mut ids));
+        }
+    }
+    let t_vals: Vec<&[u8]> = tags.iter().map(|t| t.1).collect();
+    rows.push(intern(&t_vals, &mut ids));
+    let small_n: Vec<u64> = ids.iter().map(|m| m.len() as u64).collect();
+    // c. choose the dense prefix
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_by(|&a, &b| big_n[a as usize].cmp(&big_n[b as usize]).then(tags[a as usize].0.cmp(tags[b as usize].0)));
+    let mut dense_keys: Vec<u32> = Vec::new();
+    let mut proj_hist: Vec<Vec<u32>> = vec![vec![0; rows.len()]];
+    let mut denom = 1f64;
+    for &k in &order {
+        if big_n[k as usize] > u64::from(p.sparse_cardinality) {
+            continue;
+        }
+        let prev = proj_hist.last().map(Vec::as_slice).unwrap_or(&[]);
+        let mut map: HashMap<(u32, u32), u32> = HashMap::new();
+        let next: Vec<u32> = prev
+            .iter()
+            .zip(&rows)
+            .map(|(&pr, row)| {
+                let len = map.len() as u32;
+                *map.entry((pr, row[k as usize])).or_insert(len)
+            })
+            .collect();
+        let d_den = denom * small_n[k as usize] as f64;
+        if map.len() as f64 / d_den >= p.min_density {
+            denom = d_den;
+            dense_keys.push(k);
+            proj_hist.push(next);
+        }
+    }
+    // d. capacities
+    let prev = &m.grids[last_grid as usize];
+    let mut dense: Vec<(u32, u32)> = dense_keys
+        .iter()
+        .map(|&k| {
+            let nk = big_n[k as usize];
+            let growing = prev.dense.iter().any(|d| d.key == k && nk > u64::from(d.cap));
+            let c = if growing {
+                nk.saturating_mul(u64::from(p.multiplier))
+            } else {
+                nk
+            };
+            (k, c.clamp(1, u64::from(p.max_dim_capacity.max(1))) as u32)
+        })
+        .collect();
+    // e, f. rows, and shrink until the grid fits
+    loop {
+        let has_sparse = dense.len() < n;
+        let row_cap = if has_sparse {
+            let proj = &proj_hist[dense.len()];
+            let mut counts: HashMap<u32, u64> = HashMap::new();
+            for &x in proj {
+                *counts.entry(x).or_default() += 1;
+            }
+            let g = counts.values().copied().max().unwrap_or(1);
+            g.saturating_mul(u64::from(p.multiplier)).clamp(2, u64::from(u32::MAX)) as u32
+        } else {
+            0
+        };
+        let mut row_cap = row_cap;
+        let dense_points = dense
+            .iter()
+            .try_fold(1u64, |acc, &(_, c)| acc.checked_mul(u64::from(c)));
+        loop {
+            let total = dense_points.and_then(|d| d.checked_mul(u64::from(row_cap.max(1))));
+            if total.is_some_and(|t| t <= p.max_points) {
+                let mut sparse: Vec<u32> = (0..n as u32)
+                    .filter(|k| !dense.iter().any(|d| d.0 == *k))
+                    .collect();
+                sparse.sort_unstable();
+                return Ok(GridPlan {
+                    dense,
+                    row_cap,
+                    sparse,
+                });
+            }
+            if row_cap > 2 {
+                row_cap = row_cap.div_ceil(2);
+            } else {
+                break;
+            }
+        }
+        if dense.pop().is_none() {
+            return Err(overflow(format!(
+                "no layout of shape fits {} points",
+                p.max_points
+            )));
+        }
+    }
+}

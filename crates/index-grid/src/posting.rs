@@ -1,0 +1,80 @@
+//! The postings list of one sparse tag value inside one grid.
+
+use roaring::RoaringBitmap;
+
+/// Grid-local ids of the live series carrying one value. Most values of a high-cardinality key
+/// (host names, UUIDs) have exactly one series, so that case costs no bitmap.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) enum Posting {
+    #[default]
+    Empty,
+    One(u32),
+    Many(Box<RoaringBitmap>),
+}
+
+impl Posting {
+    pub fn insert(&mut self, local: u32) {
+        match self {
+            Posting::Empty => *self = Posting::One(local),
+            Posting::One(x) => {
+                let mut b = RoaringBitmap::new();
+                b.insert(*x);
+                b.insert(local);
+                *self = Posting::Many(Box::new(b));
+            }
+            Posting::Many(b) => {
+                b.insert(local);
+            }
+        }
+    }
+
+    pub fn remove(&mut self, local: u32) {
+        match self {
+            Posting::Empty => {}
+            Posting::One(x) => {
+                if *x == local {
+                    *self = Posting::Empty;
+                }
+            }
+            Posting::Many(b) => {
+                b.remove(local);
+                if b.len() == 1 {
+                    let only = b.min().unwrap_or(local);
+                    *self = Posting::One(only);
+                }
+            }
+        }
+    }
+
+    pub fn len(&self) -> u64 {
+        match self {
+            Posting::Empty => 0,
+            Posting::One(_) => 1,
+            Posting::Many(b) => b.len(),
+        }
+    }
+
+    /// Adds the postings to `out`.
+    pub fn union_into(&self, out: &mut RoaringBitmap) {
+        match self {
+            Posting::Empty => {}
+            Posting::One(x) => {
+                out.insert(*x);
+            }
+            Posting::Many(b) => *out |= &**b,
+        }
+    }
+
+    pub fn to_bitmap(&self) -> RoaringBitmap {
+        let mut out = RoaringBitmap::new();
+        self.union_into(&mut out);
+        out
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Posting::Many(b) => 32 + b.serialized_size(),
+            _ => 0,
+        }
+    }
+}

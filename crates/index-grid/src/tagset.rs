@@ -1,0 +1,97 @@
+//! Canonical tag sets (spec §5.2): sorted by key, keys unique and non-empty, empty values dropped.
+
+use crate::error::{Error, Result, lossy};
+
+/// The separator InfluxDB puts between a series key and a field name; forbidden in names.
+const FIELD_SEPARATOR: &[u8] = b"#!~#";
+/// InfluxDB's limit on the length of a series key.
+const MAX_SERIES_KEY: usize = 65535;
+
+/// A tag set borrowed from the caller, in canonical form.
+pub(crate) type Tags<'a> = Vec<(&'a [u8], &'a [u8])>;
+
+/// Validates and canonicalises `(measurement, tags)`; the result is sorted by key.
+pub(crate) fn canonical<'a>(measurement: &[u8], tags: &[(&'a [u8], &'a [u8])]) -> Result<Tags<'a>> {
+    check_name(measurement, "measurement")?;
+    let mut out: Tags<'a> = Vec::with_capacity(tags.len());
+    for &(k, v) in tags {
+        if k.is_empty() {
+            return Err(Error::EmptyTagKey);
+        }
+        check_name(k, "tag key")?;
+        check_name(v, "tag value")?;
+        if !v.is_empty() {
+            out.push((k, v));
+        }
+    }
+    if !out.windows(2).all(|w| w[0].0 < w[1].0) {
+        out.sort_by(|a, b| a.0.cmp(b.0));
+        if let Some(w) = out.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(Error::DuplicateTagKey(lossy(w[0].0)));
+        }
+    }
+    // A duplicate key whose second value was empty is still a duplicate key.
+    if tags.len() != out.len() {
+        let mut keys: Vec<&[u8]> = tags.iter().map(|t| t.0).collect();
+        keys.sort_unstable();
+        if let Some(w) = keys.windows(2).find(|w| w[0] == w[1]) {
+            return Err(Error::DuplicateTagKey(lossy(w[0])));
+        }
+    }
+    let len = escaped_len(measurement, b", ")
+        + out
+            .iter()
+            .map(|(k, v)| 2 + escaped_len(k, b", =") + escaped_len(v, b", ="))
+            .sum::<usize>();
+    if len > MAX_SERIES_KEY {
+        return Err(Error::InvalidKey(format!(
+            "series key of {len} bytes exceeds {MAX_SERIES_KEY}"
+        )));
+    }
+    Ok(out)
+}
+
+fn check_name(b: &[u8], what: &str) -> Result<()> {
+    if b.windows(FIELD_SEPARATOR.len()).any(|w| w == FIELD_SEPARATOR) {
+        return Err(Error::InvalidKey(format!(
+            "{what} {:?} contains \"#!~#\"",
+            lossy(b)
+        )));
+    }
+    Ok(())
+}
+
+/// Length of `b` in a series key, where each byte of `special` is escaped with a backslash.
+fn escaped_len(b: &[u8], special: &[u8]) -> usize {
+    b.len() + b.iter().filter(|c| special.contains(c)).count()
+}
+
+/// Fingerprint of one byte string (dictionary keys); stable across runs and machines.
+pub(crate) fn fingerprint(b: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorts_drops_empty_and_rejects_bad_keys() {
+        let t = canonical(b"m", &[(b"b", b"2"), (b"a", b"1"), (b"c", b"")]).unwrap();
+        assert_eq!(t, vec![(&b"a"[..], &b"1"[..]), (&b"b"[..], &b"2"[..])]);
+        assert!(matches!(
+            canonical(b"m", &[(b"a", b"1"), (b"a", b"2")]),
+            Err(Error::DuplicateTagKey(_))
+        ));
+        assert!(matches!(
+            canonical(b"m", &[(b"a", b"1"), (b"a", b"")]),
+            Err(Error::DuplicateTagKey(_))
+        ));
+        assert!(matches!(canonical(b"m", &[(b"", b"1")]), Err(Error::EmptyTagKey)));
+        assert!(matches!(canonical(b"m#!~#x", &[]), Err(Error::InvalidKey(_))));
+        assert!(matches!(canonical(b"m", &[(b"k", b"v#!~#")]), Err(Error::InvalidKey(_))));
+        let long = vec![b'x'; 70000];
+        assert!(matches!(canonical(&long, &[]), Err(Error::InvalidKey(_))));
+        assert!(canonical(b"m", &[]).unwrap().is_empty());
+    }
+}
