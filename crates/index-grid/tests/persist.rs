@@ -1,0 +1,185 @@
+//! P8/P9/P10: persistence round trips, determinism, the change log, damaged files.
+
+use tsmdb_index_grid::{Error, Expr, INDEX_FILE, Index, LOG_FILE, Policy, SeriesId};
+
+fn workload(ix: &Index) -> Vec<SeriesId> {
+    let mut ids = Vec::new();
+    for i in 0..300u32 {
+        let host = format!("host{i}");
+        let region = format!("r{}", i % 5);
+        let dc = format!("d{}", i % 3);
+        let t: Vec<(&[u8], &[u8])> = if i % 7 == 0 {
+            vec![(b"host", host.as_bytes()), (b"region", region.as_bytes())]
+        } else {
+            vec![(b"dc", dc.as_bytes()), (b"host", host.as_bytes()), (b"region", region.as_bytes())]
+        };
+        let m: &[u8] = if i % 11 == 0 { b"mem" } else { b"cpu" };
+        ids.push(ix.insert(m, &t).unwrap().0);
+    }
+    for id in ids.iter().step_by(13) {
+        assert!(ix.delete(*id).unwrap());
+    }
+    ids
+}
+
+fn answers(ix: &Index) -> Vec<Vec<SeriesId>> {
+    let qs = [
+        Expr::all(),
+        Expr::eq("region", "r1"),
+        Expr::And(vec![Expr::eq("region", "r2"), Expr::eq("dc", "d1")]),
+        Expr::regex("host", "7$").unwrap(),
+        Expr::not_exists("dc"),
+    ];
+    let mut out = Vec::new();
+    for m in [&b"cpu"[..], b"mem"] {
+        for q in &qs {
+            out.push(ix.query(m, q).to_vec());
+        }
+    }
+    out
+}
+
+#[test]
+fn round_trip_is_byte_identical_and_deterministic() {
+    let a = Index::default();
+    let ids = workload(&a);
+    let b = Index::default();
+    assert_eq!(workload(&b), ids, "same inserts, same ids");
+    let bytes = a.to_bytes();
+    assert_eq!(b.to_bytes(), bytes, "same inserts, same file");
+    let back = Index::from_bytes(&bytes).unwrap();
+    assert_eq!(back.to_bytes(), bytes);
+    assert_eq!(answers(&back), answers(&a));
+    for id in &ids {
+        assert_eq!(back.tags_of(*id), a.tags_of(*id));
+    }
+    // deletes survive, and a re-insert gets a new id
+    let dead = ids[0];
+    assert!(back.tags_of(dead).is_none());
+    let (again, _) = back.insert(b"mem", &[(b"host", b"host0"), (b"region", b"r0")]).unwrap();
+    assert!(again > dead && !ids.contains(&again));
+}
+
+#[test]
+fn rebuild_is_deterministic_whatever_the_input_order() {
+    let keys: Vec<(Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>)> = (0..200)
+        .map(|i| {
+            (
+                b"cpu".to_vec(),
+                vec![(b"host".to_vec(), format!("h{i}").into_bytes()), (b"zone".to_vec(), format!("z{}", i % 4).into_bytes())],
+            )
+        })
+        .collect();
+    type Owned = (Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>);
+    fn as_refs(v: &[Owned]) -> Vec<(&[u8], Vec<(&[u8], &[u8])>)> {
+        v.iter()
+            .map(|(m, t)| (&m[..], t.iter().map(|(k, v)| (&k[..], &v[..])).collect::<Vec<_>>()))
+            .collect()
+    }
+    let a = Index::rebuild(Policy::default(), as_refs(&keys)).unwrap();
+    let mut shuffled = keys.clone();
+    shuffled.reverse();
+    shuffled.extend(keys.iter().take(50).cloned()); // duplicates
+    let b = Index::rebuild(Policy::default(), as_refs(&shuffled)).unwrap();
+    assert_eq!(a.to_bytes(), b.to_bytes());
+    assert_eq!(a.len(), 200);
+}
+
+#[test]
+fn open_replays_the_log_and_checkpoint_compacts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = Index::default();
+    let ids = workload(&mem);
+    {
+        let (ix, rep) = Index::open(dir.path(), Policy::default()).unwrap();
+        assert!(!rep.snapshot_loaded);
+        assert_eq!(workload(&ix), ids);
+        ix.sync().unwrap();
+    }
+    let (ix, rep) = Index::open(dir.path(), Policy::default()).unwrap();
+    assert!(rep.log_records > 300);
+    assert_eq!(ix.to_bytes(), mem.to_bytes(), "replay rebuilds identical state");
+    ix.checkpoint().unwrap();
+    let (extra, _) = ix.insert(b"cpu", &[(b"host", b"new")]).unwrap();
+    ix.sync().unwrap();
+    drop(ix);
+    let (ix, rep) = Index::open(dir.path(), Policy::default()).unwrap();
+    assert!(rep.snapshot_loaded);
+    assert_eq!(rep.log_records, 1);
+    assert_eq!(ix.lookup(b"cpu", &[(b"host", b"new")]).unwrap(), Some(extra));
+    assert_eq!(answers(&ix), answers(&mem).iter().zip(answers(&ix)).map(|(_, b)| b).collect::<Vec<_>>());
+}
+
+#[test]
+fn torn_log_tail_is_reported_and_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (ix, _) = Index::open(dir.path(), Policy::default()).unwrap();
+        workload(&ix);
+        ix.sync().unwrap();
+    }
+    let log = dir.path().join(LOG_FILE);
+    let len = std::fs::metadata(&log).unwrap().len();
+    let f = std::fs::OpenOptions::new().write(true).open(&log).unwrap();
+    f.set_len(len - 3).unwrap();
+    drop(f);
+    let (ix, rep) = Index::open(dir.path(), Policy::default()).unwrap();
+    assert!(rep.torn_tail.is_some());
+    assert!(ix.len() > 0);
+    // a flipped byte in the middle of the log is corruption, not a torn tail
+    ix.sync().unwrap();
+    drop(ix);
+    let mut bytes = std::fs::read(&log).unwrap();
+    bytes[40] ^= 0x55;
+    std::fs::write(&log, &bytes).unwrap();
+    match Index::open(dir.path(), Policy::default()) {
+        Err(Error::Corrupt { file, .. }) => assert!(file.ends_with(LOG_FILE)),
+        other => panic!("expected corruption, got {:?}", other.map(|r| r.1)),
+    }
+}
+
+#[test]
+fn damaged_snapshots_are_errors_never_panics() {
+    let ix = Index::default();
+    workload(&ix);
+    let good = ix.to_bytes();
+    let want = answers(&ix);
+    for cut in 0..good.len() {
+        assert!(Index::from_bytes(&good[..cut]).is_err(), "truncated at {cut}");
+    }
+    let mut flipped = 0;
+    for pos in (0..good.len()).step_by(3) {
+        let mut bad = good.clone();
+        bad[pos] ^= 1 << (pos % 8);
+        match Index::from_bytes(&bad) {
+            Err(Error::Corrupt { offset, .. }) => {
+                assert!(offset <= good.len() as u64);
+                flipped += 1;
+            }
+            Err(Error::UnsupportedVersion { .. }) => flipped += 1,
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(back) => assert_eq!(answers(&back), want, "undetected flip at {pos} changed data"),
+        }
+    }
+    assert!(flipped > 0);
+    let mut v2 = good.clone();
+    v2[8] = 2;
+    assert!(matches!(Index::from_bytes(&v2), Err(Error::UnsupportedVersion { version: 2, .. })));
+    assert!(Index::from_bytes(&[]).is_err());
+}
+
+#[test]
+fn corrupt_file_on_disk_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let ix = Index::default();
+    workload(&ix);
+    ix.save_to(dir.path()).unwrap();
+    let path = dir.path().join(INDEX_FILE);
+    let mut b = std::fs::read(&path).unwrap();
+    let mid = b.len() / 2;
+    b[mid] ^= 0xff;
+    std::fs::write(&path, &b).unwrap();
+    let err = Index::open(dir.path(), Policy::default()).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains(INDEX_FILE) && msg.contains("offset"), "{msg}");
+}
