@@ -6,6 +6,7 @@
 //! Exit codes: 0 success, 1 the input had problems that were reported (rejected lines, damaged
 //! blocks), 2 the command itself failed (bad arguments, unreadable file).
 
+mod generate;
 mod inspect;
 mod output;
 
@@ -31,6 +32,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Generate synthetic data: an `influxd generate` schema, `simple`, or TSBS devops.
+    Generate(generate::Args),
     /// Look inside line protocol, encoded blocks, WAL and TSM files, and the index.
     #[command(subcommand)]
     Inspect(inspect::InspectCommand),
@@ -39,6 +42,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Generate(args) => generate::run(args, &cli.db),
         Command::Inspect(cmd) => inspect::run(cmd),
     };
     match result {
