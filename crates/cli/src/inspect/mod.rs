@@ -3,6 +3,9 @@
 //! To add one: a module with an `Args` struct (clap) and `run(args) -> anyhow::Result<ExitCode>`,
 //! a variant below, and a line in [`run`].
 
+mod block;
+mod decode;
+mod encode;
 mod lp;
 
 use std::process::ExitCode;
@@ -14,11 +17,20 @@ use clap::Subcommand;
 pub enum InspectCommand {
     /// Parse line protocol and print every field value (or the error of every rejected line).
     Lp(lp::Args),
+    /// Decode a whole TSM block (hex or --file; CRC prefix optional) and print its values.
+    Block(block::Args),
+    /// Encode values (one per line on stdin) into a section and print it in hex.
+    Encode(encode::Args),
+    /// Decode one encoded section (hex) and print its values, one per line.
+    Decode(decode::Args),
 }
 
 /// Runs one inspect subcommand.
 pub fn run(cmd: InspectCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         InspectCommand::Lp(args) => lp::run(args),
+        InspectCommand::Block(args) => block::run(args),
+        InspectCommand::Encode(args) => encode::run(args),
+        InspectCommand::Decode(args) => decode::run(args),
     }
 }
