@@ -145,7 +145,10 @@ impl Parser {
                 break;
             }
             let this_line = line;
-            line += 1 + span.embedded_newlines;
+            // A line cut by its newline counts one more; a last line running to the end of the
+            // input counts one unless its final byte is a newline already counted inside it.
+            let ends_in_newline = span.end > pos && input[span.end - 1] == b'\n';
+            line += span.embedded_newlines + u64::from(span.end < input.len() || !ends_in_newline);
             let start_of_block = pos;
             let mut block = &input[pos..span.end];
             pos = span.end + 1;
