@@ -35,15 +35,23 @@ struct Key {
     exists: RoaringBitmap,
     values: Vec<(Box<[u8]>, RoaringBitmap)>,
     index: FpMap<u32>,
+    /// Values whose fingerprint collides with an earlier one's (rare).
+    collisions: Vec<(u64, u32)>,
 }
 
 impl Key {
     fn find(&self, v: &[u8]) -> Option<u32> {
+        let f = fp(v);
         self.index
-            .get(&fp(v))
+            .get(&f)
             .copied()
             .filter(|&i| &*self.values[i as usize].0 == v)
-            .or_else(|| self.values.iter().position(|x| &*x.0 == v).map(|i| i as u32))
+            .or_else(|| {
+                self.collisions
+                    .iter()
+                    .find(|&&(cf, i)| cf == f && &*self.values[i as usize].0 == v)
+                    .map(|c| c.1)
+            })
     }
 }
 
@@ -146,7 +154,12 @@ impl Baseline {
                 None => {
                     let i = key.values.len() as u32;
                     key.values.push(((*v).into(), RoaringBitmap::new()));
-                    key.index.entry(fp(v)).or_insert(i);
+                    let f = fp(v);
+                    if key.index.contains_key(&f) {
+                        key.collisions.push((f, i));
+                    } else {
+                        key.index.insert(f, i);
+                    }
                     i
                 }
             };

@@ -1,1 +1,264 @@
-fn main() {}
+//! `cargo xtask bench index`: the grid index against the roaring-postings baseline (spec §7)
+//! on dense, diagonal, random partial, UUID-like and TSBS-devops workloads. Memory is measured
+//! with a counting global allocator (live bytes after the build minus before), not estimated.
+
+mod baseline;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::time::Instant;
+
+use tsmdb_index_grid::{Expr, Index, Policy};
+
+struct Counting;
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts bytes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
+        // SAFETY: same layout contract as the caller's.
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
+        // SAFETY: `p` was allocated by `System` with `l`.
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        LIVE.fetch_add(new as isize - l.size() as isize, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged.
+        unsafe { System.realloc(p, l, new) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn live() -> isize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+/// xorshift64*: a fixed-seed generator; each tag set is built from fresh buffers.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+type Series = Vec<(Vec<u8>, Vec<u8>)>;
+
+fn key(i: usize) -> Vec<u8> {
+    vec![b'a' + i as u8]
+}
+
+fn full_perm(n: usize, m: usize) -> Vec<Series> {
+    let total = m.pow(n as u32);
+    (0..total)
+        .map(|mut i| {
+            let mut d = vec![0; n];
+            for x in d.iter_mut().rev() {
+                *x = i % m;
+                i /= m;
+            }
+            d.iter().enumerate().map(|(k, v)| (key(k), v.to_string().into_bytes())).collect()
+        })
+        .collect()
+}
+
+fn diagonal(n: usize, m: usize) -> Vec<Series> {
+    (0..m).map(|i| (0..n).map(|k| (key(k), i.to_string().into_bytes())).collect()).collect()
+}
+
+fn random_partial(count: usize, n: usize, m: u64, rng: &mut Rng) -> Vec<Series> {
+    (0..count)
+        .map(|_| loop {
+            let s: Series = (0..n)
+                .filter_map(|k| {
+                    let v = rng.below(m + 1);
+                    (v < m).then(|| (key(k), v.to_string().into_bytes()))
+                })
+                .collect();
+            if !s.is_empty() {
+                break s;
+            }
+        })
+        .collect()
+}
+
+fn uuid_like(count: usize, rng: &mut Rng) -> Vec<Series> {
+    (0..count)
+        .map(|i| {
+            let u = format!("{:016x}-{:016x}", rng.next(), rng.next());
+            vec![
+                (b"dc".to_vec(), format!("dc{}", i % 3).into_bytes()),
+                (b"region".to_vec(), format!("region{}", i % 10).into_bytes()),
+                (b"uuid".to_vec(), u.into_bytes()),
+            ]
+        })
+        .collect()
+}
+
+fn tsbs(hosts: usize, rng: &mut Rng) -> Vec<Series> {
+    const REGIONS: [(&str, &str); 9] = [
+        ("us-east-1", "abce"),
+        ("us-west-1", "ab"),
+        ("us-west-2", "abc"),
+        ("eu-west-1", "abc"),
+        ("eu-central-1", "ab"),
+        ("ap-southeast-1", "ab"),
+        ("ap-southeast-2", "ab"),
+        ("ap-northeast-1", "ac"),
+        ("sa-east-1", "abc"),
+    ];
+    const OS: [&str; 3] = ["Ubuntu16.10", "Ubuntu16.04LTS", "Ubuntu15.10"];
+    const ARCH: [&str; 2] = ["x64", "x86"];
+    const TEAM: [&str; 4] = ["SF", "NYC", "LON", "CHI"];
+    const ENV: [&str; 3] = ["production", "staging", "test"];
+    (0..hosts)
+        .map(|i| {
+            let (region, letters) = REGIONS[rng.below(9) as usize];
+            let dc = letters.as_bytes()[rng.below(letters.len() as u64) as usize] as char;
+            let t = |k: &str, v: String| (k.as_bytes().to_vec(), v.into_bytes());
+            let mut s = vec![
+                t("hostname", format!("host_{i}")),
+                t("region", region.into()),
+                t("datacenter", format!("{region}{dc}")),
+                t("rack", rng.below(100).to_string()),
+                t("arch", ARCH[rng.below(2) as usize].into()),
+                t("os", OS[rng.below(3) as usize].into()),
+                t("service", rng.below(20).to_string()),
+                t("service_version", rng.below(2).to_string()),
+                t("service_environment", ENV[rng.below(3) as usize].into()),
+                t("team", TEAM[rng.below(4) as usize].into()),
+            ];
+            s.sort();
+            s
+        })
+        .collect()
+}
+
+fn refs(s: &Series) -> Vec<(&[u8], &[u8])> {
+    s.iter().map(|(k, v)| (&k[..], &v[..])).collect()
+}
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[((v.len() - 1) as f64 * p).round() as usize]
+}
+
+fn row(group: &str, figure: &str, value: f64, unit: &str, base: f64) {
+    println!("ROW\t{group}\t{figure}\t{value}\t{unit}\troaring-inverted\t{base}");
+}
+
+fn queries(data: &[Series], class: &str, n: usize, rng: &mut Rng) -> Vec<Expr> {
+    (0..n)
+        .map(|_| {
+            let s = &data[rng.below(data.len() as u64) as usize];
+            let a = &s[rng.below(s.len() as u64) as usize];
+            match class {
+                "one-tag" => Expr::eq(a.0.clone(), a.1.clone()),
+                "two-tag" => {
+                    let b = &s[rng.below(s.len() as u64) as usize];
+                    Expr::And(vec![Expr::eq(a.0.clone(), a.1.clone()), Expr::eq(b.0.clone(), b.1.clone())])
+                }
+                _ => {
+                    let first = String::from_utf8_lossy(&a.1[..1]).into_owned();
+                    Expr::regex(a.0.clone(), &format!("^{}", regex_escape(&first))).expect("valid")
+                }
+            }
+        })
+        .collect()
+}
+
+fn regex_escape(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_string() } else { format!("\\{c}") }).collect()
+}
+
+fn bench(name: &str, data: Vec<Series>, reps: usize) {
+    let n = data.len();
+    let group = format!("index {name}");
+    // grid
+    let before = live();
+    let t = Instant::now();
+    let grid = Index::new(Policy::default());
+    for s in &data {
+        grid.insert(b"m", &refs(s)).expect("insert");
+    }
+    let grid_ns = t.elapsed().as_nanos() as f64 / n as f64;
+    let grid_heap = (live() - before) as f64;
+    // baseline
+    let before = live();
+    let t = Instant::now();
+    let mut base = baseline::Baseline::new();
+    for s in &data {
+        base.insert(b"m", &refs(s));
+    }
+    let base_ns = t.elapsed().as_nanos() as f64 / n as f64;
+    let base_heap = (live() - before) as f64;
+    let live_series = grid.len();
+    let st = grid.stats();
+    eprintln!(
+        "{name}: {live_series} series, {} grids, ids allocated {} (density {:.3})",
+        st.grids.len(),
+        st.next_id - 1,
+        live_series as f64 / (st.next_id - 1).max(1) as f64
+    );
+    row(&group, "retained heap", grid_heap, "bytes", base_heap);
+    row(&group, "serialized", grid.to_bytes().len() as f64, "bytes", base.to_bytes().len() as f64);
+    row(&group, "insert", grid_ns, "ns/series", base_ns);
+    let mut rng = Rng(0x5eed ^ n as u64);
+    for class in ["one-tag", "two-tag", "regex"] {
+        let qs = queries(&data, class, reps, &mut rng);
+        // both indexes must agree before anything is timed
+        for q in qs.iter().take(50) {
+            let g = grid.query(b"m", q);
+            let b = base.query(b"m", q);
+            assert_eq!(g.len(), b.len(), "{name} {class} {q:?}");
+            for id in g.iter().take(3) {
+                let tags = grid.tags_of(id).expect("live").tags;
+                assert!(base.lookup(b"m", &refs(&tags)).is_some_and(|bid| b.contains(bid)));
+            }
+        }
+        let mut gt = Vec::with_capacity(reps);
+        let mut bt = Vec::with_capacity(reps);
+        for q in &qs {
+            let t = Instant::now();
+            std::hint::black_box(grid.query(b"m", q).len());
+            gt.push(t.elapsed().as_nanos() as f64);
+            let t = Instant::now();
+            std::hint::black_box(base.query(b"m", q).len());
+            bt.push(t.elapsed().as_nanos() as f64);
+        }
+        row(&group, &format!("{class} query p50"), percentile(&mut gt, 0.5), "ns", percentile(&mut bt, 0.5));
+        row(&group, &format!("{class} query p99"), percentile(&mut gt, 0.99), "ns", percentile(&mut bt, 0.99));
+    }
+}
+
+fn main() {
+    let quick = std::env::var("TSMDB_BENCH_QUICK").is_ok_and(|v| v == "1");
+    let sizes: &[usize] = if quick { &[10_000] } else { &[10_000, 100_000, 1_000_000] };
+    eprintln!("index-grid report: sizes {sizes:?} (release build; figures beside a baseline measured in the same run)");
+    for &n in sizes {
+        let reps = if n >= 1_000_000 { 300 } else { 1000 };
+        let mut rng = Rng(42 + n as u64);
+        let (keys, vals) = match n {
+            10_000 => (4, 10),
+            100_000 => (5, 10),
+            _ => (6, 10),
+        };
+        bench(&format!("full-perm {keys}x{vals}"), full_perm(keys, vals), reps);
+        bench(&format!("diagonal 3x{n}"), diagonal(3, n), reps);
+        let partial = random_partial(n, 6, 10, &mut rng);
+        bench(&format!("random-partial 6x10 n={n}"), partial, reps);
+        bench(&format!("uuid n={n}"), uuid_like(n, &mut rng), reps);
+        bench(&format!("tsbs-devops hosts={n}"), tsbs(n, &mut rng), reps);
+    }
+}

@@ -65,44 +65,8 @@ impl Index {
     /// rebuilds with [`Index::rebuild`] and [`Index::save_to`].
     pub fn open(dir: &Path, policy: Policy) -> Result<(Index, OpenReport)> {
         fs::create_dir_all(dir).map_err(io_err(dir))?;
-        let snap_path = dir.join(INDEX_FILE);
+        let (mut index, report, snap_crc, keep_len) = load(dir, policy)?;
         let log_path = dir.join(LOG_FILE);
-        let mut report = OpenReport::default();
-        let (mut index, snap_crc) = match fs::read(&snap_path) {
-            Ok(buf) => {
-                let index = snapshot::decode(&buf, &snap_path)?;
-                report.snapshot_loaded = true;
-                (index, file_crc(&buf))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Index::new(policy), 0),
-            Err(e) => return Err(io_err(&snap_path)(e)),
-        };
-        let mut keep_len = None;
-        match fs::read(&log_path) {
-            Ok(buf) => {
-                if buf.len() < LOG_HEADER || &buf[..8] != LOG_MAGIC {
-                    return Err(corrupt(&log_path, 0, "bad log header"));
-                }
-                let version = u16::from_le_bytes([buf[8], buf[9]]);
-                if version != 1 {
-                    return Err(Error::UnsupportedVersion {
-                        file: log_path,
-                        version,
-                    });
-                }
-                let link = u32::from_le_bytes([buf[12], buf[13], buf[14], buf[15]]);
-                if link != snap_crc {
-                    report.stale_log_discarded = true;
-                } else {
-                    let r = log::replay(&index, &buf, &log_path)?;
-                    report.log_records = r.records;
-                    report.torn_tail = r.torn_tail;
-                    keep_len = Some(r.valid_len);
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_err(&log_path)(e)),
-        }
         let writer = match keep_len {
             Some(len) => {
                 let f = OpenOptions::new()
@@ -119,6 +83,13 @@ impl Index {
         };
         index.log = Some(Mutex::new(writer));
         index.dir = Some(dir.to_path_buf());
+        Ok((index, report))
+    }
+
+    /// Loads the index of a shard directory (snapshot plus log) without changing any file and
+    /// without attaching the log: for inspection tools.
+    pub fn load_read_only(dir: &Path) -> Result<(Index, OpenReport)> {
+        let (index, report, _, _) = load(dir, Policy::default())?;
         Ok((index, report))
     }
 
@@ -173,6 +144,50 @@ impl Index {
     pub(crate) fn create_measurement_for_replay(&self, name: &[u8]) -> Result<()> {
         self.cell_or_create(name).map(|_| ())
     }
+}
+
+/// Loads snapshot and log; returns the snapshot's CRC and the valid length of the log (`None`
+/// when there is no usable log).
+fn load(dir: &Path, policy: Policy) -> Result<(Index, OpenReport, u32, Option<u64>)> {
+    let snap_path = dir.join(INDEX_FILE);
+    let log_path = dir.join(LOG_FILE);
+    let mut report = OpenReport::default();
+    let (index, snap_crc) = match fs::read(&snap_path) {
+        Ok(buf) => {
+            let index = snapshot::decode(&buf, &snap_path)?;
+            report.snapshot_loaded = true;
+            (index, file_crc(&buf))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Index::new(policy), 0),
+        Err(e) => return Err(io_err(&snap_path)(e)),
+    };
+    let mut keep_len = None;
+    match fs::read(&log_path) {
+        Ok(buf) => {
+            if buf.len() < LOG_HEADER || &buf[..8] != LOG_MAGIC {
+                return Err(corrupt(&log_path, 0, "bad log header"));
+            }
+            let version = u16::from_le_bytes([buf[8], buf[9]]);
+            if version != 1 {
+                return Err(Error::UnsupportedVersion {
+                    file: log_path,
+                    version,
+                });
+            }
+            let link = u32::from_le_bytes([buf[12], buf[13], buf[14], buf[15]]);
+            if link != snap_crc {
+                report.stale_log_discarded = true;
+            } else {
+                let r = log::replay(&index, &buf, &log_path)?;
+                report.log_records = r.records;
+                report.torn_tail = r.torn_tail;
+                keep_len = Some(r.valid_len);
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_err(&log_path)(e)),
+    }
+    Ok((index, report, snap_crc, keep_len))
 }
 
 /// CRC of a snapshot as stored in its trailer, used to link a log to its snapshot.
