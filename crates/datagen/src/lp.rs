@@ -13,23 +13,19 @@ pub fn format_float(value: f64) -> String {
     format!("{value}")
 }
 
+/// "00" … "99": two digits per division halves the work of printing timestamps.
+const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
 /// Appends the decimal digits of `value`.
 pub fn push_i64(out: &mut Vec<u8>, value: i64) {
-    let mut buf = [0u8; 20];
-    let mut pos = buf.len();
-    let mut v = value.unsigned_abs();
-    loop {
-        pos -= 1;
-        buf[pos] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
     if value < 0 {
         out.push(b'-');
     }
-    out.extend_from_slice(&buf[pos..]);
+    push_u64(out, value.unsigned_abs());
 }
 
 /// Appends the decimal digits of `value`.
@@ -37,13 +33,19 @@ fn push_u64(out: &mut Vec<u8>, value: u64) {
     let mut buf = [0u8; 20];
     let mut pos = buf.len();
     let mut v = value;
-    loop {
+    while v >= 100 {
+        let pair = (v % 100) as usize * 2;
+        v /= 100;
+        pos -= 2;
+        buf[pos..pos + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    }
+    if v >= 10 {
+        let pair = v as usize * 2;
+        pos -= 2;
+        buf[pos..pos + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    } else {
         pos -= 1;
-        buf[pos] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+        buf[pos] = b'0' + v as u8;
     }
     out.extend_from_slice(&buf[pos..]);
 }
@@ -54,6 +56,9 @@ pub struct LineProtocolWriter<W: Write> {
     out: W,
     buf: Vec<u8>,
     prefix: Vec<u8>,
+    /// The last float written and its text: constants and short cycles repeat values, and
+    /// float formatting is the most expensive part of a line.
+    last_float: Option<(u64, Vec<u8>)>,
     lines: u64,
     bytes: u64,
 }
@@ -67,6 +72,7 @@ impl<W: Write> LineProtocolWriter<W> {
             out,
             buf: Vec::with_capacity(FLUSH_AT + 4096),
             prefix: Vec::new(),
+            last_float: None,
             lines: 0,
             bytes: 0,
         }
@@ -79,25 +85,53 @@ impl<W: Write> LineProtocolWriter<W> {
         self.prefix.push(b' ');
         escape_tag(block.field.as_bytes(), &mut self.prefix);
         self.prefix.push(b'=');
-        for (i, &ts) in block.timestamps.iter().enumerate() {
-            self.buf.extend_from_slice(&self.prefix);
-            match block.values {
-                // Writing into a Vec cannot fail.
-                Column::Float(v) => write!(self.buf, "{}", v[i])?,
-                Column::Integer(v) => {
-                    push_i64(&mut self.buf, v[i]);
-                    self.buf.push(b'i');
-                }
-                Column::Unsigned(v) => {
-                    push_u64(&mut self.buf, v[i]);
-                    self.buf.push(b'u');
-                }
-                Column::Boolean(v) => {
-                    self.buf
-                        .extend_from_slice(if v[i] { b"true" } else { b"false" })
-                }
-                Column::String(v) => quote_string(v.get(i).unwrap_or_default(), &mut self.buf),
+        let ts = block.timestamps;
+        match block.values {
+            Column::Float(v) => {
+                let mut last = self
+                    .last_float
+                    .take()
+                    .unwrap_or((!v.first().map_or(0, |x| x.to_bits()), Vec::new()));
+                self.lines_with(ts, |buf, i| {
+                    let bits = v[i].to_bits();
+                    if last.0 != bits {
+                        last.1.clear();
+                        // Writing into a Vec cannot fail.
+                        let _ = write!(last.1, "{}", v[i]);
+                        last.0 = bits;
+                    }
+                    buf.extend_from_slice(&last.1);
+                })?;
+                self.last_float = Some(last);
             }
+            Column::Integer(v) => self.lines_with(ts, |buf, i| {
+                push_i64(buf, v[i]);
+                buf.push(b'i');
+            })?,
+            Column::Unsigned(v) => self.lines_with(ts, |buf, i| {
+                push_u64(buf, v[i]);
+                buf.push(b'u');
+            })?,
+            Column::Boolean(v) => self.lines_with(ts, |buf, i| {
+                buf.extend_from_slice(if v[i] { b"true" } else { b"false" })
+            })?,
+            Column::String(v) => {
+                self.lines_with(ts, |buf, i| quote_string(v.get(i).unwrap_or_default(), buf))?
+            }
+        }
+        self.lines += block.timestamps.len() as u64;
+        Ok(())
+    }
+
+    /// One line per timestamp: prefix, the value `value(buf, i)` appends, timestamp.
+    fn lines_with(
+        &mut self,
+        timestamps: &[i64],
+        mut value: impl FnMut(&mut Vec<u8>, usize),
+    ) -> io::Result<()> {
+        for (i, &ts) in timestamps.iter().enumerate() {
+            self.buf.extend_from_slice(&self.prefix);
+            value(&mut self.buf, i);
             self.buf.push(b' ');
             push_i64(&mut self.buf, ts);
             self.buf.push(b'\n');
@@ -105,7 +139,6 @@ impl<W: Write> LineProtocolWriter<W> {
                 self.flush_buffer()?;
             }
         }
-        self.lines += block.timestamps.len() as u64;
         Ok(())
     }
 
@@ -162,6 +195,18 @@ mod tests {
         v.push(b' ');
         push_u64(&mut v, u64::MAX);
         assert_eq!(v, b"-9223372036854775808 0 18446744073709551615");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn integers_print_like_std(x in proptest::prelude::any::<i64>(), u in proptest::prelude::any::<u64>()) {
+            let mut v = Vec::new();
+            push_i64(&mut v, x);
+            proptest::prop_assert_eq!(String::from_utf8(v).unwrap(), x.to_string());
+            let mut v = Vec::new();
+            push_u64(&mut v, u);
+            proptest::prop_assert_eq!(String::from_utf8(v).unwrap(), u.to_string());
+        }
     }
 
     #[test]

@@ -131,7 +131,7 @@ impl GoRand {
         if n & (n - 1) == 0 {
             return self.int63() & (n - 1);
         }
-        let max = (i64::MAX - ((1u64 << 63) % n as u64) as i64) as i64;
+        let max = i64::MAX - ((1u64 << 63) % n as u64) as i64;
         let mut v = self.int63();
         while v > max {
             v = self.int63();
