@@ -113,39 +113,22 @@ pub fn encode(values: &[f64], out: &mut Vec<u8>) -> Result<()> {
     Ok(())
 }
 
-/// MSB-first bit reader over a section body.
-struct BitReader<'a> {
-    data: &'a [u8],
-    pos: usize,
-    len_bits: usize,
-}
-
-impl BitReader<'_> {
-    /// The 64 bits from the current position (zero past the end).
-    #[inline(always)]
-    fn peek(&self) -> u64 {
-        let byte = self.pos >> 3;
-        let shift = (self.pos & 7) as u32;
-        if let Some(chunk) = self.data.get(byte..byte + 9) {
-            let mut be = [0u8; 8];
-            be.copy_from_slice(&chunk[..8]);
-            let hi = u64::from_be_bytes(be) << shift;
-            // `>> 1 >> (7 - shift)` is `>> (8 - shift)` without a shift by 8 on a u8.
-            hi | u64::from(chunk[8] >> 1 >> (7 - shift))
-        } else {
-            let mut buf = [0u8; 9];
-            let tail = self.data.get(byte..).unwrap_or_default();
-            let n = tail.len().min(9);
-            buf[..n].copy_from_slice(&tail[..n]);
-            let mut be = [0u8; 8];
-            be.copy_from_slice(&buf[..8]);
-            (u64::from_be_bytes(be) << shift) | u64::from(buf[8] >> 1 >> (7 - shift))
+/// 128 bits of `data` starting at byte `byte` (zero past the end), as a big-endian number.
+#[inline(always)]
+fn load128(data: &[u8], byte: usize) -> u128 {
+    match data.get(byte..byte + 16) {
+        Some(chunk) => {
+            let mut be = [0u8; 16];
+            be.copy_from_slice(chunk);
+            u128::from_be_bytes(be)
         }
-    }
-
-    #[inline(always)]
-    fn remaining(&self) -> usize {
-        self.len_bits - self.pos
+        None => {
+            let mut be = [0u8; 16];
+            let tail = data.get(byte..).unwrap_or_default();
+            let n = tail.len().min(16);
+            be[..n].copy_from_slice(&tail[..n]);
+            u128::from_be_bytes(be)
+        }
     }
 }
 
@@ -154,50 +137,49 @@ fn corrupt(offset: usize, problem: Problem) -> Error {
 }
 
 /// Decodes a float section and appends its values to `out` (nothing for an empty section).
+///
+/// One 128-bit load per value: after shifting away the bits already consumed, at least 120
+/// valid bits remain, enough for the longest item (13 control bits + 64 value bits).
 pub fn decode(section: &[u8], out: &mut Vec<f64>) -> Result<()> {
     let Some(body) = section.get(1..) else {
         return Ok(());
     };
-    let mut r = BitReader {
-        data: body,
-        pos: 0,
-        len_bits: body.len() * 8,
-    };
+    let len_bits = body.len() * 8;
     // Offsets in errors: the byte of the section holding the bit where the bad item starts.
     let at = |pos: usize| 1 + pos / 8;
-    if r.remaining() < 64 {
+    if len_bits < 64 {
         return Err(corrupt(1, Problem::MissingEndMarker));
     }
-    let mut prev = r.peek();
-    r.pos = 64;
+    let mut prev = (load128(body, 0) >> 64) as u64;
+    let mut pos = 64usize;
     if prev != END_MARKER {
         let start = out.len();
         let (mut leading, mut trailing) = (0u32, 0u32);
         out.push(f64::from_bits(prev));
         loop {
-            let item = r.pos;
-            let bits = r.peek();
-            if r.remaining() == 0 {
+            if pos >= len_bits {
                 out.truncate(start);
-                return Err(corrupt(at(item), Problem::MissingEndMarker));
+                return Err(corrupt(at(pos), Problem::MissingEndMarker));
             }
-            if bits >> 63 == 0 {
-                r.pos += 1;
+            let w = load128(body, pos >> 3) << (pos & 7);
+            let top = (w >> 64) as u64;
+            if top >> 63 == 0 {
+                pos += 1;
                 out.push(f64::from_bits(prev));
                 continue;
             }
-            if bits & (1 << 62) == 0 {
-                r.pos += 2;
+            let control = if top & (1 << 62) == 0 {
+                2
             } else {
-                let l = ((bits >> 57) & 0x1f) as u32;
-                let m = match ((bits >> 51) & 0x3f) as u32 {
+                let l = ((top >> 57) & 0x1f) as u32;
+                let m = match ((top >> 51) & 0x3f) as u32 {
                     0 => 64,
                     m => m,
                 };
                 if l + m > 64 {
                     out.truncate(start);
                     return Err(corrupt(
-                        at(item),
+                        at(pos),
                         Problem::BadFloatWindow {
                             leading: l,
                             significant: m,
@@ -206,15 +188,16 @@ pub fn decode(section: &[u8], out: &mut Vec<f64>) -> Result<()> {
                 }
                 leading = l;
                 trailing = 64 - l - m;
-                r.pos += 13;
-            }
+                13
+            };
             let significant = 64 - leading - trailing;
-            if r.pos > r.len_bits || r.remaining() < significant as usize {
+            let x = ((w << control) >> (128 - significant)) as u64;
+            let item = pos;
+            pos += control as usize + significant as usize;
+            if pos > len_bits {
                 out.truncate(start);
                 return Err(corrupt(at(item), Problem::MissingEndMarker));
             }
-            let x = r.peek() >> (64 - significant);
-            r.pos += significant as usize;
             prev ^= x << trailing;
             if prev == END_MARKER {
                 break;
@@ -222,7 +205,7 @@ pub fn decode(section: &[u8], out: &mut Vec<f64>) -> Result<()> {
             out.push(f64::from_bits(prev));
         }
     }
-    let used = r.pos.div_ceil(8);
+    let used = pos.div_ceil(8);
     if used < body.len() {
         return Err(corrupt(
             1 + used,

@@ -62,10 +62,16 @@ pub fn encode<T: IntValue>(values: &[T], out: &mut Vec<u8>) -> Result<()> {
     }
     SCRATCH.with_borrow_mut(|z| {
         zigzag_deltas(values, z);
-        let all_equal = z.len() > 1 && z[2..].iter().all(|&v| v == z[1]);
-        if all_equal && z.len() > 2 {
+        // One branch-free pass for both decisions.
+        let second = z.get(1).copied().unwrap_or(0);
+        let (mut or, mut differ) = (z[0], false);
+        for &v in z.iter().skip(1) {
+            or |= v;
+            differ |= v != second;
+        }
+        if !differ && z.len() > 2 {
             encode_rle(z, out);
-        } else if z.iter().any(|&v| v > simple8b::MAX_VALUE) {
+        } else if or > simple8b::MAX_VALUE {
             encode_raw(z, out);
         } else {
             encode_packed(z, out);
@@ -236,12 +242,12 @@ fn decode_rle<T: IntValue>(ctx: &Ctx, bytes: &[u8], out: &mut Vec<T>) -> Result<
         ));
     }
     let step = unzigzag(delta);
+    let base = unzigzag(first);
     let n = repeat as usize + 1;
-    out.reserve(n);
-    let mut v = unzigzag(first);
-    for _ in 0..n {
-        out.push(T::from_word(v));
-        v = v.wrapping_add(step);
+    let start = out.len();
+    out.resize(start + n, T::default());
+    for (k, slot) in out[start..].iter_mut().enumerate() {
+        *slot = T::from_word(base.wrapping_add((k as u64).wrapping_mul(step)));
     }
     Ok(())
 }

@@ -40,6 +40,22 @@ const PREFIX_CAP_BITS: [u32; 61] = {
     caps
 };
 
+/// For `k` values known to fit their prefix caps: the first selector (in InfluxDB's order, most
+/// values first) holding at most `k` values.
+const SELECTOR_FOR_PREFIX: [u8; 61] = {
+    let mut t = [15u8; 61];
+    let mut k = 1;
+    while k <= 60 {
+        let mut s = 2;
+        while COUNT[s] > k {
+            s += 1;
+        }
+        t[k] = s as u8;
+        k += 1;
+    }
+    t
+};
+
 /// Appends `values` as big-endian simple8b words. Fails with the index of the first value that
 /// is too large (> [`MAX_VALUE`]); `out` may then hold a partial encoding.
 pub fn encode(values: &[u64], window: Window, out: &mut Vec<u8>) -> Result<(), usize> {
@@ -86,23 +102,24 @@ fn choose(rest: &[u64], tail_all_ones: bool, window: Window) -> Option<usize> {
             return Some(1);
         }
     }
-    // Running maximum over the prefix, recorded at every length; stop once no selector that
-    // holds this many values has enough bits.
-    let mut prefix_max = [0u64; 61];
-    let mut max = 0u64;
+    // Scan a running OR (same bit length as the maximum) and stop at the first prefix length
+    // `k` whose values need more bits than any selector holding `k` or more values allows.
+    // Every shorter prefix then fits its own selector (its length's cap is exactly that
+    // selector's width when a selector holds exactly that many values), so InfluxDB's first
+    // fitting selector is simply the one with the most values not above the scanned length.
+    let mut or = 0u64;
     let mut scanned = 0;
     for (k, &v) in rest.iter().take(60).enumerate() {
-        max |= v;
-        if (64 - max.leading_zeros()) > PREFIX_CAP_BITS[k + 1] {
+        or |= v;
+        if (64 - or.leading_zeros()) > PREFIX_CAP_BITS[k + 1] {
             break;
         }
-        prefix_max[k + 1] = max;
         scanned = k + 1;
     }
-    (2..16).find(|&s| {
-        let n = COUNT[s];
-        n <= scanned && (64 - prefix_max[n].leading_zeros()) <= BITS[s]
-    })
+    if scanned == 0 {
+        return None;
+    }
+    Some(usize::from(SELECTOR_FOR_PREFIX[scanned]))
 }
 
 /// Number of values in `words` (a whole number of 8-byte words; the caller checks that).
@@ -240,6 +257,63 @@ mod tests {
         z.extend(std::iter::repeat_n(1, 480));
         let sel: Vec<u64> = words(&z, Window::Tail).iter().map(|w| w >> 60).collect();
         assert_eq!(sel, [9, 0, 1, 2, 3, 4, 12]);
+    }
+
+    /// InfluxDB's selector choice written the obvious way (`canPack` for each selector in
+    /// order), to check the fast scan against.
+    fn reference(values: &[u64], window: Window) -> Option<Vec<u64>> {
+        let mut words = Vec::new();
+        let mut i = 0;
+        while i < values.len() {
+            let rest = &values[i..];
+            let view = match window {
+                Window::Tail => rest,
+                Window::Stream => &rest[..rest.len().min(240)],
+            };
+            let s = (0..16).find(|&s| {
+                let n = COUNT[s];
+                if view.len() < n {
+                    return false;
+                }
+                if BITS[s] == 0 {
+                    return view.iter().all(|&v| v == 1);
+                }
+                rest[..n].iter().all(|&v| v < (1u64 << BITS[s]))
+            })?;
+            let mut w = (s as u64) << 60;
+            if BITS[s] > 0 {
+                for (k, v) in rest[..COUNT[s]].iter().enumerate() {
+                    w |= v << (k as u32 * BITS[s]);
+                }
+            }
+            words.push(w);
+            i += COUNT[s];
+        }
+        Some(words)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_selector_choice_matches_reference(
+            values in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(1u64),
+                    0u64..4,
+                    0u64..(1 << 12),
+                    0u64..(1 << 30),
+                    0u64..(1 << 61),
+                ],
+                0..700,
+            ),
+            stream in proptest::bool::ANY,
+        ) {
+            let window = if stream { Window::Stream } else { Window::Tail };
+            let mut out = Vec::new();
+            let ours = encode(&values, window, &mut out).ok().map(|()| {
+                out.chunks(8).map(|c| u64::from_be_bytes(c.try_into().unwrap())).collect::<Vec<_>>()
+            });
+            proptest::prop_assert_eq!(ours, reference(&values, window));
+        }
     }
 
     #[test]

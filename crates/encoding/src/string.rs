@@ -17,13 +17,17 @@ const SECTION: Section = Section::Values(FieldType::String);
 const MAX_EXPANSION: usize = 22;
 
 struct Scratch {
+    /// Uncompressed records (encoding) or decompressed data (decoding).
     raw: Vec<u8>,
+    /// Compressed output of the encoder.
+    packed: Vec<u8>,
     encoder: snap::raw::Encoder,
 }
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch {
         raw: Vec::new(),
+        packed: Vec::new(),
         encoder: snap::raw::Encoder::new(),
     });
 }
@@ -31,29 +35,32 @@ thread_local! {
 /// Appends a string section holding `values` (snappy bytes may differ from InfluxDB's).
 pub fn encode(values: StringSlice<'_>, out: &mut Vec<u8>) -> Result<()> {
     SCRATCH.with_borrow_mut(|s| {
-        s.raw.clear();
-        s.raw.reserve(values.total_bytes() + values.len() * 2);
+        let Scratch {
+            raw,
+            packed,
+            encoder,
+        } = s;
+        raw.clear();
+        raw.reserve(values.total_bytes() + values.len() * 2);
         for v in values.iter() {
-            put_uvarint(&mut s.raw, v.len() as u64);
-            s.raw.extend_from_slice(v);
+            put_uvarint(raw, v.len() as u64);
+            raw.extend_from_slice(v);
         }
-        let mark = out.len();
+        // Compress into a reused buffer (zeroed once, not per call), then copy the result.
+        let room = snap::raw::max_compress_len(raw.len());
+        if packed.len() < room {
+            packed.resize(room, 0);
+        }
+        let n = encoder
+            .compress(raw, packed)
+            .map_err(|_| Error::Unencodable {
+                codec: "snappy",
+                reason: "input too large for snappy",
+            })?;
+        out.reserve(1 + n);
         out.push(SNAPPY << 4);
-        let start = out.len();
-        out.resize(start + snap::raw::max_compress_len(s.raw.len()), 0);
-        match s.encoder.compress(&s.raw, &mut out[start..]) {
-            Ok(n) => {
-                out.truncate(start + n);
-                Ok(())
-            }
-            Err(_) => {
-                out.truncate(mark);
-                Err(Error::Unencodable {
-                    codec: "snappy",
-                    reason: "input too large for snappy",
-                })
-            }
-        }
+        out.extend_from_slice(&packed[..n]);
+        Ok(())
     })
 }
 
@@ -77,23 +84,40 @@ pub fn decode(section: &[u8], out: &mut StringColumn) -> Result<()> {
         ));
     }
     SCRATCH.with_borrow_mut(|s| {
-        s.raw.clear();
-        s.raw.resize(claimed, 0);
+        // Grow only: decompression overwrites what it returns, so no zeroing per call. The
+        // slack after the data lets `split` copy short strings as fixed-size windows.
+        if s.raw.len() < claimed + WINDOW {
+            s.raw.resize(claimed + WINDOW, 0);
+        }
         let n = snap::raw::Decoder::new()
-            .decompress(data, &mut s.raw)
+            .decompress(data, &mut s.raw[..claimed])
             .map_err(|e| Error::corrupt(SECTION, 1, Problem::Snappy(e.to_string())))?;
-        split(&s.raw[..n], out)
+        split(&s.raw, n, out)
     })
 }
 
-/// Splits decompressed `uvarint length + bytes` records into `out`; all or nothing.
-fn split(raw: &[u8], out: &mut StringColumn) -> Result<()> {
+/// Strings up to this long are copied as one fixed-size window.
+const WINDOW: usize = 16;
+
+/// Splits the decompressed `uvarint length + bytes` records in `buf[..n]` into `out`; all or
+/// nothing. `buf` may extend past `n` (junk bytes, only read as window slack).
+fn split(buf: &[u8], n: usize, out: &mut StringColumn) -> Result<()> {
+    let raw = &buf[..n.min(buf.len())];
     let mark = out.len();
+    // At most one string per byte and never more bytes than the input.
+    out.reserve(raw.len().min(raw.len() / 2 + 1), raw.len());
     let mut at = 0;
     while at < raw.len() {
-        let Some((len, used)) = get_uvarint(&raw[at..]) else {
-            out.truncate(mark);
-            return Err(Error::corrupt(SECTION, 1, Problem::BadStringLength { at }));
+        // Short strings (< 128 bytes) have a one-byte length: skip the general varint reader.
+        let (len, used) = match raw[at] {
+            b if b < 0x80 => (u64::from(b), 1),
+            _ => match get_uvarint(&raw[at..]) {
+                Some(v) => v,
+                None => {
+                    out.truncate(mark);
+                    return Err(Error::corrupt(SECTION, 1, Problem::BadStringLength { at }));
+                }
+            },
         };
         at += used;
         let available = raw.len() - at;
@@ -106,7 +130,13 @@ fn split(raw: &[u8], out: &mut StringColumn) -> Result<()> {
             ));
         }
         let end = at + len as usize;
-        out.push(&raw[at..end]);
+        match buf
+            .get(at..at + WINDOW)
+            .and_then(|w| w.first_chunk::<WINDOW>())
+        {
+            Some(window) if len as usize <= WINDOW => out.push_prefix(window, len as usize),
+            _ => out.push(&raw[at..end]),
+        }
         at = end;
     }
     Ok(())
@@ -145,6 +175,7 @@ mod tests {
         decode(&[0x10, 0x00], &mut out).unwrap();
         assert!(out.is_empty());
         decode(&[0x10, 0x02, 0x04, 0x01, 0x61], &mut out).unwrap();
+        assert_eq!(out.len(), 1);
         assert_eq!(out.get(0), Some(&b"a"[..]));
         out.clear();
         let hello = [

@@ -33,19 +33,33 @@ struct Shape {
 }
 
 fn shape(ts: &[i64]) -> Shape {
-    let mut max_delta = 0u64;
-    let mut log10 = MAX_LOG10;
     let first_delta = match ts {
         [a, b, ..] => b.wrapping_sub(*a) as u64,
         _ => 0,
     };
+    // One branch-free pass (vectorisable), then the divisor: from one delta when they are all
+    // equal, otherwise delta by delta until it reaches 1.
+    let mut max_delta = 0u64;
     let mut all_deltas_equal = true;
     for w in ts.windows(2) {
         let d = w[1].wrapping_sub(w[0]) as u64;
         max_delta = max_delta.max(d);
         all_deltas_equal &= d == first_delta;
-        while log10 > 0 && !pow10::divisible(d, log10) {
+    }
+    let mut log10 = MAX_LOG10;
+    if all_deltas_equal {
+        while log10 > 0 && !pow10::divisible(first_delta, log10) {
             log10 -= 1;
+        }
+    } else {
+        for w in ts.windows(2) {
+            let d = w[1].wrapping_sub(w[0]) as u64;
+            while log10 > 0 && !pow10::divisible(d, log10) {
+                log10 -= 1;
+            }
+            if log10 == 0 {
+                break;
+            }
         }
     }
     Shape {
@@ -258,11 +272,10 @@ fn rle_parts(section: &[u8]) -> Result<(u64, u64, u64, usize)> {
 fn decode_rle(section: &[u8], out: &mut Vec<i64>) -> Result<()> {
     let (first, delta, mult, n) = rle_parts(section)?;
     let step = delta.wrapping_mul(mult);
-    out.reserve(n);
-    let mut t = first;
-    for _ in 0..n {
-        out.push(t as i64);
-        t = t.wrapping_add(step);
+    let start = out.len();
+    out.resize(start + n, 0);
+    for (k, slot) in out[start..].iter_mut().enumerate() {
+        *slot = first.wrapping_add((k as u64).wrapping_mul(step)) as i64;
     }
     Ok(())
 }

@@ -206,6 +206,16 @@ impl StringColumn {
         true
     }
 
+    /// Appends the first `len` bytes of `window` as one string (`len <= W`). Copying the whole
+    /// fixed-size window and trimming is a couple of register moves, where copying exactly
+    /// `len` bytes would be a `memcpy` call: decoders use it for short strings.
+    pub(crate) fn push_prefix<const W: usize>(&mut self, window: &[u8; W], len: usize) {
+        let len = len.min(W);
+        self.bytes.extend_from_slice(window);
+        self.bytes.truncate(self.bytes.len() - (W - len));
+        self.ends.push(self.bytes.len());
+    }
+
     /// Reserves room for `count` more strings of `bytes` bytes in all.
     pub fn reserve(&mut self, count: usize, bytes: usize) {
         self.ends.reserve(count);

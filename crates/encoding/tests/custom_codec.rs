@@ -59,7 +59,12 @@ use varint_codec::{ID, VarintIntegers};
 #[test]
 fn a_registered_codec_encodes_and_decodes_blocks() {
     let mut registry = Registry::default();
-    assert!(registry.integers.register(Arc::new(VarintIntegers)).is_none());
+    assert!(
+        registry
+            .integers
+            .register(Arc::new(VarintIntegers))
+            .is_none()
+    );
     registry.integers.encode_with(Some(ID)).unwrap();
 
     let ts = [10, 20, 35];
@@ -76,7 +81,9 @@ fn a_registered_codec_encodes_and_decodes_blocks() {
     );
 
     let (mut t, mut v) = (Vec::new(), Vec::new());
-    registry.decode_integer_block(&block, &mut t, &mut v).unwrap();
+    registry
+        .decode_integer_block(&block, &mut t, &mut v)
+        .unwrap();
     assert_eq!((t.as_slice(), v.as_slice()), (&ts[..], &values[..]));
 
     // The built-in registry does not know nibble 3 and says so, with the offset.
@@ -119,7 +126,10 @@ fn built_in_codecs_can_be_forced() {
     registry.integers.decode(&out, &mut back).unwrap();
     assert_eq!(back, [1, 2, 3]);
 
-    registry.timestamps.encode_with(Some(timestamp::RLE)).unwrap();
+    registry
+        .timestamps
+        .encode_with(Some(timestamp::RLE))
+        .unwrap();
     assert!(matches!(
         registry.timestamps.encode(&[1, 2, 4], &mut Vec::new()),
         Err(Error::Unencodable { .. })
