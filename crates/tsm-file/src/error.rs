@@ -21,13 +21,12 @@ pub enum FullReason {
 #[non_exhaustive]
 pub enum Error {
     /// An operating-system error on a file.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        /// The underlying error (shown in the message, so not repeated as a source).
+        error: std::io::Error,
     },
     /// The file is not a valid TSM file (bad magic, version, footer or index).
     #[error("{}: corrupt TSM file: {what}", path.display())]
@@ -163,9 +162,9 @@ pub(crate) trait IoContext<T> {
 
 impl<T> IoContext<T> for std::io::Result<T> {
     fn at(self, path: &std::path::Path) -> Result<T> {
-        self.map_err(|source| Error::Io {
+        self.map_err(|error| Error::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         })
     }
 }

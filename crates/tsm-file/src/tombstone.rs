@@ -54,7 +54,7 @@ pub fn read_tombstones(path: impl AsRef<Path>) -> Result<Vec<Tombstone>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(Error::Io {
             path: path.to_path_buf(),
-            source: e,
+            error: e,
         }),
     }
 }
@@ -194,7 +194,7 @@ pub fn append_tombstones(path: impl AsRef<Path>, records: &[Tombstone]) -> Resul
         Err(e) => {
             return Err(Error::Io {
                 path: path.to_path_buf(),
-                source: e,
+                error: e,
             });
         }
     };

@@ -146,7 +146,7 @@ impl IndexBuffer {
             if copied != self.spilled {
                 return Err(Error::Io {
                     path: path.clone(),
-                    source: std::io::Error::new(
+                    error: std::io::Error::new(
                         std::io::ErrorKind::UnexpectedEof,
                         "index spill file shorter than written",
                     ),
