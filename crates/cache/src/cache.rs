@@ -14,7 +14,7 @@ use tsmdb_encoding::{Column, FieldType};
 
 use crate::entry::{Entry, push_from, values_size};
 use crate::error::CacheError;
-use crate::hash::{KeyMap, partition_index};
+use crate::hash::{KeyMap, key_hash, partition_index, partition_of_hash, with_known_hash};
 use crate::snapshot::Snapshot;
 use crate::values::Record;
 
@@ -168,12 +168,14 @@ impl Cache {
             }
             value_bytes += values_size(&r.values);
         }
-        let parts: Vec<usize> = batch.iter().map(|r| self.partition_of(r.key)).collect();
+        let n = self.partitions.len();
+        let hashes: Vec<u64> = batch.iter().map(|r| key_hash(r.key)).collect();
+        let parts: Vec<usize> = hashes.iter().map(|&h| partition_of_hash(h, n)).collect();
         let mut deadline = None;
         loop {
             let mut guards = self.lock_partitions(&parts);
             let snapshot = self.snapshot.read().clone();
-            let key_bytes = check_types(batch, &parts, &guards, snapshot.as_deref())?;
+            let key_bytes = check_types(batch, &hashes, &parts, &guards, snapshot.as_deref())?;
             let added = value_bytes + key_bytes;
             if !apply {
                 return Ok(WriteOutcome {
@@ -192,21 +194,21 @@ impl Cache {
                     limit: self.max_size.load(Ordering::Acquire),
                 });
             }
-            for (r, &p) in batch.iter().zip(&parts) {
+            for ((r, &p), &h) in batch.iter().zip(&parts).zip(&hashes) {
                 if r.values.is_empty() {
                     continue;
                 }
                 let Some(map) = guards[p].as_mut() else {
                     continue;
                 };
-                match map.get_mut(r.key) {
+                with_known_hash(r.key, h, || match map.get_mut(r.key) {
                     Some(e) => e.append(r.timestamps, &r.values),
                     None => {
                         let mut e = Entry::new(r.values.field_type());
                         e.append(r.timestamps, &r.values);
                         map.insert(r.key.into(), e);
                     }
-                }
+                });
             }
             drop(guards);
             let size = self.size();
@@ -420,13 +422,14 @@ fn lossy(key: &[u8]) -> String {
 /// the batch. Returns the size of the keys the batch would create.
 fn check_types(
     batch: &[Record<'_>],
+    hashes: &[u64],
     parts: &[usize],
     guards: &Guards<'_>,
     snapshot: Option<&Snapshot>,
 ) -> Result<u64, CacheError> {
     let mut new_keys: HashMap<&[u8], FieldType, crate::hash::KeyHashBuilder> = HashMap::default();
     let mut key_bytes = 0;
-    for (r, &p) in batch.iter().zip(parts) {
+    for ((r, &p), &h) in batch.iter().zip(parts).zip(hashes) {
         if r.values.is_empty() {
             continue;
         }
@@ -434,12 +437,12 @@ fn check_types(
         let Some(map) = guards[p].as_ref() else {
             continue;
         };
-        let existing = match map.get(r.key) {
+        let existing = with_known_hash(r.key, h, || match map.get(r.key) {
             Some(e) => Some(e.field_type()),
             None => snapshot
                 .and_then(|s| s.field_type_in(p, r.key))
                 .or_else(|| new_keys.get(r.key).copied()),
-        };
+        });
         match existing {
             Some(t) if t != attempted => {
                 return Err(CacheError::FieldTypeConflict {

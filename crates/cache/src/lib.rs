@@ -65,3 +65,8 @@ pub use error::CacheError;
 pub use hash::{KeyHashBuilder, KeyHasher, key_hash, partition_index};
 pub use snapshot::Snapshot;
 pub use values::{Record, Strings, Values};
+
+/// The README's example, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctest;

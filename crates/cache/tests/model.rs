@@ -28,10 +28,12 @@ impl V {
     }
 }
 
+/// One generated record: key index, type index, (time, value seed) pairs.
+type GenRecord = (usize, u8, Vec<(i64, u8)>);
+
 #[derive(Debug, Clone)]
 enum Op {
-    /// (key index, type index, [(time, seed)]) per record.
-    Write(Vec<(usize, u8, Vec<(i64, u8)>)>),
+    Write(Vec<GenRecord>),
     Delete(Vec<usize>, i64, i64),
     DeleteKeys(Vec<usize>),
     Snapshot,
@@ -45,7 +47,7 @@ fn value(ty: u8, seed: u8) -> V {
         0 => V::F(f64::from(seed) / 4.0),
         1 => V::I(i64::from(seed) - 100),
         2 => V::S(vec![b'x'; usize::from(seed % 5)]),
-        _ => V::B(seed % 2 == 0),
+        _ => V::B(seed.is_multiple_of(2)),
     }
 }
 
@@ -133,7 +135,7 @@ struct Owned {
     col: Column,
 }
 
-fn build(records: &[(usize, u8, Vec<(i64, u8)>)]) -> Vec<Owned> {
+fn build(records: &[GenRecord]) -> Vec<Owned> {
     records
         .iter()
         .map(|(k, ty, vals)| {

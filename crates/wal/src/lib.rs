@@ -57,7 +57,14 @@ pub use entry::{
     encode_delete_range_payload, encode_frame, encode_write_payload,
 };
 pub use error::WalError;
-pub use reader::{Damage, DamageKind, EntryPosition, RecoveryPolicy, SegmentScan};
+pub use reader::{
+    Damage, DamageKind, EntryPosition, RecoveryPolicy, ScanInput, SegmentScan, scan_segment_bytes,
+};
 pub use segment::{SegmentInfo, list_segments, parse_segment_file_name, segment_file_name};
 pub use values::{Record, Strings, Values};
 pub use wal::{DEFAULT_SEGMENT_SIZE, Recovery, Wal, WalOptions, WalStats, read_dir, read_segment};
+
+/// The README's example, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctest;

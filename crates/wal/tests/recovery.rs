@@ -123,7 +123,7 @@ fn torn_tail_is_cut_before_new_writes_so_a_second_crash_loses_nothing() {
     drop(wal);
     let good_len = fs::metadata(&seg).unwrap().len();
     let mut bytes = fs::read(&seg).unwrap();
-    bytes.extend_from_slice(&bytes[..20].to_vec()); // half an entry: a torn write
+    bytes.extend_from_within(..20); // half an entry: a torn write
     fs::write(&seg, &bytes).unwrap();
 
     let (wal, seen, rec) = open(dir.path(), WalOptions::default()).unwrap();
