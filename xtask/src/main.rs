@@ -5,6 +5,7 @@
 
 mod bench;
 mod ci;
+mod compat;
 mod fuzz;
 mod util;
 
@@ -28,6 +29,8 @@ enum Command {
     Bench(bench::Args),
     /// Run every cargo-fuzz target (nightly toolchain) for N seconds each and report findings.
     Fuzz(fuzz::Args),
+    /// Differential run of our crates against InfluxDB 1.6.7's own Go code (docs/compatibility.md).
+    Compat(compat::Args),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
         Command::Ci => ci::run(),
         Command::Fuzz(args) => fuzz::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Compat(args) => compat::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
