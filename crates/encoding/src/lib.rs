@@ -32,6 +32,10 @@
 //! # Ok::<(), tsmdb_encoding::Error>(())
 //! ```
 
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExample;
+
 mod block;
 pub mod boolean;
 mod codec;
