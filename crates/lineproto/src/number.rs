@@ -4,41 +4,64 @@
 use crate::error::ErrorKind;
 use crate::point::RawValue;
 
+/// Why a number was rejected; kept small so the hot path returns in registers. The caller
+/// turns it into an [`ErrorKind`] (with the digits for the range errors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NumError {
+    Invalid,
+    Float,
+    /// Integer out of range; the digits are `buf[start..end]`.
+    IntRange(usize, usize),
+    /// Unsigned out of range; the digits are `buf[start..end]`.
+    UintRange(usize, usize),
+}
+
+impl NumError {
+    pub(crate) fn kind(self, buf: &[u8]) -> ErrorKind {
+        match self {
+            NumError::Invalid => ErrorKind::InvalidNumber,
+            NumError::Float => ErrorKind::InvalidFloat,
+            NumError::IntRange(s, e) => {
+                ErrorKind::IntegerOutOfRange(String::from_utf8_lossy(&buf[s..e]).into_owned())
+            }
+            NumError::UintRange(s, e) => {
+                ErrorKind::UnsignedOutOfRange(String::from_utf8_lossy(&buf[s..e]).into_owned())
+            }
+        }
+    }
+}
+
 /// Scans a number starting at `start` (its first byte is a digit, `.`, `-`, `N` or `n`).
 /// Returns the end (at `,`, space or the end of `buf`) and the decoded value, or the error and
 /// the position where InfluxDB detects it.
+#[inline(never)]
 pub(crate) fn scan_number(
     buf: &[u8],
     start: usize,
     unsigned: bool,
-) -> Result<(usize, RawValue), (ErrorKind, usize)> {
+) -> Result<(usize, RawValue), (NumError, usize)> {
     let len = buf.len();
     let mut i = start;
     let negative = buf[start] == b'-';
     if negative {
         i += 1;
         if i == len {
-            return Err((ErrorKind::InvalidNumber, i));
+            return Err((NumError::Invalid, i));
         }
     }
     let mut is_int = false;
     let mut is_unsigned = false;
     let mut decimal = false;
     let mut scientific = false;
-    // Integer value of the digits seen so far (only meaningful for plain digit strings).
-    let mut acc: u64 = 0;
-    let mut acc_overflow = false;
-    while i < len {
-        let b = buf[i];
+    loop {
         // Digits first: InfluxDB's checks all pass through to `i++` for them.
-        if b.is_ascii_digit() {
-            let (m, o1) = acc.overflowing_mul(10);
-            let (a, o2) = m.overflowing_add(u64::from(b - b'0'));
-            acc = a;
-            acc_overflow |= o1 | o2;
+        while i < len && buf[i].is_ascii_digit() {
             i += 1;
-            continue;
         }
+        if i >= len {
+            break;
+        }
+        let b = buf[i];
         if b == b',' || b == b' ' {
             break;
         }
@@ -53,7 +76,7 @@ pub(crate) fn scan_number(
         }
         if b == b'.' {
             if decimal {
-                return Err((ErrorKind::InvalidNumber, i));
+                return Err((NumError::Invalid, i));
             }
             decimal = true;
         }
@@ -67,16 +90,16 @@ pub(crate) fn scan_number(
             continue;
         }
         if i + 2 < len && (b == b'N' || b == b'n') {
-            return Err((ErrorKind::InvalidNumber, i));
+            return Err((NumError::Invalid, i));
         }
         if b != b'.' {
-            return Err((ErrorKind::InvalidNumber, i));
+            return Err((NumError::Invalid, i));
         }
         i += 1;
     }
 
     if (is_int || is_unsigned) && (decimal || scientific) {
-        return Err((ErrorKind::InvalidNumber, i));
+        return Err((NumError::Invalid, i));
     }
     // InfluxDB counts the `i` suffix but not the `u` suffix out of the digit count.
     let mut numeric_digits = i - start;
@@ -90,44 +113,105 @@ pub(crate) fn scan_number(
         numeric_digits -= 1;
     }
     if numeric_digits == 0 {
-        return Err((ErrorKind::InvalidNumber, i));
+        return Err((NumError::Invalid, i));
     }
 
-    if is_int {
-        if buf[i - 1] != b'i' {
-            return Err((ErrorKind::InvalidNumber, i));
+    if is_int || is_unsigned {
+        let suffix = if is_int { b'i' } else { b'u' };
+        if buf[i - 1] != suffix || (is_unsigned && (!unsigned || negative)) {
+            return Err((NumError::Invalid, i));
         }
-        // Here the text is `-?[0-9]+i`, so `acc` holds the magnitude.
+        // The text is now `-?[0-9]+` followed by the suffix.
+        let digits = &buf[start + usize::from(negative)..i - 1];
+        let magnitude = parse_digits(digits);
+        if is_unsigned {
+            return match magnitude {
+                Some(u) => Ok((i, RawValue::Unsigned(u))),
+                None => Err((NumError::UintRange(start, i - 1), i)),
+            };
+        }
         let limit = if negative {
             1u64 << 63
         } else {
             i64::MAX as u64
         };
-        if acc_overflow || acc > limit {
-            let digits = String::from_utf8_lossy(&buf[start..i - 1]).into_owned();
-            return Err((ErrorKind::IntegerOutOfRange(digits), i));
-        }
-        let v = if negative {
-            (acc as i64).wrapping_neg()
-        } else {
-            acc as i64
+        return match magnitude {
+            Some(m) if m <= limit => Ok((
+                i,
+                RawValue::Integer(if negative {
+                    (m as i64).wrapping_neg()
+                } else {
+                    m as i64
+                }),
+            )),
+            _ => Err((NumError::IntRange(start, i - 1), i)),
         };
-        return Ok((i, RawValue::Integer(v)));
     }
-    if is_unsigned {
-        if !unsigned || buf[i - 1] != b'u' || negative {
-            return Err((ErrorKind::InvalidNumber, i));
-        }
-        if acc_overflow {
-            let digits = String::from_utf8_lossy(&buf[start..i - 1]).into_owned();
-            return Err((ErrorKind::UnsignedOutOfRange(digits), i));
-        }
-        return Ok((i, RawValue::Unsigned(acc)));
-    }
-    match parse_float(&buf[start..i]) {
+    match parse_float_scanned(&buf[start..i]) {
         Some(f) => Ok((i, RawValue::Float(f))),
-        None => Err((ErrorKind::InvalidFloat, i)),
+        None => Err((NumError::Float, i)),
     }
+}
+
+/// The value of a run of ASCII digits, `None` if it does not fit a u64.
+#[inline]
+pub(crate) fn parse_digits(digits: &[u8]) -> Option<u64> {
+    if digits.len() <= 19 {
+        // 19 digits always fit: no overflow checks needed.
+        let mut acc = 0u64;
+        for &d in digits {
+            acc = acc * 10 + u64::from(d - b'0');
+        }
+        return Some(acc);
+    }
+    let mut acc = 0u64;
+    for &d in digits {
+        acc = acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    Some(acc)
+}
+
+/// Exact powers of ten as f64 (10^22 is the largest exactly representable one).
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// Float text that `scan_number` accepted (only ASCII digits, `.`, `e`, `E`, `+`, `-`).
+#[inline]
+fn parse_float_scanned(text: &[u8]) -> Option<f64> {
+    // Fast path for plain `-?digits[.digits]` with a mantissa below 2^53: both the mantissa
+    // and the power of ten are exact, so one division is correctly rounded (Clinger).
+    let (neg, body) = match text {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, text),
+    };
+    if body.len() <= 16 {
+        let mut mantissa = 0u64;
+        let mut frac_digits = 0usize;
+        let mut seen_dot = false;
+        let mut plain = true;
+        for &b in body {
+            if b.is_ascii_digit() {
+                mantissa = mantissa * 10 + u64::from(b - b'0');
+                frac_digits += usize::from(seen_dot);
+            } else if b == b'.' && !seen_dot {
+                seen_dot = true;
+            } else {
+                plain = false;
+                break;
+            }
+        }
+        if plain && mantissa < (1u64 << 53) && frac_digits < POW10.len() {
+            let v = mantissa as f64 / POW10[frac_digits];
+            return Some(if neg { -v } else { v });
+        }
+    }
+    // SAFETY: `scan_number` admits only ASCII bytes (digits, `.`, `e`, `E`, `+`, `-`) into
+    // a float's text, so it is valid UTF-8. Covered by the `float_text_is_ascii` test.
+    let s = unsafe { std::str::from_utf8_unchecked(text) };
+    let f: f64 = s.parse().ok()?;
+    f.is_finite().then_some(f)
 }
 
 /// Parses a float the way Go's `strconv.ParseFloat` does for the texts the scanner lets
@@ -165,7 +249,7 @@ mod tests {
     fn num(s: &str) -> Result<RawValue, ErrorKind> {
         scan_number(s.as_bytes(), 0, true)
             .map(|(_, v)| v)
-            .map_err(|(k, _)| k)
+            .map_err(|(k, _)| k.kind(s.as_bytes()))
     }
 
     #[test]
@@ -219,8 +303,35 @@ mod tests {
         );
         assert_eq!(
             scan_number(b"1u", 0, false).map_err(|e| e.0),
-            Err(ErrorKind::InvalidNumber)
+            Err(NumError::Invalid)
         );
+    }
+
+    #[test]
+    fn float_text_is_ascii() {
+        // Whatever bytes follow, a float that scans OK consists of ASCII only.
+        for tail in 0u8..=255 {
+            let buf = [b'1', b'.', b'5', tail];
+            if let Ok((end, RawValue::Float(_))) = scan_number(&buf, 0, true) {
+                assert!(buf[..end].is_ascii(), "{buf:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn fast_float_path_is_exact() {
+        for s in [
+            "0.1",
+            "26.676669405799323",
+            "1.5",
+            "123456789012345.6",
+            "-0.3",
+            "9007199254740993",
+        ] {
+            let want: f64 = s.parse().unwrap();
+            let got = parse_float_scanned(s.as_bytes()).unwrap();
+            assert_eq!(got.to_bits(), want.to_bits(), "{s}");
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! [`Point`] is a handful of slices and no copy is made.
 
 use crate::error::{ErrorKind, LineError, MAX_KEY_LEN, MAX_TIME, MIN_TIME};
-use crate::number::{scan_boolean, scan_number};
+use crate::number::{parse_digits, scan_boolean, scan_number};
 use crate::options::ParseOptions;
 use crate::point::{Point, RawField, RawTag, RawValue};
 use crate::scan::next_line;
@@ -70,13 +70,30 @@ fn skip_ws(buf: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// First of `a`, `b`, `c` at or after `from` (>= 1) that is not preceded by a backslash.
-#[inline]
-fn find_unescaped3(buf: &[u8], from: usize, a: u8, b: u8, c: u8) -> Option<usize> {
+/// Byte classes for the key section: `STOP_MEASUREMENT` ends a measurement (`,` and space),
+/// `STOP_TAG` ends a tag key or value (`,`, space and `=`).
+const fn table(bytes: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        t[bytes[i] as usize] = true;
+        i += 1;
+    }
+    t
+}
+static STOP_MEASUREMENT: [bool; 256] = table(b", ");
+static STOP_TAG: [bool; 256] = table(b", =");
+/// Bytes the field scan must look at; everything else is skipped in a tight loop.
+static FIELD_SPECIAL: [bool; 256] = table(b"\\\"=, ");
+
+/// First byte of class `stop` at or after `from` (>= 1) not preceded by a backslash.
+/// memchr finds candidates (tokens can be long); the table picks the class.
+#[inline(always)]
+fn find_unescaped(buf: &[u8], from: usize, stop: &[bool; 256]) -> Option<usize> {
     let mut i = from;
     while i < buf.len() {
-        let p = i + memchr::memchr3(a, b, c, &buf[i..])?;
-        if buf[p - 1] != b'\\' {
+        let p = i + memchr::memchr3(b',', b' ', b'=', &buf[i..])?;
+        if stop[usize::from(buf[p])] && buf[p - 1] != b'\\' {
             return Some(p);
         }
         i = p + 1;
@@ -84,18 +101,38 @@ fn find_unescaped3(buf: &[u8], from: usize, a: u8, b: u8, c: u8) -> Option<usize
     None
 }
 
-/// First of `a`, `b` at or after `from` (>= 1) that is not preceded by a backslash.
-#[inline]
-fn find_unescaped2(buf: &[u8], from: usize, a: u8, b: u8) -> Option<usize> {
-    let mut i = from;
-    while i < buf.len() {
-        let p = i + memchr::memchr2(a, b, &buf[i..])?;
-        if buf[p - 1] != b'\\' {
-            return Some(p);
+/// The first 8 bytes of `buf[s..e]` as a big-endian u64, zero-padded.
+#[inline(always)]
+fn key_prefix(buf: &[u8], s: usize, e: usize) -> u64 {
+    let n = e - s;
+    if let Some(word) = buf.get(s..s + 8) {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(word);
+        let p = u64::from_be_bytes(bytes);
+        if n >= 8 {
+            p
+        } else {
+            p & !(u64::MAX >> (8 * n))
         }
-        i = p + 1;
+    } else {
+        let mut p = 0u64;
+        for j in 0..8 {
+            let b = if j < n { buf[s + j] } else { 0 };
+            p = (p << 8) | u64::from(b);
+        }
+        p
     }
-    None
+}
+
+/// Byte-wise comparison inlined for short tag keys (avoids a `memcmp` call per pair).
+#[inline(always)]
+fn cmp_bytes(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 impl Parser {
@@ -247,7 +284,8 @@ impl Parser {
             return Err((ErrorKind::MissingMeasurement, 0));
         }
         let len = buf.len();
-        let m_end = find_unescaped2(buf, 1, b',', b' ').ok_or((ErrorKind::MissingFields, len))?;
+        let m_end =
+            find_unescaped(buf, 1, &STOP_MEASUREMENT).ok_or((ErrorKind::MissingFields, len))?;
         if buf[m_end] == b' ' {
             return Ok((m_end, KeyLoc::Input(base, base + m_end), m_end));
         }
@@ -257,8 +295,8 @@ impl Parser {
             if i >= len || matches!(buf[i], b' ' | b',' | b'=') {
                 return Err((ErrorKind::MissingTagKey, i));
             }
-            let k_end = find_unescaped3(buf, k0 + 1, b' ', b',', b'=')
-                .ok_or((ErrorKind::MissingTagValue, len))?;
+            let k_end =
+                find_unescaped(buf, k0 + 1, &STOP_TAG).ok_or((ErrorKind::MissingTagValue, len))?;
             if buf[k_end] != b'=' {
                 return Err((ErrorKind::MissingTagValue, k_end));
             }
@@ -266,14 +304,16 @@ impl Parser {
             if v0 >= len || buf[v0] == b',' || buf[v0] == b' ' {
                 return Err((ErrorKind::MissingTagValue, v0));
             }
-            let v_end = find_unescaped3(buf, v0 + 1, b'=', b',', b' ')
-                .ok_or((ErrorKind::MissingFields, len))?;
+            let v_end =
+                find_unescaped(buf, v0 + 1, &STOP_TAG).ok_or((ErrorKind::MissingFields, len))?;
             if buf[v_end] == b'=' {
                 return Err((ErrorKind::InvalidTagFormat, v_end));
             }
+            let prefix = key_prefix(buf, k0, k_end);
             self.tags.push(RawTag {
                 key: (base + k0, base + k_end),
                 value: (base + v0, base + v_end),
+                prefix,
             });
             i = v_end + 1;
             if buf[v_end] == b' ' {
@@ -282,10 +322,17 @@ impl Parser {
         };
 
         // Sorted and free of duplicates? (InfluxDB compares raw, still-escaped key bytes.)
-        let input_key = |t: &RawTag| &buf[t.key.0 - base..t.key.1 - base];
+        // Different zero-padded 8-byte prefixes order keys exactly as the bytes do.
+        let order = |a: &RawTag, b: &RawTag| match a.prefix.cmp(&b.prefix) {
+            std::cmp::Ordering::Equal => cmp_bytes(
+                &buf[a.key.0 - base..a.key.1 - base],
+                &buf[b.key.0 - base..b.key.1 - base],
+            ),
+            other => other,
+        };
         let mut sorted = true;
         for w in self.tags.windows(2) {
-            match input_key(&w[0]).cmp(input_key(&w[1])) {
+            match order(&w[0], &w[1]) {
                 std::cmp::Ordering::Greater => {
                     sorted = false;
                     break;
@@ -301,14 +348,16 @@ impl Parser {
         }
         // Stable insertion sort by key, as InfluxDB does (tag counts are small).
         for j in 1..self.tags.len() {
+            let t = self.tags[j];
             let mut k = j;
-            while k > 0 && input_key(&self.tags[k]) < input_key(&self.tags[k - 1]) {
-                self.tags.swap(k, k - 1);
+            while k > 0 && order(&t, &self.tags[k - 1]).is_lt() {
+                self.tags[k] = self.tags[k - 1];
                 k -= 1;
             }
+            self.tags[k] = t;
         }
         for w in self.tags.windows(2) {
-            if input_key(&w[0]) == input_key(&w[1]) {
+            if order(&w[0], &w[1]).is_eq() {
                 return Err((ErrorKind::DuplicateTags, w[1].key.0 - base));
             }
         }
@@ -342,6 +391,10 @@ impl Parser {
 
         while i < len {
             let c = buf[i];
+            if !FIELD_SPECIAL[usize::from(c)] {
+                i += 1;
+                continue;
+            }
             if c == b'\\' && i + 1 < len {
                 if pending.is_some() && !quoted {
                     simple = false;
@@ -373,7 +426,8 @@ impl Parser {
                 seg_has_eq = true;
                 let key = (base + key_start, base + i);
                 if n.is_ascii_digit() || n == b'.' || n == b'-' || n == b'N' || n == b'n' {
-                    let (end, value) = scan_number(buf, i + 1, self.opts.unsigned)?;
+                    let (end, value) = scan_number(buf, i + 1, self.opts.unsigned)
+                        .map_err(|(e, at)| (e.kind(buf), at))?;
                     self.fields.push(RawField { key, value });
                     i = end;
                     continue;
@@ -461,44 +515,32 @@ pub struct ChunkEnd {
 fn scan_time(buf: &[u8], from: usize, opts: &ParseOptions, default_time: i64) -> Result<i64, Fail> {
     let len = buf.len();
     let start = skip_ws(buf, from);
-    let mut i = start;
-    while i < len {
-        let b = buf[i];
-        if b == b'\n' || b == b' ' {
-            break;
-        }
-        if !(b.is_ascii_digit() || (i == start && b == b'-')) {
-            return Err((ErrorKind::BadTimestamp, i));
-        }
+    let negative = start < len && buf[start] == b'-';
+    let digits_start = start + usize::from(negative);
+    let mut i = digits_start;
+    while i < len && buf[i].is_ascii_digit() {
         i += 1;
+    }
+    if i < len && buf[i] != b'\n' && buf[i] != b' ' {
+        return Err((ErrorKind::BadTimestamp, i));
     }
     if i == start {
         return Ok(default_time);
     }
     let text = &buf[start..i];
-    let (negative, digits) = match text {
-        [b'-', rest @ ..] => (true, rest),
-        _ => (false, text),
-    };
     let lossy = || String::from_utf8_lossy(text).into_owned();
-    if digits.is_empty() {
+    if i == digits_start {
         return Err((ErrorKind::TimestampSyntax(lossy()), start));
-    }
-    let mut acc: u64 = 0;
-    for &d in digits {
-        acc = acc
-            .checked_mul(10)
-            .and_then(|a| a.checked_add(u64::from(d - b'0')))
-            .ok_or_else(|| (ErrorKind::TimestampOutOfRange(lossy()), start))?;
     }
     let limit = if negative {
         1u64 << 63
     } else {
         i64::MAX as u64
     };
-    if acc > limit {
-        return Err((ErrorKind::TimestampOutOfRange(lossy()), start));
-    }
+    let acc = match parse_digits(&buf[digits_start..i]) {
+        Some(a) if a <= limit => a,
+        _ => return Err((ErrorKind::TimestampOutOfRange(lossy()), start)),
+    };
     let ts = if negative {
         (acc as i64).wrapping_neg()
     } else {

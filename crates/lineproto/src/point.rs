@@ -11,6 +11,8 @@ use crate::value::{EscapedStr, FieldValue};
 pub(crate) struct RawTag {
     pub key: (usize, usize),
     pub value: (usize, usize),
+    /// The key's first 8 bytes, big-endian, zero-padded: orders most keys without a compare.
+    pub prefix: u64,
 }
 
 /// A field as the parser records it: key offsets and the decoded value.
