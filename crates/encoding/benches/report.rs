@@ -126,12 +126,11 @@ fn main() {
     let mut words = Vec::new();
     tsmdb_encoding::simple8b::encode(&small, tsmdb_encoding::simple8b::Window::Tail, &mut words)
         .expect("small values");
-    let mut fast = vec![0u64; data::N];
+    let mut fast: Vec<u64> = Vec::with_capacity(data::N);
     let unrolled = best_time(round, rounds, || {
-        black_box(tsmdb_encoding::simple8b::decode_into(
-            black_box(&words),
-            &mut fast,
-        ));
+        fast.clear();
+        tsmdb_encoding::simple8b::decode_append(black_box(&words), &mut fast);
+        black_box(&fast);
     });
     let mut naive_out = Vec::with_capacity(data::N);
     let naive = best_time(round, rounds, || {

@@ -3,7 +3,7 @@
 
 use crate::codec::Registry;
 use crate::error::{Error, Problem, Result, Section};
-use crate::varint::{get_uvarint, put_uvarint};
+use crate::varint::{get_uvarint, uvarint_bytes};
 use crate::{Column, ColumnRef, FieldType, StringColumn};
 
 /// The parts of a block, borrowed from it.
@@ -98,9 +98,8 @@ impl Registry {
             if ts_len < 0x80 {
                 out[mark + 1] = ts_len as u8;
             } else {
-                let mut len = Vec::with_capacity(10);
-                put_uvarint(&mut len, ts_len as u64);
-                out.splice(mark + 1..mark + 2, len);
+                let (len, used) = uvarint_bytes(ts_len as u64);
+                out.splice(mark + 1..mark + 2, len[..used].iter().copied());
             }
             match values {
                 ColumnRef::Float(v) => self.floats.encode(v, out),

@@ -188,17 +188,11 @@ fn decode_packed<T: IntValue>(ctx: &Ctx, bytes: &[u8], out: &mut Vec<T>) -> Resu
             },
         ));
     }
-    let n = simple8b::count(words);
     let start = out.len();
-    out.resize(start + 1 + n, T::default());
-    let dst = &mut out[start..];
-    if !simple8b::decode_into(words, &mut dst[1..]) {
-        out.truncate(start);
-        return Err(ctx.corrupt(9, Problem::InvalidValue("simple8b count mismatch")));
-    }
     let mut acc = unzigzag(first);
-    dst[0] = T::from_word(acc);
-    for slot in &mut dst[1..] {
+    out.push(T::from_word(acc));
+    simple8b::decode_append(words, out);
+    for slot in &mut out[start + 1..] {
         acc = acc.wrapping_add(unzigzag(slot.bits()));
         *slot = T::from_word(acc);
     }
@@ -243,12 +237,8 @@ fn decode_rle<T: IntValue>(ctx: &Ctx, bytes: &[u8], out: &mut Vec<T>) -> Result<
     }
     let step = unzigzag(delta);
     let base = unzigzag(first);
-    let n = repeat as usize + 1;
-    let start = out.len();
-    out.resize(start + n, T::default());
-    for (k, slot) in out[start..].iter_mut().enumerate() {
-        *slot = T::from_word(base.wrapping_add((k as u64).wrapping_mul(step)));
-    }
+    let n = repeat + 1;
+    out.extend((0..n).map(|k| T::from_word(base.wrapping_add(k.wrapping_mul(step)))));
     Ok(())
 }
 
@@ -283,7 +273,8 @@ impl<T: IntValue, K: Kind<Output = Vec<T>> + for<'a> Kind<Input<'a> = &'a [T]>, 
             match ID {
                 RAW => encode_raw(z, out),
                 PACKED => {
-                    if z[0] > simple8b::MAX_VALUE || !encode_packed(z, out) {
+                    // The first value is stored whole; only the rest must fit simple8b.
+                    if !encode_packed(z, out) {
                         return Err(Error::Unencodable {
                             codec: "integer simple8b",
                             reason: "a zigzag delta exceeds 2^60 - 1",

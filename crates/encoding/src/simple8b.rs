@@ -152,67 +152,43 @@ impl FromWord for i64 {
 }
 
 #[inline(always)]
-fn unpack<const N: usize, const B: u32, T: FromWord>(word: u64, dst: &mut [T; N]) {
+fn unpack<const N: usize, const B: u32, T: FromWord>(word: u64, out: &mut Vec<T>) {
     let mask = (1u64 << B) - 1;
-    for (k, slot) in dst.iter_mut().enumerate() {
+    let mut chunk = [T::default(); N];
+    for (k, slot) in chunk.iter_mut().enumerate() {
         *slot = T::from_word((word >> (k as u32 * B)) & mask);
     }
+    out.extend_from_slice(&chunk);
 }
 
-#[inline(always)]
-fn fill<const N: usize, T: FromWord>(dst: &mut [T; N]) {
-    *dst = [T::from_word(1); N];
-}
-
-/// Decodes `words` (a whole number of 8-byte words) into `dst`, which must be exactly
-/// [`count`]`(words)` long. Returns false (and leaves `dst` partly written) if it is not.
-pub fn decode_into<T: FromWord>(words: &[u8], dst: &mut [T]) -> bool {
-    let mut rest = dst;
+/// Decodes `words` (a whole number of 8-byte words; a partial word at the end is ignored) and
+/// appends the values to `out`: one match per word, then a loop unrolled for that selector's
+/// fixed count and width.
+pub fn decode_append<T: FromWord>(words: &[u8], out: &mut Vec<T>) {
+    out.reserve(count(words));
     for chunk in words.chunks_exact(8) {
         let mut be = [0u8; 8];
         be.copy_from_slice(chunk);
         let word = u64::from_be_bytes(be);
-        macro_rules! arm {
-            ($n:literal, $b:literal) => {{
-                let Some((head, tail)) = rest.split_first_chunk_mut::<$n>() else {
-                    return false;
-                };
-                unpack::<$n, $b, T>(word, head);
-                rest = tail;
-            }};
-        }
         match word >> 60 {
-            0 => {
-                let Some((head, tail)) = rest.split_first_chunk_mut::<240>() else {
-                    return false;
-                };
-                fill(head);
-                rest = tail;
-            }
-            1 => {
-                let Some((head, tail)) = rest.split_first_chunk_mut::<120>() else {
-                    return false;
-                };
-                fill(head);
-                rest = tail;
-            }
-            2 => arm!(60, 1),
-            3 => arm!(30, 2),
-            4 => arm!(20, 3),
-            5 => arm!(15, 4),
-            6 => arm!(12, 5),
-            7 => arm!(10, 6),
-            8 => arm!(8, 7),
-            9 => arm!(7, 8),
-            10 => arm!(6, 10),
-            11 => arm!(5, 12),
-            12 => arm!(4, 15),
-            13 => arm!(3, 20),
-            14 => arm!(2, 30),
-            _ => arm!(1, 60),
+            0 => out.extend_from_slice(&[T::from_word(1); 240]),
+            1 => out.extend_from_slice(&[T::from_word(1); 120]),
+            2 => unpack::<60, 1, T>(word, out),
+            3 => unpack::<30, 2, T>(word, out),
+            4 => unpack::<20, 3, T>(word, out),
+            5 => unpack::<15, 4, T>(word, out),
+            6 => unpack::<12, 5, T>(word, out),
+            7 => unpack::<10, 6, T>(word, out),
+            8 => unpack::<8, 7, T>(word, out),
+            9 => unpack::<7, 8, T>(word, out),
+            10 => unpack::<6, 10, T>(word, out),
+            11 => unpack::<5, 12, T>(word, out),
+            12 => unpack::<4, 15, T>(word, out),
+            13 => unpack::<3, 20, T>(word, out),
+            14 => unpack::<2, 30, T>(word, out),
+            _ => unpack::<1, 60, T>(word, out),
         }
     }
-    rest.is_empty()
 }
 
 /// The straightforward decoder (one value at a time, selector looked up per value): the
@@ -336,11 +312,9 @@ mod tests {
             let mut naive = Vec::new();
             decode_naive(&bytes, &mut naive);
             assert_eq!(naive.len(), count(&bytes));
-            let mut fast = vec![0u64; naive.len()];
-            assert!(decode_into(&bytes, &mut fast));
-            assert_eq!(fast, naive);
-            let mut short = vec![0u64; naive.len() - 1];
-            assert!(!decode_into(&bytes, &mut short));
+            let mut fast = vec![9u64];
+            decode_append(&bytes, &mut fast);
+            assert_eq!(fast[1..], naive[..]);
         }
     }
 }

@@ -220,17 +220,11 @@ fn packed_parts(section: &[u8]) -> Result<(u64, &[u8])> {
 fn decode_packed(section: &[u8], out: &mut Vec<i64>) -> Result<()> {
     let (first, words) = packed_parts(section)?;
     let mult = POW10[usize::from(section[0] & 0x0f)];
-    let n = simple8b::count(words);
     let start = out.len();
-    out.resize(start + 1 + n, 0);
-    let dst = &mut out[start..];
-    dst[0] = first as i64;
-    if !simple8b::decode_into(words, &mut dst[1..]) {
-        out.truncate(start);
-        return Err(corrupt(9, Problem::InvalidValue("simple8b count mismatch")));
-    }
+    out.push(first as i64);
+    simple8b::decode_append(words, out);
     let mut acc = first;
-    for slot in &mut dst[1..] {
+    for slot in &mut out[start + 1..] {
         acc = acc.wrapping_add((*slot as u64).wrapping_mul(mult));
         *slot = acc as i64;
     }
@@ -272,11 +266,7 @@ fn rle_parts(section: &[u8]) -> Result<(u64, u64, u64, usize)> {
 fn decode_rle(section: &[u8], out: &mut Vec<i64>) -> Result<()> {
     let (first, delta, mult, n) = rle_parts(section)?;
     let step = delta.wrapping_mul(mult);
-    let start = out.len();
-    out.resize(start + n, 0);
-    for (k, slot) in out[start..].iter_mut().enumerate() {
-        *slot = first.wrapping_add((k as u64).wrapping_mul(step)) as i64;
-    }
+    out.extend((0..n as u64).map(|k| first.wrapping_add(k.wrapping_mul(step)) as i64));
     Ok(())
 }
 

@@ -10,6 +10,20 @@ pub fn put_uvarint(out: &mut Vec<u8>, mut value: u64) {
     out.push(value as u8);
 }
 
+/// `value` as uvarint bytes on the stack: the bytes and how many are used.
+#[inline]
+pub fn uvarint_bytes(mut value: u64) -> ([u8; 10], usize) {
+    let mut buf = [0u8; 10];
+    let mut i = 0;
+    while value >= 0x80 {
+        buf[i] = (value as u8) | 0x80;
+        value >>= 7;
+        i += 1;
+    }
+    buf[i] = value as u8;
+    (buf, i + 1)
+}
+
 /// Reads a uvarint at the start of `input`: the value and the bytes it took, or `None` when it
 /// runs past the end or overflows 64 bits (Go's rules: at most 10 bytes, the 10th at most 1).
 #[inline]
@@ -46,6 +60,8 @@ mod tests {
             let mut buf = Vec::new();
             put_uvarint(&mut buf, v);
             assert_eq!(get_uvarint(&buf), Some((v, buf.len())));
+            let (stack, used) = uvarint_bytes(v);
+            assert_eq!(&stack[..used], &buf[..]);
             assert_eq!(get_uvarint(&buf[..buf.len() - 1]), None);
         }
         let mut max = Vec::new();
