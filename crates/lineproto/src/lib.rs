@@ -19,6 +19,16 @@
 //!   and the escape helpers.
 //! * [`write_line`]: renders a point to line protocol; parsing the output gives it back.
 //!
+//! Known differences from InfluxDB (all deliberate or harmless):
+//! * Measurement names are unescaped like InfluxDB's `Point.Name()` (`\,` `\ ` `\=` `\"`);
+//!   spec §10.2 lists only `\,` and `\ `. Keys keep the input's escapes either way.
+//! * Lines whose fields InfluxDB's iterator would read differently from its validator are
+//!   re-extracted the iterator's way; a value it would then fail to convert is reported with
+//!   the deferred-conversion message instead of failing later in the write path, and an
+//!   empty value (InfluxDB's `Empty` field type) is dropped.
+//! * [`parse_reader`] reports a logical line longer than `max_line` as
+//!   [`ErrorKind::LineTooLong`] and resumes at the next newline.
+//!
 //! What it must NOT know about: value encodings, blocks, TSM files, the WAL, the cache or the
 //! index. Its [`FieldKind`] is its own type code; the engine maps it to storage types.
 //!
@@ -45,6 +55,10 @@
 //! assert_eq!(errors[0].line, 2);
 //! assert_eq!(errors[0].to_string(), "unable to parse 'bad line': invalid field format");
 //! ```
+
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+struct ReadmeDoctests;
 
 mod batch;
 mod error;
