@@ -6,6 +6,7 @@
 //! Exit codes: 0 success, 1 the input had problems that were reported (rejected lines, damaged
 //! blocks), 2 the command itself failed (bad arguments, unreadable file).
 
+mod compact;
 mod generate;
 mod inspect;
 mod output;
@@ -32,8 +33,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Compact the TSM files of every shard directory under DIR (default --db) now.
+    Compact(compact::Args),
     /// Generate synthetic data: an `influxd generate` schema, `simple`, or TSBS devops.
-    Generate(generate::Args),
+    Generate(Box<generate::Args>),
     /// Look inside line protocol, encoded blocks, WAL and TSM files, and the index.
     #[command(subcommand)]
     Inspect(inspect::InspectCommand),
@@ -42,7 +45,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Generate(args) => generate::run(args, &cli.db),
+        Command::Compact(args) => compact::run(args, &cli.db),
+        Command::Generate(args) => generate::run(*args, &cli.db),
         Command::Inspect(cmd) => inspect::run(cmd),
     };
     match result {
