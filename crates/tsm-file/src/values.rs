@@ -246,40 +246,61 @@ impl TsmReader {
         times: &mut Vec<i64>,
         values: &mut Column,
     ) -> Result<()> {
+        self.with_deleted_ranges(key.position, |deleted| {
+            self.filtered_block(key, entry, range, deleted, times, values)
+        })
+    }
+
+    fn filtered_block(
+        &self,
+        key: &KeyEntries<'_>,
+        entry: &IndexEntry,
+        range: TimeRange,
+        deleted: &[TimeRange],
+        times: &mut Vec<i64>,
+        values: &mut Column,
+    ) -> Result<()> {
         self.decode_block(key, entry, times, values)?;
         let inside = range.min <= entry.min_time && entry.max_time <= range.max;
-        self.with_deleted_ranges(key.position, |deleted| {
-            let hit = deleted
-                .iter()
-                .any(|d| d.min <= entry.max_time && d.max >= entry.min_time);
-            if !inside || hit {
-                retain(times, values, |t| {
-                    range.contains(t) && !is_deleted(deleted, t)
-                });
-            }
-        });
+        let hit = deleted
+            .iter()
+            .any(|d| d.min <= entry.max_time && d.max >= entry.min_time);
+        if !inside || hit {
+            retain(times, values, |t| {
+                range.contains(t) && !is_deleted(deleted, t)
+            });
+        }
         Ok(())
     }
 
     /// Reads the values of `key` with times in `range` into `out` (cleared first), tombstones
-    /// applied. Returns false when the file lacks the key (or it is deleted).
+    /// applied. Returns false when the file lacks the key or tombstones removed it.
+    ///
+    /// The key's deletes are read once, so a delete committed meanwhile is seen entirely or not
+    /// at all.
     pub fn read_values(&self, key: &[u8], range: TimeRange, out: &mut Values) -> Result<bool> {
         out.timestamps.clear();
         out.values.clear();
-        let Some(k) = self.key(key) else {
+        let Some(k) = self.position_of(key).and_then(|p| self.key_at(p)) else {
             return Ok(false);
         };
-        out.values.reset(k.field_type);
-        let Values {
-            timestamps,
-            values,
-            scratch_times,
-            scratch_values,
-        } = out;
-        for entry in k.overlapping(range.min, range.max) {
-            self.read_block_values(&k, &entry, range, scratch_times, scratch_values)?;
-            append(scratch_times, scratch_values, timestamps, values);
-        }
-        Ok(true)
+        self.with_deleted_ranges(k.position, |deleted| {
+            // A key removed entirely comes as `[ALL]` (a merged `ALL` range is always "removed").
+            if deleted == [TimeRange::ALL] {
+                return Ok(false);
+            }
+            out.values.reset(k.field_type);
+            let Values {
+                timestamps,
+                values,
+                scratch_times,
+                scratch_values,
+            } = out;
+            for entry in k.overlapping(range.min, range.max) {
+                self.filtered_block(&k, &entry, range, deleted, scratch_times, scratch_values)?;
+                append(scratch_times, scratch_values, timestamps, values);
+            }
+            Ok(true)
+        })
     }
 }

@@ -143,8 +143,10 @@ proptest! {
                 let mask: Vec<bool> = s.times.iter().map(|t| !dead.iter().any(|d| d.contains(*t))).collect();
                 let all_deleted = mask.iter().all(|m| !m);
                 let found = r.read_values(key, TimeRange::ALL, &mut got).unwrap();
-                prop_assert_eq!(found, !all_deleted);
-                if !all_deleted {
+                // A key is removed when its deletes cover its whole span; deletes that hit every
+                // value but leave gaps between them keep it (with no values), as upstream does.
+                prop_assert!(found || all_deleted);
+                if found {
                     let want_t: Vec<i64> = s.times.iter().zip(&mask).filter(|(_, m)| **m).map(|(t, _)| *t).collect();
                     prop_assert_eq!(&got.timestamps, &want_t);
                     prop_assert_eq!(bits(&got.values), bits(&keep(&s.values, &mask)));
