@@ -56,6 +56,11 @@ mod summary;
 pub mod time;
 mod values;
 
+/// The README's example, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub use generator::{BLOCK_SIZE, Block, Generator, Totals};
 pub use lp::{LineProtocolWriter, format_float};
 pub use plan::{FieldSpec, Plan, TagSet, sequence_values};

@@ -684,9 +684,12 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// A finite number (integers accepted): NaN and infinities cannot be stored or written as
+    /// line protocol.
     fn float(&self, value: &Value<'_>, path: &str) -> Result<f64> {
         match as_f64(value.get_ref()) {
-            Some(f) => Ok(f),
+            Some(f) if f.is_finite() => Ok(f),
+            Some(f) => self.err(value.span(), path, format!("expected a finite number, found {f}")),
             None => self.err(
                 value.span(),
                 path,

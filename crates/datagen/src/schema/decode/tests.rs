@@ -428,6 +428,16 @@ fn errors_name_line_and_problem() {
             "zipf<integer>: missing value for imax",
         ),
         (
+            format!("{m}fields = [{{ name = \"f\", count = 1, source = nan }}]\n"),
+            3,
+            "expected a finite number, found NaN",
+        ),
+        (
+            format!("{m}fields = [{{ name = \"f\", count = 1, source = [1.0, inf] }}]\n"),
+            3,
+            "expected a finite number, found inf",
+        ),
+        (
             "series-limit = 1.5\n".into(),
             1,
             "series-limit: invalid value (expected an integer, found float)",
