@@ -372,4 +372,36 @@ mod tests {
         std::fs::write(tmp_path(&p), b"").unwrap();
         assert!(append_tombstones(&p, &[t("k", 1, 2)]).is_err());
     }
+
+    proptest::proptest! {
+        // Appends fsync twice each: keep the case count modest.
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 32, failure_persistence: None, ..Default::default() })]
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300), header in 0u8..6) {
+            let mut b = vec![0, 0, 0x15, header];
+            b.extend_from_slice(&bytes);
+            let _ = parse_tombstones(Path::new("x"), &b);
+            let _ = parse_tombstones(Path::new("x"), &bytes);
+        }
+
+        #[test]
+        fn appended_records_read_back_in_order(
+            batches in proptest::collection::vec(
+                proptest::collection::vec((proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40), proptest::prelude::any::<i64>(), proptest::prelude::any::<i64>()), 0..5),
+                1..4),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("x.tombstone");
+            let mut want = Vec::new();
+            for batch in &batches {
+                let records: Vec<Tombstone> = batch
+                    .iter()
+                    .map(|(k, a, b)| Tombstone { key: k.clone(), range: TimeRange::new(*a, *b) })
+                    .collect();
+                append_tombstones(&p, &records).unwrap();
+                want.extend(records);
+            }
+            proptest::prop_assert_eq!(read_tombstones(&p).unwrap(), want);
+        }
+    }
 }

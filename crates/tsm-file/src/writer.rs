@@ -424,6 +424,15 @@ impl TsmWriter {
         if self.block_count == 0 {
             return Err(Error::NoValues);
         }
+        let result = self.write_index_and_commit();
+        if result.is_err() {
+            // The output handle is gone, so Drop would not clean up: leave nothing half-written.
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+        result
+    }
+
+    fn write_index_and_commit(&mut self) -> Result<FileSummary> {
         if let Some(done) = self.current.take() {
             self.index.append_record(&done)?;
         }
