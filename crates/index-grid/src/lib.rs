@@ -48,3 +48,8 @@ pub use index::{Index, SeriesKey};
 pub use persist::{INDEX_FILE, LOG_FILE, OpenReport};
 pub use policy::{AdaptivePolicy, MultiplierPolicy, Policy};
 pub use stats::{DimStats, GridKind, GridStats, IndexStats};
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -207,14 +207,26 @@ fn ranges(g: &Grid, allowed: &[Option<Vec<u32>>]) -> RoaringBitmap {
         return RoaringBitmap::new();
     }
     let run = g.strides[t];
-    let mut out = RoaringBitmap::new();
     let mut pos = vec![0usize; t + 1];
+    // Long runs go straight into the bitmap; short runs are set in a plain bit array first,
+    // because one roaring range insert per short run costs far more than a few byte writes.
+    let mut bits = if run < 4096 && g.points <= 1 << 26 {
+        Some(vec![0u8; g.points.div_ceil(8) as usize])
+    } else {
+        None
+    };
+    let mut out = RoaringBitmap::new();
     loop {
         let start: u64 = (0..=t)
             .map(|i| u64::from(axes[i][pos[i]]) * g.strides[i])
             .sum();
         // start + run ≤ points ≤ 2^32
-        out.insert_range(start as u32..=(start + run - 1) as u32);
+        match bits.as_mut() {
+            Some(b) => set_bits(b, start as usize, run as usize),
+            None => {
+                out.insert_range(start as u32..=(start + run - 1) as u32);
+            }
+        }
         // odometer: last axis fastest, so runs come out ascending
         let mut i = t;
         loop {
@@ -224,11 +236,31 @@ fn ranges(g: &Grid, allowed: &[Option<Vec<u32>>]) -> RoaringBitmap {
             }
             pos[i] = 0;
             if i == 0 {
+                if let Some(b) = bits {
+                    out = RoaringBitmap::from_lsb0_bytes(0, &b);
+                }
                 out &= &g.live;
                 return out;
             }
             i -= 1;
         }
+    }
+}
+
+/// Sets bits `[start, start + len)` of an LSB-first bit array.
+fn set_bits(b: &mut [u8], start: usize, len: usize) {
+    let end = start + len;
+    let mut i = start;
+    while i < end && i % 8 != 0 {
+        b[i / 8] |= 1 << (i % 8);
+        i += 1;
+    }
+    let full = (end - i) / 8;
+    b[i / 8..i / 8 + full].fill(0xff);
+    i += full * 8;
+    while i < end {
+        b[i / 8] |= 1 << (i % 8);
+        i += 1;
     }
 }
 

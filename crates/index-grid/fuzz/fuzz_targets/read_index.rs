@@ -1,0 +1,24 @@
+//! The `index.grid` reader on arbitrary bytes: never panics; whatever it accepts must survive a
+//! rewrite byte for byte and answer queries without panicking.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tsmdb_index_grid::{Expr, Index};
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(ix) = Index::from_bytes(data) {
+        assert_eq!(ix.to_bytes(), data, "accepted file does not rewrite identically");
+        for m in ix.measurements() {
+            let all = ix.query(&m, &Expr::all());
+            for id in all.iter().take(64) {
+                let k = ix.tags_of(id).expect("listed ids are live");
+                let t: Vec<(&[u8], &[u8])> = k.tags.iter().map(|(a, b)| (&a[..], &b[..])).collect();
+                assert_eq!(ix.lookup(&m, &t).ok().flatten(), Some(id));
+            }
+            for key in ix.tag_keys(&m) {
+                let _ = ix.query(&m, &Expr::exists(key.clone()));
+                let _ = ix.query(&m, &Expr::neq(key, b"x".to_vec()));
+            }
+        }
+    }
+});
