@@ -152,8 +152,8 @@ pub fn decode(section: &[u8], out: &mut Vec<f64>) -> Result<()> {
     }
     let mut prev = (load128(body, 0) >> 64) as u64;
     let mut pos = 64usize;
+    let start = out.len();
     if prev != END_MARKER {
-        let start = out.len();
         let (mut leading, mut trailing) = (0u32, 0u32);
         out.push(f64::from_bits(prev));
         loop {
@@ -207,6 +207,7 @@ pub fn decode(section: &[u8], out: &mut Vec<f64>) -> Result<()> {
     }
     let used = pos.div_ceil(8);
     if used < body.len() {
+        out.truncate(start);
         return Err(corrupt(
             1 + used,
             Problem::TrailingBytes {
@@ -281,6 +282,17 @@ mod tests {
             Err(Error::NaN { index: 1 })
         );
         assert_eq!(out, [7]);
+    }
+
+    #[test]
+    fn bytes_after_the_end_marker_are_corrupt_and_leave_nothing() {
+        let mut enc = Vec::new();
+        encode(&[1.0, 2.0], &mut enc).unwrap();
+        enc.push(0);
+        let mut out = vec![9.0];
+        let e = decode(&enc, &mut out).unwrap_err();
+        assert_eq!(e.offset(), Some(enc.len() - 1));
+        assert_eq!(out, [9.0]);
     }
 
     #[test]
