@@ -22,7 +22,8 @@ fn tsmdb(args: &[&std::ffi::OsStr]) -> Output {
 fn inspect(path: &Path, jsonl: bool) -> Output {
     let mut args: Vec<&std::ffi::OsStr> = vec!["inspect".as_ref(), "wal".as_ref()];
     if jsonl {
-        args.extend(["--format".as_ref(), "jsonl".as_ref()]);
+        args.push("--format".as_ref());
+        args.push("jsonl".as_ref());
     }
     args.push(path.as_os_str());
     tsmdb(&args)
