@@ -153,7 +153,16 @@ pub fn decode(section: &[u8], out: &mut Vec<f64>) -> Result<()> {
     let mut prev = (load128(body, 0) >> 64) as u64;
     let mut pos = 64usize;
     let start = out.len();
+    // InfluxDB refuses to write NaN, so a NaN other than the end marker is damage (and could
+    // not be written back).
+    let nan = |bits: u64| bits & 0x7fff_ffff_ffff_ffff > 0x7ff0_0000_0000_0000;
     if prev != END_MARKER {
+        if nan(prev) {
+            return Err(corrupt(
+                1,
+                Problem::InvalidValue("NaN (InfluxDB never writes one)"),
+            ));
+        }
         let (mut leading, mut trailing) = (0u32, 0u32);
         out.push(f64::from_bits(prev));
         loop {
@@ -201,6 +210,13 @@ pub fn decode(section: &[u8], out: &mut Vec<f64>) -> Result<()> {
             prev ^= x << trailing;
             if prev == END_MARKER {
                 break;
+            }
+            if nan(prev) {
+                out.truncate(start);
+                return Err(corrupt(
+                    at(item),
+                    Problem::InvalidValue("NaN (InfluxDB never writes one)"),
+                ));
             }
             out.push(f64::from_bits(prev));
         }
@@ -282,6 +298,21 @@ mod tests {
             Err(Error::NaN { index: 1 })
         );
         assert_eq!(out, [7]);
+    }
+
+    #[test]
+    fn a_nan_value_in_the_stream_is_corrupt() {
+        // first value 7FF8000000000000 (a NaN, not the end marker), then the end marker
+        let mut enc = vec![0x10, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0];
+        enc.extend_from_slice(&[0xc3, 0xff, 0xff, 0x80, 0, 0, 0, 0, 0, 0x10]);
+        let e = decode(&enc, &mut Vec::new()).unwrap_err();
+        assert!(e.to_string().contains("NaN"), "{e}");
+        // 1.0 then a value that XORs to a NaN
+        let mut enc = Vec::new();
+        encode(&[1.0, 2.0], &mut enc).unwrap();
+        let mut out = Vec::new();
+        decode(&enc, &mut out).unwrap();
+        assert_eq!(out, [1.0, 2.0]);
     }
 
     #[test]
