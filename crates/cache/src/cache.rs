@@ -171,50 +171,63 @@ impl Cache {
         let n = self.partitions.len();
         let hashes: Vec<u64> = batch.iter().map(|r| key_hash(r.key)).collect();
         let parts: Vec<usize> = hashes.iter().map(|&h| partition_of_hash(h, n)).collect();
+        if !apply {
+            let guards = self.lock_partitions(&parts);
+            let snapshot = self.snapshot.read().clone();
+            check_types(batch, &hashes, &parts, &guards, snapshot.as_deref())?;
+            return Ok(WriteOutcome {
+                size: self.size(),
+                needs_snapshot: self.needs_snapshot(),
+            });
+        }
         let mut deadline = None;
         loop {
             let mut guards = self.lock_partitions(&parts);
             let snapshot = self.snapshot.read().clone();
-            let key_bytes = check_types(batch, &hashes, &parts, &guards, snapshot.as_deref())?;
-            let added = value_bytes + key_bytes;
-            if !apply {
-                return Ok(WriteOutcome {
-                    size: self.size(),
-                    needs_snapshot: self.needs_snapshot(),
-                });
-            }
-            if let Err(would_be) = self.reserve(added) {
-                drop(guards);
-                let deadline = *deadline.get_or_insert_with(|| Instant::now() + self.limit_wait);
-                if self.wait_for_memory(added, deadline) {
-                    continue;
-                }
-                return Err(CacheError::MemoryLimit {
-                    would_be,
-                    limit: self.max_size.load(Ordering::Acquire),
-                });
-            }
+            // Optimistic: apply while checking (one map lookup per record), and undo everything
+            // if a record conflicts or the batch does not fit. Every partition involved stays
+            // locked throughout, so nobody can see the half-applied batch.
+            let mut key_bytes = 0;
+            let mut applied = 0;
+            let mut conflict = None;
             for ((r, &p), &h) in batch.iter().zip(&parts).zip(&hashes) {
-                if r.values.is_empty() {
-                    continue;
-                }
-                let Some(map) = guards[p].as_mut() else {
-                    continue;
-                };
-                with_known_hash(r.key, h, || match map.get_mut(r.key) {
-                    Some(e) => e.append(r.timestamps, &r.values),
-                    None => {
-                        let mut e = Entry::new(r.values.field_type());
-                        e.append(r.timestamps, &r.values);
-                        map.insert(r.key.into(), e);
+                if let Some(map) = guards[p].as_mut() {
+                    match apply_record(map, r, h, p, snapshot.as_deref()) {
+                        Ok(new_key_bytes) => key_bytes += new_key_bytes,
+                        Err(e) => {
+                            conflict = Some(e);
+                            break;
+                        }
                     }
+                }
+                applied += 1;
+            }
+            let added = value_bytes + key_bytes;
+            let refused = match conflict {
+                Some(_) => None,
+                None => self.reserve(added).err(),
+            };
+            if conflict.is_none() && refused.is_none() {
+                drop(guards);
+                let size = self.size();
+                return Ok(WriteOutcome {
+                    size,
+                    needs_snapshot: size > self.snapshot_threshold,
                 });
             }
+            undo(&batch[..applied], &parts, &hashes, &mut guards);
             drop(guards);
-            let size = self.size();
-            return Ok(WriteOutcome {
-                size,
-                needs_snapshot: size > self.snapshot_threshold,
+            if let Some(e) = conflict {
+                return Err(e);
+            }
+            let would_be = refused.unwrap_or(0);
+            let deadline = *deadline.get_or_insert_with(|| Instant::now() + self.limit_wait);
+            if self.wait_for_memory(added, deadline) {
+                continue;
+            }
+            return Err(CacheError::MemoryLimit {
+                would_be,
+                limit: self.max_size.load(Ordering::Acquire),
             });
         }
     }
@@ -416,6 +429,69 @@ fn sub(counter: &AtomicU64, n: u64) {
 
 fn lossy(key: &[u8]) -> String {
     String::from_utf8_lossy(key).into_owned()
+}
+
+/// Appends one record if its type matches its key's type (live, else snapshot); returns the size
+/// of the key if the record created it.
+fn apply_record(
+    map: &mut KeyMap,
+    r: &Record<'_>,
+    hash: u64,
+    partition: usize,
+    snapshot: Option<&Snapshot>,
+) -> Result<u64, CacheError> {
+    if r.values.is_empty() {
+        return Ok(0);
+    }
+    let attempted = r.values.field_type();
+    let conflict = |existing| CacheError::FieldTypeConflict {
+        key: lossy(r.key),
+        existing,
+        attempted,
+    };
+    with_known_hash(r.key, hash, || {
+        if let Some(e) = map.get_mut(r.key) {
+            if e.field_type() != attempted {
+                return Err(conflict(e.field_type()));
+            }
+            e.append(r.timestamps, &r.values);
+            return Ok(0);
+        }
+        if let Some(t) = snapshot.and_then(|s| s.field_type_in(partition, r.key)) {
+            if t != attempted {
+                return Err(conflict(t));
+            }
+        }
+        let mut e = Entry::new(attempted);
+        e.append(r.timestamps, &r.values);
+        map.insert(r.key.into(), e);
+        Ok(r.key.len() as u64)
+    })
+}
+
+/// Takes back the records of `applied` (all of which were appended), newest first; a key left
+/// without values was created by the batch and is removed.
+fn undo(applied: &[Record<'_>], parts: &[usize], hashes: &[u64], guards: &mut Guards<'_>) {
+    for (i, r) in applied.iter().enumerate().rev() {
+        let Some(map) = guards[parts[i]].as_mut() else {
+            continue;
+        };
+        if r.values.is_empty() {
+            continue;
+        }
+        with_known_hash(r.key, hashes[i], || {
+            let emptied = match map.get_mut(r.key) {
+                Some(e) => {
+                    e.truncate_last(r.values.len());
+                    e.len() == 0
+                }
+                None => false,
+            };
+            if emptied {
+                map.remove(r.key);
+            }
+        });
+    }
 }
 
 /// Checks every record's type against its key's type in the live map, the snapshot or earlier in

@@ -77,6 +77,20 @@ impl Entry {
         }
     }
 
+    /// Removes the last `n` values (undoing an append).
+    pub(crate) fn truncate_last(&mut self, n: usize) {
+        let len = self.len().saturating_sub(n);
+        self.timestamps.truncate(len);
+        match &mut self.values {
+            Column::Float(v) => v.truncate(len),
+            Column::Integer(v) => v.truncate(len),
+            Column::Unsigned(v) => v.truncate(len),
+            Column::Boolean(v) => v.truncate(len),
+            Column::String(v) => v.truncate(len),
+        }
+        self.ordered = self.timestamps.windows(2).all(|w| w[0] < w[1]);
+    }
+
     /// Appends another entry of the same type (used when a snapshot is rolled back).
     pub(crate) fn append_entry(&mut self, other: &Entry) {
         let values = match &other.values {
