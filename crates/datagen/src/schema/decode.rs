@@ -18,6 +18,10 @@ use crate::duration::{parse_go_duration, parse_precision};
 
 type Result<T> = std::result::Result<T, SchemaError>;
 
+/// Most values one sequence tag may have. **tsmdb:** upstream has no limit and allocates them
+/// all; we refuse rather than exhaust memory (a product of tags still reaches 2^62 series).
+pub const MAX_SEQUENCE_COUNT: u64 = 10_000_000;
+
 /// Reads and parses a schema file; relative `file` tags resolve against its directory.
 pub fn read_schema_file(path: &std::path::Path) -> Result<Schema> {
     let name = path.display().to_string();
@@ -494,6 +498,14 @@ impl<'a> Ctx<'a> {
                     }
                     None => return self.err(span, path, "tag.sequence: missing count"),
                 };
+                if count > MAX_SEQUENCE_COUNT {
+                    let v = table.get("count").map_or(span.clone(), |v| v.span());
+                    return self.err(
+                        v,
+                        &format!("{path}.count"),
+                        format!("tag.sequence: count must be ≤ {MAX_SEQUENCE_COUNT} (every value is held in memory)"),
+                    );
+                }
                 if start
                     .checked_add(count)
                     .is_none_or(|end| end > i64::MAX as u64)
@@ -689,7 +701,11 @@ impl<'a> Ctx<'a> {
     fn float(&self, value: &Value<'_>, path: &str) -> Result<f64> {
         match as_f64(value.get_ref()) {
             Some(f) if f.is_finite() => Ok(f),
-            Some(f) => self.err(value.span(), path, format!("expected a finite number, found {f}")),
+            Some(f) => self.err(
+                value.span(),
+                path,
+                format!("expected a finite number, found {f}"),
+            ),
             None => self.err(
                 value.span(),
                 path,

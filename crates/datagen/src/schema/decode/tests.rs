@@ -428,6 +428,13 @@ fn errors_name_line_and_problem() {
             "zipf<integer>: missing value for imax",
         ),
         (
+            format!(
+                "{m}tags = [{{ name = \"t\", source = {{ type = \"sequence\", count = 10000001 }} }}]\n"
+            ),
+            3,
+            "tag.sequence: count must be ≤ 10000000",
+        ),
+        (
             format!("{m}fields = [{{ name = \"f\", count = 1, source = nan }}]\n"),
             3,
             "expected a finite number, found NaN",
