@@ -457,10 +457,10 @@ fn apply_record(
             e.append(r.timestamps, &r.values);
             return Ok(0);
         }
-        if let Some(t) = snapshot.and_then(|s| s.field_type_in(partition, r.key)) {
-            if t != attempted {
-                return Err(conflict(t));
-            }
+        if let Some(t) = snapshot.and_then(|s| s.field_type_in(partition, r.key))
+            && t != attempted
+        {
+            return Err(conflict(t));
         }
         let mut e = Entry::new(attempted);
         e.append(r.timestamps, &r.values);
