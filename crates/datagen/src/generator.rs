@@ -24,7 +24,8 @@ pub struct Block<'a> {
     pub timestamps: &'a [i64],
     /// The values, as long as `timestamps`.
     pub values: &'a Column,
-    /// True for the first block of a series key (its first field's first block).
+    /// True for the first block of a series key (the first block of its first field that has
+    /// values in the range).
     pub new_series: bool,
     /// True for the first block of this (series key, field).
     pub first_of_pair: bool,
@@ -97,6 +98,9 @@ impl<'p> Generator<'p> {
     ) -> Result<Totals, E> {
         let mut totals = Totals::default();
         let plan = self.plan;
+        // Whether the current key has had a block yet: a key whose first fields have no values
+        // in the range must still be flagged new on its first block.
+        let mut key_announced = false;
         while let Some(pair) = self.walker.next_pair() {
             let spec = &plan.specs[pair.spec];
             totals.pairs += 1;
@@ -106,7 +110,9 @@ impl<'p> Generator<'p> {
             let column = &mut self.columns[column_slot(spec.field_type)];
             let times = spec.times;
             let mut done = 0u64;
-            let mut new_series = pair.new_series;
+            if pair.new_series {
+                key_announced = false;
+            }
             while done < times.count {
                 let n = (times.count - done).min(BLOCK_SIZE as u64) as usize;
                 self.timestamps.clear();
@@ -120,10 +126,10 @@ impl<'p> Generator<'p> {
                     field_type: spec.field_type,
                     timestamps: &self.timestamps,
                     values: column,
-                    new_series,
+                    new_series: !key_announced,
                     first_of_pair: done == 0,
                 })?;
-                new_series = false;
+                key_announced = true;
                 done += n as u64;
                 totals.values += n as u64;
                 totals.blocks += 1;

@@ -309,3 +309,40 @@ fn duplicate_tag_keys_and_field_names_are_rejected() {
     let e = Plan::new(&schema, TimeRange { start: 0, end: S }).unwrap_err();
     assert!(e.message.contains("duplicate field names \"f\""), "{e}");
 }
+
+/// `new_series` marks the first block of every key, even when the key's first field is empty.
+#[test]
+fn new_series_flags_the_first_block_of_each_key() {
+    let text = "[[measurements]]\nname = \"m\"\nsample = 1.0\ntags = [{ name = \"t\", source = [\"a\", \"b\"] }]\nfields = [{ name = \"a\", count = 5, time-interval = \"1h\", source = 1 }, { name = \"b\", count = 2500, time-precision = \"ms\", source = 2 }]\n";
+    let p = plan(
+        text,
+        TimeRange {
+            start: 0,
+            end: 60 * S,
+        },
+    );
+    let mut flags = Vec::new();
+    Generator::new(&p)
+        .for_each_block(|b| {
+            flags.push((
+                String::from_utf8_lossy(b.series_key).into_owned(),
+                b.field.to_string(),
+                b.new_series,
+                b.first_of_pair,
+            ));
+            Ok::<(), Infallible>(())
+        })
+        .unwrap();
+    let expect = |k: &str, n: bool, f: bool| (k.to_string(), "b".to_string(), n, f);
+    assert_eq!(
+        flags,
+        [
+            expect("m,t=a", true, true),
+            expect("m,t=a", false, false),
+            expect("m,t=a", false, false),
+            expect("m,t=b", true, true),
+            expect("m,t=b", false, false),
+            expect("m,t=b", false, false),
+        ]
+    );
+}
