@@ -2,6 +2,7 @@
 //! on dense, diagonal, random partial, UUID-like and TSBS-devops workloads. Memory is measured
 //! with a counting global allocator (live bytes after the build minus before), not estimated.
 
+#[path = "support/baseline.rs"]
 mod baseline;
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -68,26 +69,37 @@ fn full_perm(n: usize, m: usize) -> Vec<Series> {
                 *x = i % m;
                 i /= m;
             }
-            d.iter().enumerate().map(|(k, v)| (key(k), v.to_string().into_bytes())).collect()
+            d.iter()
+                .enumerate()
+                .map(|(k, v)| (key(k), v.to_string().into_bytes()))
+                .collect()
         })
         .collect()
 }
 
 fn diagonal(n: usize, m: usize) -> Vec<Series> {
-    (0..m).map(|i| (0..n).map(|k| (key(k), i.to_string().into_bytes())).collect()).collect()
+    (0..m)
+        .map(|i| {
+            (0..n)
+                .map(|k| (key(k), i.to_string().into_bytes()))
+                .collect()
+        })
+        .collect()
 }
 
 fn random_partial(count: usize, n: usize, m: u64, rng: &mut Rng) -> Vec<Series> {
     (0..count)
-        .map(|_| loop {
-            let s: Series = (0..n)
-                .filter_map(|k| {
-                    let v = rng.below(m + 1);
-                    (v < m).then(|| (key(k), v.to_string().into_bytes()))
-                })
-                .collect();
-            if !s.is_empty() {
-                break s;
+        .map(|_| {
+            loop {
+                let s: Series = (0..n)
+                    .filter_map(|k| {
+                        let v = rng.below(m + 1);
+                        (v < m).then(|| (key(k), v.to_string().into_bytes()))
+                    })
+                    .collect();
+                if !s.is_empty() {
+                    break s;
+                }
             }
         })
         .collect()
@@ -167,7 +179,10 @@ fn queries(data: &[Series], class: &str, n: usize, rng: &mut Rng) -> Vec<Expr> {
                 "one-tag" => Expr::eq(a.0.clone(), a.1.clone()),
                 "two-tag" => {
                     let b = &s[rng.below(s.len() as u64) as usize];
-                    Expr::And(vec![Expr::eq(a.0.clone(), a.1.clone()), Expr::eq(b.0.clone(), b.1.clone())])
+                    Expr::And(vec![
+                        Expr::eq(a.0.clone(), a.1.clone()),
+                        Expr::eq(b.0.clone(), b.1.clone()),
+                    ])
                 }
                 _ => {
                     let first = String::from_utf8_lossy(&a.1[..1]).into_owned();
@@ -179,7 +194,15 @@ fn queries(data: &[Series], class: &str, n: usize, rng: &mut Rng) -> Vec<Expr> {
 }
 
 fn regex_escape(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_string() } else { format!("\\{c}") }).collect()
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_string()
+            } else {
+                format!("\\{c}")
+            }
+        })
+        .collect()
 }
 
 fn bench(name: &str, data: Vec<Series>, reps: usize) {
@@ -212,7 +235,13 @@ fn bench(name: &str, data: Vec<Series>, reps: usize) {
         live_series as f64 / (st.next_id - 1).max(1) as f64
     );
     row(&group, "retained heap", grid_heap, "bytes", base_heap);
-    row(&group, "serialized", grid.to_bytes().len() as f64, "bytes", base.to_bytes().len() as f64);
+    row(
+        &group,
+        "serialized",
+        grid.to_bytes().len() as f64,
+        "bytes",
+        base.to_bytes().len() as f64,
+    );
     row(&group, "insert", grid_ns, "ns/series", base_ns);
     let mut rng = Rng(0x5eed ^ n as u64);
     for class in ["one-tag", "two-tag", "regex"] {
@@ -224,7 +253,10 @@ fn bench(name: &str, data: Vec<Series>, reps: usize) {
             assert_eq!(g.len(), b.len(), "{name} {class} {q:?}");
             for id in g.iter().take(3) {
                 let tags = grid.tags_of(id).expect("live").tags;
-                assert!(base.lookup(b"m", &refs(&tags)).is_some_and(|bid| b.contains(bid)));
+                assert!(
+                    base.lookup(b"m", &refs(&tags))
+                        .is_some_and(|bid| b.contains(bid))
+                );
             }
         }
         let mut gt = Vec::with_capacity(reps);
@@ -237,15 +269,33 @@ fn bench(name: &str, data: Vec<Series>, reps: usize) {
             std::hint::black_box(base.query(b"m", q).len());
             bt.push(t.elapsed().as_nanos() as f64);
         }
-        row(&group, &format!("{class} query p50"), percentile(&mut gt, 0.5), "ns", percentile(&mut bt, 0.5));
-        row(&group, &format!("{class} query p99"), percentile(&mut gt, 0.99), "ns", percentile(&mut bt, 0.99));
+        row(
+            &group,
+            &format!("{class} query p50"),
+            percentile(&mut gt, 0.5),
+            "ns",
+            percentile(&mut bt, 0.5),
+        );
+        row(
+            &group,
+            &format!("{class} query p99"),
+            percentile(&mut gt, 0.99),
+            "ns",
+            percentile(&mut bt, 0.99),
+        );
     }
 }
 
 fn main() {
     let quick = std::env::var("TSMDB_BENCH_QUICK").is_ok_and(|v| v == "1");
-    let sizes: &[usize] = if quick { &[10_000] } else { &[10_000, 100_000, 1_000_000] };
-    eprintln!("index-grid report: sizes {sizes:?} (release build; figures beside a baseline measured in the same run)");
+    let sizes: &[usize] = if quick {
+        &[10_000]
+    } else {
+        &[10_000, 100_000, 1_000_000]
+    };
+    eprintln!(
+        "index-grid report: sizes {sizes:?} (release build; figures beside a baseline measured in the same run)"
+    );
     for &n in sizes {
         let reps = if n >= 1_000_000 { 300 } else { 1000 };
         let mut rng = Rng(42 + n as u64);
@@ -254,7 +304,11 @@ fn main() {
             100_000 => (5, 10),
             _ => (6, 10),
         };
-        bench(&format!("full-perm {keys}x{vals}"), full_perm(keys, vals), reps);
+        bench(
+            &format!("full-perm {keys}x{vals}"),
+            full_perm(keys, vals),
+            reps,
+        );
         bench(&format!("diagonal 3x{n}"), diagonal(3, n), reps);
         let partial = random_partial(n, 6, 10, &mut rng);
         bench(&format!("random-partial 6x10 n={n}"), partial, reps);

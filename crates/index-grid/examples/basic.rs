@@ -12,7 +12,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for i in 0..1000 {
         let host = format!("host_{i}");
         let region = format!("region{}", i % 4);
-        index.insert(b"cpu", &[(b"host", host.as_bytes()), (b"region", region.as_bytes())])?;
+        index.insert(
+            b"cpu",
+            &[(b"host", host.as_bytes()), (b"region", region.as_bytes())],
+        )?;
     }
     let west = index.query(b"cpu", &Expr::eq("region", "region1"));
     println!("region1: {} series", west.len());

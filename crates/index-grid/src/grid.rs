@@ -197,7 +197,9 @@ impl Grid {
         for (j, s) in self.sparse.iter().enumerate() {
             let k = s.key as usize;
             want[j] = s.dict.find(fps[k], tags[k].1)?;
-            if s.postings[want[j] as usize].len() < self.sparse[best].postings[want[best] as usize].len() {
+            if s.postings[want[j] as usize].len()
+                < self.sparse[best].postings[want[best] as usize].len()
+            {
                 best = j;
             }
         }

@@ -51,6 +51,9 @@ pub(crate) struct GridRange {
     pub cell: Arc<MeasurementCell>,
 }
 
+/// Tags as owned `(key, value)` pairs sorted by key.
+pub type OwnedTags = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// A series as stored: measurement name and tags sorted by key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SeriesKey {
@@ -149,20 +152,30 @@ impl Index {
 
     /// The id of a series, assigning one if it is new. Tag order is irrelevant; tags with empty
     /// values are dropped.
-    pub fn insert(&self, measurement: &[u8], tags: &[(&[u8], &[u8])]) -> Result<(SeriesId, Inserted)> {
+    pub fn insert(
+        &self,
+        measurement: &[u8],
+        tags: &[(&[u8], &[u8])],
+    ) -> Result<(SeriesId, Inserted)> {
         let tags = canonical(measurement, tags)?;
         let fps = value_fps(&tags);
         let cell = self.cell_or_create(measurement)?;
         {
             let m = cell.m.read();
             if let Located::Found(gi, local) = m.locate(&tags, &fps) {
-                return Ok((SeriesId(m.grids[gi].base + u64::from(local)), Inserted::Existed));
+                return Ok((
+                    SeriesId(m.grids[gi].base + u64::from(local)),
+                    Inserted::Existed,
+                ));
             }
         }
         let mut m = cell.m.write();
         let first_fit = match m.locate(&tags, &fps) {
             Located::Found(gi, local) => {
-                return Ok((SeriesId(m.grids[gi].base + u64::from(local)), Inserted::Existed));
+                return Ok((
+                    SeriesId(m.grids[gi].base + u64::from(local)),
+                    Inserted::Existed,
+                ));
             }
             Located::Absent(f) => f,
         };
@@ -297,7 +310,9 @@ impl Index {
 
     /// Tag keys of a measurement with at least one live series, sorted.
     pub fn tag_keys(&self, measurement: &[u8]) -> Vec<Vec<u8>> {
-        self.cell(measurement).map(|c| c.m.read().tag_keys()).unwrap_or_default()
+        self.cell(measurement)
+            .map(|c| c.m.read().tag_keys())
+            .unwrap_or_default()
     }
 
     /// Values of a tag key with at least one live series, sorted.
@@ -308,7 +323,7 @@ impl Index {
     }
 
     /// Live series of a measurement with their ids, sorted by tag set.
-    pub fn series(&self, measurement: &[u8]) -> Vec<(SeriesId, Vec<(Vec<u8>, Vec<u8>)>)> {
+    pub fn series(&self, measurement: &[u8]) -> Vec<(SeriesId, OwnedTags)> {
         let Some(cell) = self.cell(measurement) else {
             return Vec::new();
         };

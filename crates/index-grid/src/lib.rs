@@ -44,7 +44,7 @@ mod tagset;
 pub use error::{Error, Result};
 pub use expr::{Expr, Pred};
 pub use ids::{Inserted, SeriesId, SeriesIdSet};
-pub use index::{Index, SeriesKey};
+pub use index::{Index, OwnedTags, SeriesKey};
 pub use persist::{INDEX_FILE, LOG_FILE, OpenReport};
 pub use policy::{AdaptivePolicy, MultiplierPolicy, Policy};
 pub use stats::{DimStats, GridKind, GridStats, IndexStats};

@@ -183,7 +183,10 @@ impl Measurement {
     pub fn tag_keys(&self) -> Vec<Vec<u8>> {
         let mut out: Vec<Vec<u8>> = Vec::new();
         for s in &self.shapes {
-            if s.grids.iter().any(|&g| !self.grids[g as usize].live.is_empty()) {
+            if s.grids
+                .iter()
+                .any(|&g| !self.grids[g as usize].live.is_empty())
+            {
                 out.extend(s.keys.iter().map(|k| k.to_vec()));
             }
         }

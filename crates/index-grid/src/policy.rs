@@ -104,7 +104,12 @@ pub(crate) struct GridPlan {
 
 impl Policy {
     /// Plans a new grid of `shape` for the series `tags` (shape order) that fit nowhere.
-    pub(crate) fn plan(&self, m: &Measurement, shape: u32, tags: &[(&[u8], &[u8])]) -> Result<GridPlan> {
+    pub(crate) fn plan(
+        &self,
+        m: &Measurement,
+        shape: u32,
+        tags: &[(&[u8], &[u8])],
+    ) -> Result<GridPlan> {
         match self {
             Policy::Multiplier(p) => plan_multiplier(p, m, tags),
             Policy::Adaptive(p) => plan_adaptive(p, m, shape, tags),
@@ -116,7 +121,11 @@ fn overflow(what: String) -> Error {
     Error::CapacityOverflow(what)
 }
 
-fn plan_multiplier(p: &MultiplierPolicy, m: &Measurement, tags: &[(&[u8], &[u8])]) -> Result<GridPlan> {
+fn plan_multiplier(
+    p: &MultiplierPolicy,
+    m: &Measurement,
+    tags: &[(&[u8], &[u8])],
+) -> Result<GridPlan> {
     let mut dense = Vec::with_capacity(tags.len());
     for (i, (key, _)) in tags.iter().enumerate() {
         // fills(k): grids of the measurement, any shape, whose dimension for k is full now
@@ -125,9 +134,9 @@ fn plan_multiplier(p: &MultiplierPolicy, m: &Measurement, tags: &[(&[u8], &[u8])
             .iter()
             .filter(|g| {
                 let keys = &m.shapes[g.shape as usize].keys;
-                g.dense
-                    .iter()
-                    .any(|d| &*keys[d.key as usize] == *key && d.dict.len() as u64 >= u64::from(d.cap))
+                g.dense.iter().any(|d| {
+                    &*keys[d.key as usize] == *key && d.dict.len() as u64 >= u64::from(d.cap)
+                })
             })
             .count();
         let mut cap = u64::from(p.base);
@@ -209,7 +218,11 @@ fn plan_adaptive(
     let small_n: Vec<u64> = ids.iter().map(|m| m.len() as u64).collect();
     // c. choose the dense prefix
     let mut order: Vec<u32> = (0..n as u32).collect();
-    order.sort_by(|&a, &b| big_n[a as usize].cmp(&big_n[b as usize]).then(tags[a as usize].0.cmp(tags[b as usize].0)));
+    order.sort_by(|&a, &b| {
+        big_n[a as usize]
+            .cmp(&big_n[b as usize])
+            .then(tags[a as usize].0.cmp(tags[b as usize].0))
+    });
     let mut dense_keys: Vec<u32> = Vec::new();
     let mut proj_hist: Vec<Vec<u32>> = vec![vec![0; rows.len()]];
     let mut denom = 1f64;
@@ -240,7 +253,10 @@ fn plan_adaptive(
         .iter()
         .map(|&k| {
             let nk = big_n[k as usize];
-            let growing = prev.dense.iter().any(|d| d.key == k && nk > u64::from(d.cap));
+            let growing = prev
+                .dense
+                .iter()
+                .any(|d| d.key == k && nk > u64::from(d.cap));
             let c = if growing {
                 nk.saturating_mul(u64::from(p.multiplier))
             } else {
@@ -259,7 +275,8 @@ fn plan_adaptive(
                 *counts.entry(x).or_default() += 1;
             }
             let g = counts.values().copied().max().unwrap_or(1);
-            g.saturating_mul(u64::from(p.multiplier)).clamp(2, u64::from(u32::MAX)) as u32
+            g.saturating_mul(u64::from(p.multiplier))
+                .clamp(2, u64::from(u32::MAX)) as u32
         } else {
             0
         };

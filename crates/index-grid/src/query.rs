@@ -133,7 +133,10 @@ fn eval_and(g: &Grid, keys: &[Box<[u8]>], children: &[Expr]) -> Set {
                 let coords = dense_coords(g, i, p);
                 let merged = match allowed[i].take() {
                     None => coords,
-                    Some(prev) => prev.into_iter().filter(|c| coords.binary_search(c).is_ok()).collect(),
+                    Some(prev) => prev
+                        .into_iter()
+                        .filter(|c| coords.binary_search(c).is_ok())
+                        .collect(),
                 };
                 if merged.is_empty() {
                     return Set::Empty;
@@ -251,7 +254,7 @@ fn ranges(g: &Grid, allowed: &[Option<Vec<u32>>]) -> RoaringBitmap {
 fn set_bits(b: &mut [u8], start: usize, len: usize) {
     let end = start + len;
     let mut i = start;
-    while i < end && i % 8 != 0 {
+    while i < end && !i.is_multiple_of(8) {
         b[i / 8] |= 1 << (i % 8);
         i += 1;
     }
@@ -283,10 +286,10 @@ fn filter_live(g: &Grid, allowed: &[Option<Vec<u32>>]) -> RoaringBitmap {
     let mut out = RoaringBitmap::new();
     for local in g.live.iter() {
         g.coords(local, &mut coords);
-        let ok = masks
-            .iter()
-            .zip(&coords)
-            .all(|(m, &c)| m.as_ref().is_none_or(|m| m.get(c as usize).copied().unwrap_or(false)));
+        let ok = masks.iter().zip(&coords).all(|(m, &c)| {
+            m.as_ref()
+                .is_none_or(|m| m.get(c as usize).copied().unwrap_or(false))
+        });
         if ok {
             // ascending, so this is an append
             let _ = out.try_push(local);

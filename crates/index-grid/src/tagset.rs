@@ -52,7 +52,9 @@ pub(crate) fn canonical<'a>(measurement: &[u8], tags: &[(&'a [u8], &'a [u8])]) -
 }
 
 fn check_name(b: &[u8], what: &str) -> Result<()> {
-    if b.windows(FIELD_SEPARATOR.len()).any(|w| w == FIELD_SEPARATOR) {
+    if b.windows(FIELD_SEPARATOR.len())
+        .any(|w| w == FIELD_SEPARATOR)
+    {
         return Err(Error::InvalidKey(format!(
             "{what} {:?} contains \"#!~#\"",
             lossy(b)
@@ -87,9 +89,18 @@ mod tests {
             canonical(b"m", &[(b"a", b"1"), (b"a", b"")]),
             Err(Error::DuplicateTagKey(_))
         ));
-        assert!(matches!(canonical(b"m", &[(b"", b"1")]), Err(Error::EmptyTagKey)));
-        assert!(matches!(canonical(b"m#!~#x", &[]), Err(Error::InvalidKey(_))));
-        assert!(matches!(canonical(b"m", &[(b"k", b"v#!~#")]), Err(Error::InvalidKey(_))));
+        assert!(matches!(
+            canonical(b"m", &[(b"", b"1")]),
+            Err(Error::EmptyTagKey)
+        ));
+        assert!(matches!(
+            canonical(b"m#!~#x", &[]),
+            Err(Error::InvalidKey(_))
+        ));
+        assert!(matches!(
+            canonical(b"m", &[(b"k", b"v#!~#")]),
+            Err(Error::InvalidKey(_))
+        ));
         let long = vec![b'x'; 70000];
         assert!(matches!(canonical(&long, &[]), Err(Error::InvalidKey(_))));
         assert!(canonical(b"m", &[]).unwrap().is_empty());

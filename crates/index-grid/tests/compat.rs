@@ -58,10 +58,22 @@ fn full_perm(n: usize, m: usize) -> Vec<Vec<(Vec<u8>, Vec<u8>)>> {
 #[test]
 fn init_and_get_series_id() {
     let ix = compat(10, 1);
-    assert_eq!(insert(&ix, &example("0")).unwrap(), (SeriesId(1), Inserted::Inserted));
-    assert_eq!(insert(&ix, &example("0")).unwrap(), (SeriesId(1), Inserted::Existed));
-    assert_eq!(insert(&ix, &example("1")).unwrap(), (SeriesId(1112), Inserted::Inserted));
-    assert_eq!(insert(&ix, &example("1")).unwrap(), (SeriesId(1112), Inserted::Existed));
+    assert_eq!(
+        insert(&ix, &example("0")).unwrap(),
+        (SeriesId(1), Inserted::Inserted)
+    );
+    assert_eq!(
+        insert(&ix, &example("0")).unwrap(),
+        (SeriesId(1), Inserted::Existed)
+    );
+    assert_eq!(
+        insert(&ix, &example("1")).unwrap(),
+        (SeriesId(1112), Inserted::Inserted)
+    );
+    assert_eq!(
+        insert(&ix, &example("1")).unwrap(),
+        (SeriesId(1112), Inserted::Existed)
+    );
     let mixed = owned(&[
         ("a", "02".into()),
         ("b", "12".into()),
@@ -71,7 +83,12 @@ fn init_and_get_series_id() {
     assert_eq!(insert(&ix, &mixed).unwrap().0, SeriesId(2213));
     let hits = ix.query(b"m", &Expr::eq("c", "21"));
     assert_eq!(hits.to_vec(), vec![SeriesId(1112), SeriesId(2213)]);
-    let e2 = Expr::And(example("2").into_iter().map(|(k, v)| Expr::eq(k, v)).collect());
+    let e2 = Expr::And(
+        example("2")
+            .into_iter()
+            .map(|(k, v)| Expr::eq(k, v))
+            .collect(),
+    );
     assert!(!ix.query(b"m", &e2).contains(SeriesId(1112)));
 }
 
@@ -104,7 +121,11 @@ fn multi_grid_with_multiplier_exact_queries() {
     for s in &diagonal(10, 20) {
         match insert(&ix, s) {
             Ok((id, _)) => {
-                let e = Expr::And(s.iter().map(|(k, v)| Expr::eq(k.clone(), v.clone())).collect());
+                let e = Expr::And(
+                    s.iter()
+                        .map(|(k, v)| Expr::eq(k.clone(), v.clone()))
+                        .collect(),
+                );
                 assert_eq!(ix.query(b"m", &e).to_vec(), vec![id]);
                 placed += 1;
             }
@@ -112,7 +133,10 @@ fn multi_grid_with_multiplier_exact_queries() {
             Err(e) => panic!("unexpected {e}"),
         }
     }
-    assert_eq!(placed, 14, "grids of 2^10, 4^10 and 8^10 points hold series 0..14");
+    assert_eq!(
+        placed, 14,
+        "grids of 2^10, 4^10 and 8^10 points hold series 0..14"
+    );
 }
 
 #[test]
@@ -122,8 +146,12 @@ fn encode_grid_example() {
     let ix = compat(5, 1);
     // reach offset 10 with a one-key grid of 5 points and a throwaway 4-point... instead: a
     // 9-point prefix is not reachable with capacity 5, so check the arithmetic relative to base
-    let (a, _) = ix.insert(b"m", &[(b"cpu", b"1"), (b"memory", b"16G")]).unwrap();
-    let (b, _) = ix.insert(b"m", &[(b"cpu", b"2"), (b"memory", b"32G")]).unwrap();
+    let (a, _) = ix
+        .insert(b"m", &[(b"cpu", b"1"), (b"memory", b"16G")])
+        .unwrap();
+    let (b, _) = ix
+        .insert(b"m", &[(b"cpu", b"2"), (b"memory", b"32G")])
+        .unwrap();
     assert_eq!(b.0 - a.0, 6);
 }
 
@@ -148,14 +176,26 @@ fn check_vector(v: &Vector) {
         .map(|g| (g.base, g.dims.iter().map(|d| d.capacity).collect()))
         .collect();
     let want: Vec<(u64, Vec<u32>)> = v.grids.iter().map(|(b, c)| (*b, c.to_vec())).collect();
-    assert_eq!(got, want, "grids of full perm {}x{} ({}, {})", v.n, v.m, v.base, v.mult);
+    assert_eq!(
+        got, want,
+        "grids of full perm {}x{} ({}, {})",
+        v.n, v.m, v.base, v.mult
+    );
     assert_eq!(st.next_id - 1, v.top);
     assert_eq!(*ids.last().unwrap(), v.last);
 }
 
 #[test]
 fn derived_full_permutation_vectors() {
-    check_vector(&Vector { n: 3, m: 10, base: 10, mult: 2, grids: &[(1, &[10, 10, 10])], top: 1000, last: 1000 });
+    check_vector(&Vector {
+        n: 3,
+        m: 10,
+        base: 10,
+        mult: 2,
+        grids: &[(1, &[10, 10, 10])],
+        top: 1000,
+        last: 1000,
+    });
     check_vector(&Vector {
         n: 3,
         m: 10,
@@ -177,11 +217,24 @@ fn derived_full_permutation_vectors() {
         m: 4,
         base: 2,
         mult: 2,
-        grids: &[(1, &[2, 2, 2]), (9, &[2, 2, 4]), (25, &[2, 8, 4]), (89, &[16, 8, 8])],
+        grids: &[
+            (1, &[2, 2, 2]),
+            (9, &[2, 2, 4]),
+            (25, &[2, 8, 4]),
+            (89, &[16, 8, 8]),
+        ],
         top: 1112,
         last: 180,
     });
-    check_vector(&Vector { n: 3, m: 4, base: 5, mult: 2, grids: &[(1, &[5, 5, 5])], top: 125, last: 94 });
+    check_vector(&Vector {
+        n: 3,
+        m: 4,
+        base: 5,
+        mult: 2,
+        grids: &[(1, &[5, 5, 5])],
+        top: 125,
+        last: 94,
+    });
 }
 
 #[test]
@@ -238,7 +291,11 @@ fn diagonal_14x10_overflows() {
     }
     let bases: Vec<u64> = ix.stats().grids.iter().map(|g| g.base).collect();
     assert_eq!(bases, vec![1, 16385]);
-    assert_eq!(got.len(), 6, "series 0..6 fit, the 7th needs the 8^14-point grid");
+    assert_eq!(
+        got.len(),
+        6,
+        "series 0..6 fit, the 7th needs the 8^14-point grid"
+    );
 }
 
 #[test]
@@ -257,7 +314,10 @@ fn ids_above_2_pow_32_across_grids() {
     }
     assert!(ids[3].0 > 1 << 32);
     for (i, id) in ids.iter().enumerate() {
-        assert_eq!(ix.tags_of(*id).unwrap().tags[0].0, format!("k{i}").into_bytes());
+        assert_eq!(
+            ix.tags_of(*id).unwrap().tags[0].0,
+            format!("k{i}").into_bytes()
+        );
     }
 }
 
@@ -270,13 +330,31 @@ fn adaptive_reference_vector() {
         let region = format!("r{}", i % 4);
         let uuid = format!("u{i:02}");
         let (id, how) = ix
-            .insert(b"m", &[(b"dc", dc.as_bytes()), (b"region", region.as_bytes()), (b"uuid", uuid.as_bytes())])
+            .insert(
+                b"m",
+                &[
+                    (b"dc", dc.as_bytes()),
+                    (b"region", region.as_bytes()),
+                    (b"uuid", uuid.as_bytes()),
+                ],
+            )
             .unwrap();
         assert_eq!(how, Inserted::Inserted);
         ids.push(id.0);
     }
     assert_eq!(ids[..64], (1..=64).collect::<Vec<u64>>()[..]);
-    let want = [(64, 65), (65, 235), (66, 133), (67, 303), (68, 66), (69, 236), (96, 73), (97, 243), (98, 141), (99, 311)];
+    let want = [
+        (64, 65),
+        (65, 235),
+        (66, 133),
+        (67, 303),
+        (68, 66),
+        (69, 236),
+        (96, 73),
+        (97, 243),
+        (98, 141),
+        (99, 311),
+    ];
     for (i, id) in want {
         assert_eq!(ids[i], id, "series {i}");
     }
@@ -285,7 +363,12 @@ fn adaptive_reference_vector() {
     assert_eq!(st.grids.len(), 2);
     let g2 = &st.grids[1];
     assert_eq!((g2.base, g2.allocated, g2.row_capacity), (65, 272, 34));
-    let dense: Vec<(&[u8], u32)> = g2.dims.iter().filter(|d| d.dense).map(|d| (&d.key[..], d.capacity)).collect();
+    let dense: Vec<(&[u8], u32)> = g2
+        .dims
+        .iter()
+        .filter(|d| d.dense)
+        .map(|d| (&d.key[..], d.capacity))
+        .collect();
     assert_eq!(dense, vec![(&b"dc"[..], 2), (&b"region"[..], 4)]);
     let hits = ix.query(b"m", &Expr::eq("region", "r1"));
     assert_eq!(hits.len(), 25);

@@ -8,7 +8,9 @@ use std::thread;
 use tsmdb_index_grid::{Expr, Index, Policy, SeriesId};
 
 fn diagonal(i: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
-    (0..10).map(|k| (vec![b'a' + k as u8], i.to_string().into_bytes())).collect()
+    (0..10)
+        .map(|k| (vec![b'a' + k as u8], i.to_string().into_bytes()))
+        .collect()
 }
 
 fn series(i: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
@@ -25,7 +27,10 @@ fn series(i: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
 
 #[test]
 fn concurrent_inserts_assign_one_id_per_series() {
-    for policy in [Policy::default(), Policy::Multiplier(tsmdb_index_grid::MultiplierPolicy::new(4, 2))] {
+    for policy in [
+        Policy::default(),
+        Policy::Multiplier(tsmdb_index_grid::MultiplierPolicy::new(4, 2)),
+    ] {
         let n = 600;
         let ix = Arc::new(Index::new(policy));
         let mut handles = Vec::new();
@@ -63,14 +68,20 @@ fn concurrent_inserts_assign_one_id_per_series() {
                     for id in ix.query(b"m", &q).iter() {
                         // every id a query returns decodes to a series that matches
                         let k = ix.tags_of(id).expect("live");
-                        assert!(k.tags.iter().any(|(k, v)| k == b"zone" && *v == format!("z{}", r % 5).into_bytes()));
+                        assert!(
+                            k.tags
+                                .iter()
+                                .any(|(k, v)| k == b"zone"
+                                    && *v == format!("z{}", r % 5).into_bytes())
+                        );
                     }
                     let _ = ix.tag_values(b"m", b"zone");
                 }
                 BTreeMap::new()
             }));
         }
-        let maps: Vec<BTreeMap<usize, SeriesId>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let maps: Vec<BTreeMap<usize, SeriesId>> =
+            handles.into_iter().map(|h| h.join().unwrap()).collect();
         let mut ids: BTreeMap<usize, SeriesId> = BTreeMap::new();
         for m in &maps {
             for (i, id) in m {
@@ -89,7 +100,10 @@ fn concurrent_inserts_assign_one_id_per_series() {
         }
         for z in 0..5 {
             let want = ids.keys().filter(|&&i| i >= 20 && i % 5 == z).count() as u64;
-            assert_eq!(ix.query(b"m", &Expr::eq("zone", format!("z{z}"))).len(), want);
+            assert_eq!(
+                ix.query(b"m", &Expr::eq("zone", format!("z{z}"))).len(),
+                want
+            );
         }
     }
 }

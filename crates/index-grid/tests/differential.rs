@@ -2,7 +2,7 @@
 //! naive model (a map of tag sets), for both policies; the roaring baseline of the benchmarks is
 //! checked the same way.
 
-#[path = "../benches/baseline.rs"]
+#[path = "../benches/support/baseline.rs"]
 mod baseline;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -70,7 +70,9 @@ fn build(s: &ExprSpec) -> Expr {
         ExprSpec::Eq(a, v) => Expr::eq(k(a), value(*v)),
         ExprSpec::Neq(a, v) => Expr::neq(k(a), value(*v)),
         ExprSpec::Re(a, r) => Expr::regex(k(a), REGEXES[*r as usize % REGEXES.len()]).unwrap(),
-        ExprSpec::NotRe(a, r) => Expr::not_regex(k(a), REGEXES[*r as usize % REGEXES.len()]).unwrap(),
+        ExprSpec::NotRe(a, r) => {
+            Expr::not_regex(k(a), REGEXES[*r as usize % REGEXES.len()]).unwrap()
+        }
         ExprSpec::Exists(a) => Expr::exists(k(a)),
         ExprSpec::NotExists(a) => Expr::not_exists(k(a)),
         ExprSpec::And(c) => Expr::And(c.iter().map(build).collect()),
@@ -97,7 +99,13 @@ fn expr_spec() -> impl Strategy<Value = ExprSpec> {
 
 /// Tag sets: partial key sets over a..e; values mostly low-cardinality, sometimes unique.
 fn tagset() -> impl Strategy<Value = Vec<(u8, u8)>> {
-    prop::collection::vec((0..5u8, prop_oneof![4 => 1..7u8, 1 => 7..200u8, 1 => Just(0u8)]), 0..5)
+    prop::collection::vec(
+        (
+            0..5u8,
+            prop_oneof![4 => 1..7u8, 1 => 7..200u8, 1 => Just(0u8)],
+        ),
+        0..5,
+    )
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -159,7 +167,10 @@ fn check_all(ix: &Index, naive: &Naive, queries: &[ExprSpec]) {
         }
         assert_eq!(ix.tag_keys(&name(m)), keys.into_iter().collect::<Vec<_>>());
         for k in KEYS {
-            let want: Vec<Vec<u8>> = values.get(k.as_bytes()).map(|s| s.iter().cloned().collect()).unwrap_or_default();
+            let want: Vec<Vec<u8>> = values
+                .get(k.as_bytes())
+                .map(|s| s.iter().cloned().collect())
+                .unwrap_or_default();
             assert_eq!(ix.tag_values(&name(m), k.as_bytes()), want);
         }
     }
@@ -190,7 +201,9 @@ fn run(policy: Policy, ops: &[Op], queries: &[ExprSpec]) {
                 let (id, how) = match ix.insert(&name(*m), &b) {
                     Ok(x) => x,
                     // the compatibility policy can legitimately run out of grid capacity
-                    Err(tsmdb_index_grid::Error::CapacityOverflow(_)) if policy.is_compat() => continue,
+                    Err(tsmdb_index_grid::Error::CapacityOverflow(_)) if policy.is_compat() => {
+                        continue;
+                    }
                     Err(e) => panic!("insert failed: {e}"),
                 };
                 base.insert(&name(*m), &b);
@@ -220,7 +233,8 @@ fn run(policy: Policy, ops: &[Op], queries: &[ExprSpec]) {
                 let id = order[i % order.len()];
                 let was_live = naive.live.values().any(|&x| x == id);
                 if let Some(k) = ix.tags_of(id) {
-                    let b: Vec<(&[u8], &[u8])> = k.tags.iter().map(|(k, v)| (&k[..], &v[..])).collect();
+                    let b: Vec<(&[u8], &[u8])> =
+                        k.tags.iter().map(|(k, v)| (&k[..], &v[..])).collect();
                     if let Some(bid) = base.lookup(&k.measurement, &b) {
                         base.delete(bid);
                     }
@@ -236,7 +250,9 @@ fn run(policy: Policy, ops: &[Op], queries: &[ExprSpec]) {
                 }
                 let n = ix.delete_where(&name(*m), &e).unwrap();
                 assert_eq!(n as usize, want.len());
-                naive.live.retain(|(mm, t), _| !(mm == &name(*m) && want.contains(t)));
+                naive
+                    .live
+                    .retain(|(mm, t), _| !(mm == &name(*m) && want.contains(t)));
             }
         }
     }

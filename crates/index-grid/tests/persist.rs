@@ -1,5 +1,8 @@
 //! P8/P9/P10: persistence round trips, determinism, the change log, damaged files.
 
+type Owned = (Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>);
+type Borrowed<'a> = (&'a [u8], Vec<(&'a [u8], &'a [u8])>);
+
 use tsmdb_index_grid::{Error, Expr, INDEX_FILE, Index, LOG_FILE, Policy, SeriesId};
 
 fn workload(ix: &Index) -> Vec<SeriesId> {
@@ -11,7 +14,11 @@ fn workload(ix: &Index) -> Vec<SeriesId> {
         let t: Vec<(&[u8], &[u8])> = if i % 7 == 0 {
             vec![(b"host", host.as_bytes()), (b"region", region.as_bytes())]
         } else {
-            vec![(b"dc", dc.as_bytes()), (b"host", host.as_bytes()), (b"region", region.as_bytes())]
+            vec![
+                (b"dc", dc.as_bytes()),
+                (b"host", host.as_bytes()),
+                (b"region", region.as_bytes()),
+            ]
         };
         let m: &[u8] = if i % 11 == 0 { b"mem" } else { b"cpu" };
         ids.push(ix.insert(m, &t).unwrap().0);
@@ -56,24 +63,33 @@ fn round_trip_is_byte_identical_and_deterministic() {
     // deletes survive, and a re-insert gets a new id
     let dead = ids[0];
     assert!(back.tags_of(dead).is_none());
-    let (again, _) = back.insert(b"mem", &[(b"host", b"host0"), (b"region", b"r0")]).unwrap();
+    let (again, _) = back
+        .insert(b"mem", &[(b"host", b"host0"), (b"region", b"r0")])
+        .unwrap();
     assert!(again > dead && !ids.contains(&again));
 }
 
 #[test]
 fn rebuild_is_deterministic_whatever_the_input_order() {
-    let keys: Vec<(Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>)> = (0..200)
+    let keys: Vec<Owned> = (0..200)
         .map(|i| {
             (
                 b"cpu".to_vec(),
-                vec![(b"host".to_vec(), format!("h{i}").into_bytes()), (b"zone".to_vec(), format!("z{}", i % 4).into_bytes())],
+                vec![
+                    (b"host".to_vec(), format!("h{i}").into_bytes()),
+                    (b"zone".to_vec(), format!("z{}", i % 4).into_bytes()),
+                ],
             )
         })
         .collect();
-    type Owned = (Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>);
-    fn as_refs(v: &[Owned]) -> Vec<(&[u8], Vec<(&[u8], &[u8])>)> {
+    fn as_refs(v: &[Owned]) -> Vec<Borrowed<'_>> {
         v.iter()
-            .map(|(m, t)| (&m[..], t.iter().map(|(k, v)| (&k[..], &v[..])).collect::<Vec<_>>()))
+            .map(|(m, t)| {
+                (
+                    &m[..],
+                    t.iter().map(|(k, v)| (&k[..], &v[..])).collect::<Vec<_>>(),
+                )
+            })
             .collect()
     }
     let a = Index::rebuild(Policy::default(), as_refs(&keys)).unwrap();
@@ -98,7 +114,11 @@ fn open_replays_the_log_and_checkpoint_compacts_it() {
     }
     let (ix, rep) = Index::open(dir.path(), Policy::default()).unwrap();
     assert!(rep.log_records > 300);
-    assert_eq!(ix.to_bytes(), mem.to_bytes(), "replay rebuilds identical state");
+    assert_eq!(
+        ix.to_bytes(),
+        mem.to_bytes(),
+        "replay rebuilds identical state"
+    );
     ix.checkpoint().unwrap();
     let (extra, _) = ix.insert(b"cpu", &[(b"host", b"new")]).unwrap();
     ix.sync().unwrap();
@@ -106,8 +126,18 @@ fn open_replays_the_log_and_checkpoint_compacts_it() {
     let (ix, rep) = Index::open(dir.path(), Policy::default()).unwrap();
     assert!(rep.snapshot_loaded);
     assert_eq!(rep.log_records, 1);
-    assert_eq!(ix.lookup(b"cpu", &[(b"host", b"new")]).unwrap(), Some(extra));
-    assert_eq!(answers(&ix), answers(&mem).iter().zip(answers(&ix)).map(|(_, b)| b).collect::<Vec<_>>());
+    assert_eq!(
+        ix.lookup(b"cpu", &[(b"host", b"new")]).unwrap(),
+        Some(extra)
+    );
+    assert_eq!(
+        answers(&ix),
+        answers(&mem)
+            .iter()
+            .zip(answers(&ix))
+            .map(|(_, b)| b)
+            .collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -125,7 +155,7 @@ fn torn_log_tail_is_reported_and_cut() {
     drop(f);
     let (ix, rep) = Index::open(dir.path(), Policy::default()).unwrap();
     assert!(rep.torn_tail.is_some());
-    assert!(ix.len() > 0);
+    assert!(!ix.is_empty());
     // a flipped byte in the middle of the log is corruption, not a torn tail
     ix.sync().unwrap();
     drop(ix);
@@ -145,7 +175,10 @@ fn damaged_snapshots_are_errors_never_panics() {
     let good = ix.to_bytes();
     let want = answers(&ix);
     for cut in 0..good.len() {
-        assert!(Index::from_bytes(&good[..cut]).is_err(), "truncated at {cut}");
+        assert!(
+            Index::from_bytes(&good[..cut]).is_err(),
+            "truncated at {cut}"
+        );
     }
     let mut flipped = 0;
     for pos in (0..good.len()).step_by(3) {
@@ -158,13 +191,20 @@ fn damaged_snapshots_are_errors_never_panics() {
             }
             Err(Error::UnsupportedVersion { .. }) => flipped += 1,
             Err(e) => panic!("unexpected error {e}"),
-            Ok(back) => assert_eq!(answers(&back), want, "undetected flip at {pos} changed data"),
+            Ok(back) => assert_eq!(
+                answers(&back),
+                want,
+                "undetected flip at {pos} changed data"
+            ),
         }
     }
     assert!(flipped > 0);
     let mut v2 = good.clone();
     v2[8] = 2;
-    assert!(matches!(Index::from_bytes(&v2), Err(Error::UnsupportedVersion { version: 2, .. })));
+    assert!(matches!(
+        Index::from_bytes(&v2),
+        Err(Error::UnsupportedVersion { version: 2, .. })
+    ));
     assert!(Index::from_bytes(&[]).is_err());
 }
 

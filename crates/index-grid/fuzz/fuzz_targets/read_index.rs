@@ -7,7 +7,11 @@ use tsmdb_index_grid::{Expr, Index};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(ix) = Index::from_bytes(data) {
-        assert_eq!(ix.to_bytes(), data, "accepted file does not rewrite identically");
+        assert_eq!(
+            ix.to_bytes(),
+            data,
+            "accepted file does not rewrite identically"
+        );
         for m in ix.measurements() {
             let all = ix.query(&m, &Expr::all());
             for id in all.iter().take(64) {

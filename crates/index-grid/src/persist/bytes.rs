@@ -97,14 +97,22 @@ impl<'a> Reader<'a> {
             let b = self.u8(what)?;
             let bits = u64::from(b & 0x7f);
             if shift == 63 && bits > 1 {
-                return Err(corrupt(self.file, start, format!("{what}: varint overflows u64")));
+                return Err(corrupt(
+                    self.file,
+                    start,
+                    format!("{what}: varint overflows u64"),
+                ));
             }
             v |= bits << shift;
             if b & 0x80 == 0 {
                 return Ok(v);
             }
         }
-        Err(corrupt(self.file, start, format!("{what}: varint too long")))
+        Err(corrupt(
+            self.file,
+            start,
+            format!("{what}: varint too long"),
+        ))
     }
 
     /// A count of items each at least `min_item` bytes long: checked against the bytes left so
@@ -117,7 +125,10 @@ impl<'a> Reader<'a> {
             _ => Err(corrupt(
                 self.file,
                 at,
-                format!("{what}: count {n} exceeds the {} bytes left", self.remaining()),
+                format!(
+                    "{what}: count {n} exceeds the {} bytes left",
+                    self.remaining()
+                ),
             )),
         }
     }
@@ -135,14 +146,21 @@ impl<'a> Reader<'a> {
         // The serialization is canonical for our writer; anything else would break byte
         // identity on rewrite.
         if bm.serialized_size() != b.len() {
-            return Err(corrupt(self.file, at, format!("{what}: trailing bytes in bitmap")));
+            return Err(corrupt(
+                self.file,
+                at,
+                format!("{what}: trailing bytes in bitmap"),
+            ));
         }
         Ok(bm)
     }
 
     pub fn finish(&self, what: &str) -> Result<()> {
         if self.remaining() != 0 {
-            return Err(self.corrupt(format!("{what}: {} unexpected trailing bytes", self.remaining())));
+            return Err(self.corrupt(format!(
+                "{what}: {} unexpected trailing bytes",
+                self.remaining()
+            )));
         }
         Ok(())
     }

@@ -181,9 +181,17 @@ fn apply(index: &Index, kind: u8, body: &[u8], at: u64, file: &Path) -> Result<(
             r.finish("delete record")?;
             match index.delete(SeriesId(id)) {
                 Ok(true) => Ok(()),
-                _ => Err(corrupt(file, at, format!("log deletes series {id}, which is not live"))),
+                _ => Err(corrupt(
+                    file,
+                    at,
+                    format!("log deletes series {id}, which is not live"),
+                )),
             }
         }
-        k => Err(corrupt(file, at - 5, format!("unknown log record type {k}"))),
+        k => Err(corrupt(
+            file,
+            at - 5,
+            format!("unknown log record type {k}"),
+        )),
     }
 }

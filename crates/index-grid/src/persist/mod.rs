@@ -76,7 +76,8 @@ impl Index {
                 f.set_len(len).map_err(io_err(&log_path))?;
                 let mut f = f;
                 use std::io::Seek;
-                f.seek(std::io::SeekFrom::End(0)).map_err(io_err(&log_path))?;
+                f.seek(std::io::SeekFrom::End(0))
+                    .map_err(io_err(&log_path))?;
                 LogWriter::new(f, log_path, report.log_records)
             }
             None => fresh_log(dir, snap_crc)?,

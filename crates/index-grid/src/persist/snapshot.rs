@@ -163,7 +163,11 @@ fn encode_grid(out: &mut Vec<u8>, m: &Measurement, g: &Grid) {
 pub(crate) fn decode(buf: &[u8], file: &Path) -> Result<Index> {
     let len = buf.len();
     if len < HEADER + TRAILER {
-        return Err(corrupt(file, 0, format!("file of {len} bytes is shorter than 40")));
+        return Err(corrupt(
+            file,
+            0,
+            format!("file of {len} bytes is shorter than 40"),
+        ));
     }
     let mut h = Reader::new(&buf[..HEADER], 0, file);
     if h.take(8, "magic")? != MAGIC {
@@ -189,7 +193,11 @@ pub(crate) fn decode(buf: &[u8], file: &Path) -> Result<Index> {
     let crc = t.u32("file crc")?;
     let total = t.u64("file length")?;
     if t.take(8, "end magic")? != END_MAGIC {
-        return Err(corrupt(file, tpos as u64 + 16, "bad trailer magic (truncated file?)"));
+        return Err(corrupt(
+            file,
+            tpos as u64 + 16,
+            "bad trailer magic (truncated file?)",
+        ));
     }
     if total != len as u64 {
         return Err(corrupt(
@@ -210,7 +218,13 @@ pub(crate) fn decode(buf: &[u8], file: &Path) -> Result<Index> {
         let blen = usize::try_from(blen)
             .ok()
             .filter(|&b| b.saturating_add(4) <= r.remaining())
-            .ok_or_else(|| corrupt(file, start + 1, format!("section length {blen} exceeds the file")))?;
+            .ok_or_else(|| {
+                corrupt(
+                    file,
+                    start + 1,
+                    format!("section length {blen} exceeds the file"),
+                )
+            })?;
         let body_at = r.offset();
         let body = r.take(blen, "section body")?;
         let stored = r.u32("section crc")?;
@@ -226,11 +240,17 @@ pub(crate) fn decode(buf: &[u8], file: &Path) -> Result<Index> {
         return Err(corrupt(
             file,
             tpos as u64,
-            format!("trailer counts {sections} sections, file has {}", bodies.len()),
+            format!(
+                "trailer counts {sections} sections, file has {}",
+                bodies.len()
+            ),
         ));
     }
     Loader::new(file, flags).load(&bodies)
 }
+
+/// A grid read from a file with its shape's keys.
+type LoadedGrid = (Vec<Box<[u8]>>, Grid);
 
 struct Loader<'a> {
     file: &'a Path,
@@ -290,21 +310,33 @@ impl<'a> Loader<'a> {
             }
             r.finish("measurement")?;
             if id == 0 || id >= alloc.next_measurement || !mids.insert(id) {
-                return Err(corrupt(file, at, format!("bad or duplicate measurement id {id}")));
+                return Err(corrupt(
+                    file,
+                    at,
+                    format!("bad or duplicate measurement id {id}"),
+                ));
             }
             if ms.last().is_some_and(|(m, _)| *m.name >= *name) {
-                return Err(corrupt(file, at, "measurements not in ascending name order"));
+                return Err(corrupt(
+                    file,
+                    at,
+                    "measurements not in ascending name order",
+                ));
             }
             ms.push((Measurement::new(id, name), gids));
         }
         let mut prev_end = 1u64;
         let mut prev_gid = 0u32;
-        let mut loaded: Vec<Vec<(Vec<Box<[u8]>>, Grid)>> = ms.iter().map(|_| Vec::new()).collect();
+        let mut loaded: Vec<Vec<LoadedGrid>> = ms.iter().map(|_| Vec::new()).collect();
         for &(kind, at, body) in rest {
             if kind != SEC_GRID {
-                return Err(corrupt(file, at - 9, format!("unexpected section type {kind}")));
+                return Err(corrupt(
+                    file,
+                    at - 9,
+                    format!("unexpected section type {kind}"),
+                ));
             }
-            let (mid, keys, g) = self.grid(Reader::new(body, at, file), &policy)?;
+            let (mid, (keys, g)) = self.grid(Reader::new(body, at, file), &policy)?;
             if g.id <= prev_gid {
                 return Err(corrupt(file, at, "grid ids not ascending"));
             }
@@ -318,10 +350,18 @@ impl<'a> Loader<'a> {
             prev_end = end;
             prev_gid = g.id;
             let Some(&owner) = grid_owner.get(&g.id) else {
-                return Err(corrupt(file, at, format!("grid {} belongs to no measurement", g.id)));
+                return Err(corrupt(
+                    file,
+                    at,
+                    format!("grid {} belongs to no measurement", g.id),
+                ));
             };
             if ms[owner].0.id != mid {
-                return Err(corrupt(file, at, "grid's measurement id disagrees with its measurement"));
+                return Err(corrupt(
+                    file,
+                    at,
+                    "grid's measurement id disagrees with its measurement",
+                ));
             }
             loaded[owner].push((keys, g));
         }
@@ -331,7 +371,11 @@ impl<'a> Loader<'a> {
         let mut ranges = Vec::new();
         for ((mut m, gids), grids) in ms.into_iter().zip(loaded) {
             if grids.iter().map(|(_, g)| g.id).ne(gids.iter().copied()) {
-                return Err(corrupt(file, 16, format!("grid list of measurement {} does not match its grids", m.id)));
+                return Err(corrupt(
+                    file,
+                    16,
+                    format!("grid list of measurement {} does not match its grids", m.id),
+                ));
             }
             for (keys, g) in grids {
                 m.attach_grid(&keys, g);
@@ -389,7 +433,7 @@ impl<'a> Loader<'a> {
         Ok(p)
     }
 
-    fn grid(&self, mut r: Reader<'_>, policy: &Policy) -> Result<(u32, Vec<Box<[u8]>>, Grid)> {
+    fn grid(&self, mut r: Reader<'_>, policy: &Policy) -> Result<(u32, LoadedGrid)> {
         let id = r.u32("grid id")?;
         let mid = r.u32("measurement id")?;
         let base = r.u64("base")?;
@@ -407,7 +451,10 @@ impl<'a> Loader<'a> {
         }
         let key_index = |r: &mut Reader<'_>, seen: &mut [bool]| -> Result<u32> {
             let k = r.uvarint("key index")?;
-            match usize::try_from(k).ok().filter(|&k| k < seen.len() && !seen[k]) {
+            match usize::try_from(k)
+                .ok()
+                .filter(|&k| k < seen.len() && !seen[k])
+            {
                 Some(k) => {
                     seen[k] = true;
                     Ok(k as u32)
@@ -426,7 +473,9 @@ impl<'a> Loader<'a> {
             if nv as u64 > u64::from(cap) {
                 return Err(r.corrupt(format!("{nv} values exceed capacity {cap}")));
             }
-            let vals = (0..nv).map(|_| r.bytes("dense value")).collect::<Result<Vec<_>>>()?;
+            let vals = (0..nv)
+                .map(|_| r.bytes("dense value"))
+                .collect::<Result<Vec<_>>>()?;
             dense.push((k, cap));
             dense_values.push(vals);
         }
@@ -471,11 +520,19 @@ impl<'a> Loader<'a> {
         g.live = r.bitmap("live")?;
         g.dead = r.bitmap("dead")?;
         if !g.live.is_disjoint(&g.dead) {
-            return Err(crate::persist::bytes::corrupt(self.file, at, "live and dead overlap"));
+            return Err(crate::persist::bytes::corrupt(
+                self.file,
+                at,
+                "live and dead overlap",
+            ));
         }
         let top = g.live.max().max(g.dead.max());
         if top.is_some_and(|t| u64::from(t) >= g.points) {
-            return Err(crate::persist::bytes::corrupt(self.file, at, "local id beyond the grid's points"));
+            return Err(crate::persist::bytes::corrupt(
+                self.file,
+                at,
+                "local id beyond the grid's points",
+            ));
         }
         // dense coordinates of live series must name existing values
         let mut coords = Vec::new();
@@ -504,7 +561,9 @@ impl<'a> Loader<'a> {
                     let vi = usize::try_from(v)
                         .ok()
                         .filter(|&v| v < s.dict.len())
-                        .ok_or_else(|| r.corrupt(format!("payload value index {v} out of range")))?;
+                        .ok_or_else(|| {
+                            r.corrupt(format!("payload value index {v} out of range"))
+                        })?;
                     s.postings[vi].insert(local);
                     g.payload[local as usize * ns + j] = vi as u32;
                 }
@@ -526,7 +585,7 @@ impl<'a> Loader<'a> {
             return Err(r.corrupt("next_row table disagrees with the used rows"));
         }
         r.finish("grid")?;
-        Ok((mid, keys, g))
+        Ok((mid, (keys, g)))
     }
 }
 

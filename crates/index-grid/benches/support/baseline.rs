@@ -11,6 +11,7 @@ use roaring::RoaringBitmap;
 use tsmdb_index_grid::{Expr, Pred};
 
 #[derive(Default, Clone, Copy)]
+/// Hasher for keys that already are fingerprints.
 pub struct FpHasher(u64);
 impl Hasher for FpHasher {
     fn finish(&self) -> u64 {
@@ -65,12 +66,17 @@ struct Measurement {
     collisions: Vec<(u64, u32)>,
 }
 
+/// Forward entry: measurement and (key id, value id) pairs.
+type Forward = (Box<[u8]>, Box<[(u32, u32)]>);
+/// Measurement and owned tags.
+type OwnedSeries = (Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>);
+
 /// Inverted index with roaring postings.
 #[derive(Default)]
 pub struct Baseline {
     measurements: BTreeMap<Box<[u8]>, Measurement>,
     /// id - 1 -> (measurement, (key id, value id) pairs); `None` once deleted.
-    forward: Vec<Option<(Box<[u8]>, Box<[(u32, u32)]>)>>,
+    forward: Vec<Option<Forward>>,
 }
 
 fn series_fp(tags: &[(&[u8], &[u8])]) -> u64 {
@@ -91,6 +97,7 @@ fn canonical<'a>(tags: &[(&'a [u8], &'a [u8])]) -> Vec<(&'a [u8], &'a [u8])> {
 }
 
 impl Baseline {
+    /// An empty index.
     pub fn new() -> Self {
         Self::default()
     }
@@ -108,6 +115,7 @@ impl Baseline {
         }
     }
 
+    /// Id of a live series.
     pub fn lookup(&self, name: &[u8], tags: &[(&[u8], &[u8])]) -> Option<u32> {
         let tags = canonical(tags);
         let m = self.measurements.get(name)?;
@@ -124,6 +132,7 @@ impl Baseline {
             })
     }
 
+    /// Id of a series, assigned if new.
     pub fn insert(&mut self, name: &[u8], tags: &[(&[u8], &[u8])]) -> u32 {
         if let Some(id) = self.lookup(name, tags) {
             return id;
@@ -131,7 +140,8 @@ impl Baseline {
         let tags = canonical(tags);
         let id = self.forward.len() as u32 + 1;
         if !self.measurements.contains_key(name) {
-            self.measurements.insert(name.into(), Measurement::default());
+            self.measurements
+                .insert(name.into(), Measurement::default());
         }
         let m = self.measurements.get_mut(name).expect("just inserted");
         let mut pairs = Vec::with_capacity(tags.len());
@@ -155,10 +165,10 @@ impl Baseline {
                     let i = key.values.len() as u32;
                     key.values.push(((*v).into(), RoaringBitmap::new()));
                     let f = fp(v);
-                    if key.index.contains_key(&f) {
-                        key.collisions.push((f, i));
+                    if let std::collections::hash_map::Entry::Vacant(e) = key.index.entry(f) {
+                        e.insert(i);
                     } else {
-                        key.index.insert(f, i);
+                        key.collisions.push((f, i));
                     }
                     i
                 }
@@ -169,16 +179,18 @@ impl Baseline {
         }
         m.all.insert(id);
         let f = series_fp(&tags);
-        if m.series.contains_key(&f) {
-            m.collisions.push((f, id));
+        if let std::collections::hash_map::Entry::Vacant(e) = m.series.entry(f) {
+            e.insert(id);
         } else {
-            m.series.insert(f, id);
+            m.collisions.push((f, id));
         }
-        self.forward.push(Some((name.into(), pairs.into_boxed_slice())));
+        self.forward
+            .push(Some((name.into(), pairs.into_boxed_slice())));
         id
     }
 
-    pub fn tags_of(&self, id: u32) -> Option<(Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>)> {
+    /// Measurement and tags of a live id.
+    pub fn tags_of(&self, id: u32) -> Option<OwnedSeries> {
         let (name, pairs) = self.forward.get((id as usize).checked_sub(1)?)?.as_ref()?;
         let m = &self.measurements[name];
         Some((
@@ -193,6 +205,7 @@ impl Baseline {
         ))
     }
 
+    /// Deletes a series.
     pub fn delete(&mut self, id: u32) -> bool {
         let Some(Some((name, pairs))) = self.forward.get(id as usize - 1).cloned() else {
             return false;
@@ -200,7 +213,10 @@ impl Baseline {
         let tags: Vec<(Vec<u8>, Vec<u8>)> = self.tags_of(id).map(|t| t.1).unwrap_or_default();
         let t: Vec<(&[u8], &[u8])> = tags.iter().map(|(k, v)| (&k[..], &v[..])).collect();
         let f = series_fp(&t);
-        let m = self.measurements.get_mut(&name).expect("forward names a measurement");
+        let m = self
+            .measurements
+            .get_mut(&name)
+            .expect("forward names a measurement");
         m.all.remove(id);
         for &(k, v) in pairs.iter() {
             let key = &mut m.keys[k as usize];
@@ -216,6 +232,7 @@ impl Baseline {
         true
     }
 
+    /// Ids matching an expression.
     pub fn query(&self, name: &[u8], e: &Expr) -> RoaringBitmap {
         match self.measurements.get(name) {
             Some(m) => eval(m, e),
@@ -223,6 +240,7 @@ impl Baseline {
         }
     }
 
+    /// Measurements with live series.
     pub fn measurements(&self) -> Vec<Vec<u8>> {
         self.measurements
             .iter()
@@ -231,6 +249,7 @@ impl Baseline {
             .collect()
     }
 
+    /// Live values of a key, sorted.
     pub fn tag_values(&self, name: &[u8], key: &[u8]) -> Vec<Vec<u8>> {
         let Some(m) = self.measurements.get(name) else {
             return Vec::new();
@@ -313,10 +332,18 @@ fn eval(m: &Measurement, e: &Expr) -> RoaringBitmap {
 
 fn eval_pred(m: &Measurement, p: &Pred) -> RoaringBitmap {
     let Some(&ki) = m.key_index.get(p.key()) else {
-        return if p.on_missing() { m.all.clone() } else { RoaringBitmap::new() };
+        return if p.on_missing() {
+            m.all.clone()
+        } else {
+            RoaringBitmap::new()
+        };
     };
     let key = &m.keys[ki as usize];
-    let postings = |v: &[u8]| key.find(v).map(|i| key.values[i as usize].1.clone()).unwrap_or_default();
+    let postings = |v: &[u8]| {
+        key.find(v)
+            .map(|i| key.values[i as usize].1.clone())
+            .unwrap_or_default()
+    };
     let union_where = |f: &dyn Fn(&[u8]) -> bool| {
         let mut acc = RoaringBitmap::new();
         for (v, b) in &key.values {
