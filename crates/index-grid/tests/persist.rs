@@ -223,3 +223,36 @@ fn corrupt_file_on_disk_names_the_file() {
     let msg = err.to_string();
     assert!(msg.contains(INDEX_FILE) && msg.contains("offset"), "{msg}");
 }
+
+/// Small images (one per policy) round-trip; with `TSMDB_WRITE_FUZZ_SEEDS=DIR` they are also
+/// written there as fuzz seeds.
+#[test]
+fn small_images_round_trip_and_seed_the_fuzzers() {
+    let small = Index::default();
+    for i in 0..6u32 {
+        let h = format!("h{i}");
+        let z = format!("z{}", i % 2);
+        small
+            .insert(b"m", &[(b"host", h.as_bytes()), (b"zone", z.as_bytes())])
+            .unwrap();
+    }
+    assert!(small.delete(SeriesId(2)).unwrap());
+    let compat = Index::new(Policy::Multiplier(tsmdb_index_grid::MultiplierPolicy::new(
+        2, 2,
+    )));
+    for i in 0..5u32 {
+        let v = i.to_string();
+        compat
+            .insert(b"m", &[(b"a", v.as_bytes()), (b"b", v.as_bytes())])
+            .unwrap();
+    }
+    for (name, ix) in [("adaptive", &small), ("compat", &compat)] {
+        let bytes = ix.to_bytes();
+        let back = Index::from_bytes(&bytes).unwrap();
+        assert_eq!(back.to_bytes(), bytes);
+        assert_eq!(back.series(b"m"), ix.series(b"m"));
+        if let Ok(dir) = std::env::var("TSMDB_WRITE_FUZZ_SEEDS") {
+            std::fs::write(format!("{dir}/{name}"), &bytes).unwrap();
+        }
+    }
+}
