@@ -111,9 +111,11 @@ fn wal_rate(writers: usize, duration: Duration) -> WalRun {
 fn main() {
     let quick = std::env::var("TSMDB_BENCH_QUICK").is_ok_and(|v| v == "1");
     let d = Duration::from_millis(if quick { 500 } else { 3000 });
-    let raw = raw_fsync_rate(d);
-    for writers in [1, 4, 16] {
-        let r = wal_rate(writers, d);
+    let raw_before = raw_fsync_rate(d);
+    let runs: Vec<(usize, WalRun)> = [1, 4, 16].map(|w| (w, wal_rate(w, d))).into();
+    // The disk is shared and noisy: the limit is the better of two raw runs around the WAL runs.
+    let raw = raw_before.max(raw_fsync_rate(d));
+    for (writers, r) in runs {
         let w = if writers == 1 { "writer" } else { "writers" };
         row(
             &format!("entries/s, {writers} {w}"),

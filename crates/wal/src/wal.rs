@@ -151,7 +151,13 @@ impl Wal {
         mut visit: impl FnMut(EntryPosition, &Entry),
     ) -> Result<(Wal, Recovery), WalError> {
         let dir = dir.as_ref().to_path_buf();
-        fs::create_dir_all(&dir).map_err(|e| WalError::io("creating", &dir, e))?;
+        if !dir.is_dir() {
+            fs::create_dir_all(&dir).map_err(|e| WalError::io("creating", &dir, e))?;
+            // The new directory's own entry must survive a crash too.
+            if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+                sync_dir(parent)?;
+            }
+        }
         remove_leftover_temp_files(&dir)?;
         let segments = list_segments(&dir)?;
         let last_non_empty = segments.iter().rev().find(|s| s.size > 0).map(|s| s.id);

@@ -293,9 +293,19 @@ fn strict_open_fails_on_mid_segment_corruption_naming_segment_and_offset() {
 
 #[test]
 fn concurrent_writers_share_fsyncs_and_all_entries_replay() {
+    concurrent_writers(std::time::Duration::ZERO);
+}
+
+#[test]
+fn concurrent_writers_with_an_fsync_delay_replay_everything() {
+    concurrent_writers(std::time::Duration::from_micros(300));
+}
+
+fn concurrent_writers(fsync_delay: std::time::Duration) {
     let dir = tempfile::tempdir().unwrap();
     let options = WalOptions {
         segment_size: 4096,
+        fsync_delay,
         ..WalOptions::default()
     };
     let (wal, _, _) = open(dir.path(), options.clone()).unwrap();
