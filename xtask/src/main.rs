@@ -7,6 +7,7 @@ mod bench;
 mod ci;
 mod compat;
 mod fuzz;
+mod soak;
 mod util;
 
 use std::process::ExitCode;
@@ -29,6 +30,8 @@ enum Command {
     Bench(bench::Args),
     /// Run every cargo-fuzz target (nightly toolchain) for N seconds each and report findings.
     Fuzz(fuzz::Args),
+    /// Long runs of the crash tests (`soak wal --seconds N`).
+    Soak(soak::Args),
     /// Differential run of our crates against InfluxDB 1.6.7's own Go code (docs/compatibility.md).
     Compat(compat::Args),
 }
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Ci => ci::run(),
         Command::Fuzz(args) => fuzz::run(args),
+        Command::Soak(args) => soak::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Compat(args) => compat::run(args),
     };
