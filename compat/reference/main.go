@@ -14,12 +14,13 @@ package main
 
 import (
 	"bufio"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
-	"runtime"
 	"sort"
 	"strconv"
 	"time"
@@ -127,8 +128,6 @@ func handle(req *Request) (resp Response) {
 	defer func() {
 		if r := recover(); r != nil {
 			resp = Response{Err: fmt.Sprintf("panic: %v", r)}
-			// A panic inside a block decoder may have returned a half-used decoder to its pool.
-			flushPools()
 		}
 	}()
 	var err error
@@ -144,12 +143,6 @@ func handle(req *Request) (resp Response) {
 		resp.Data, err = blockEncode(req)
 	case "block_decode":
 		resp, err = blockDecode(req)
-		// InfluxDB's pooled BooleanDecoder keeps a failed decode's error even when the block
-		// decode itself succeeds (no values read), and keeps the previous block's state for an
-		// empty section: after any boolean block, start the next request with fresh pools.
-		if b := unhex(req.Data); len(b) > 0 && b[0] == tsm1.BlockBoolean {
-			defer flushPools()
-		}
 	case "tsm_write", "tsm_read", "tsm_delete", "wal_write", "wal_read":
 		resp, err = withFiles(req)
 	default:
@@ -157,21 +150,10 @@ func handle(req *Request) (resp Response) {
 	}
 	if err != nil {
 		resp.Err = err.Error()
-		// InfluxDB's block decoders come from sync.Pools and some keep a failed decode's error
-		// (BooleanDecoder.SetBytes never clears it), poisoning the next request. Two collections
-		// empty the pools, so every request starts clean.
-		flushPools()
 		return resp
 	}
 	resp.Ok = true
 	return resp
-}
-
-// flushPools empties every sync.Pool (each collection moves pooled objects one generation
-// closer to release; two release them all).
-func flushPools() {
-	runtime.GC()
-	runtime.GC()
 }
 
 func unhex(s string) []byte {
@@ -448,8 +430,9 @@ func withFiles(req *Request) (Response, error) {
 	tsm := dir + "/000000001-000000001.tsm"
 	tomb := dir + "/000000001-000000001.tombstone"
 	wal := dir + "/_00001.wal"
+	// A file always exists (possibly empty); a tombstone file only when given.
 	put := func(path, data string) error {
-		if data == "" {
+		if data == "" && path == tomb {
 			return nil
 		}
 		return os.WriteFile(path, unhex(data), 0o644)
@@ -486,8 +469,12 @@ func withFiles(req *Request) (Response, error) {
 			resp.Data, err = get(wal)
 		}
 	case "wal_read":
-		if err = put(wal, req.Data); err == nil {
+		data, cut := cutAtOverlongFrame(unhex(req.Data))
+		if err = put(wal, hex.EncodeToString(data)); err == nil {
 			resp, err = walRead(wal)
+			if cut && resp.Err == "" {
+				resp.Err = io.ErrUnexpectedEOF.Error()
+			}
 		}
 	}
 	return resp, err
@@ -646,6 +633,21 @@ func walWrite(path string, req *Request) error {
 		return err
 	}
 	return f.Close()
+}
+
+// cutAtOverlongFrame ends a segment at the first frame whose length field claims more bytes than
+// the segment has left. InfluxDB's reader would allocate the claimed length (up to 4 GiB) and then
+// stop there with "unexpected EOF" after replaying every earlier entry; cutting the input at that
+// frame and reporting the same error gives the same answer without the allocation.
+func cutAtOverlongFrame(b []byte) ([]byte, bool) {
+	for off := 0; off+5 <= len(b); {
+		n := int64(binary.BigEndian.Uint32(b[off+1 : off+5]))
+		if n > int64(len(b)-off-5) {
+			return b[:off], true
+		}
+		off += 5 + int(n)
+	}
+	return b, false
 }
 
 // walRead replays a segment. Write entries come back with keys sorted (upstream holds them in a

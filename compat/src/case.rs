@@ -28,11 +28,13 @@ pub enum CaseKind {
     Tsm,
     /// WAL segments written by each, replayed by the other.
     Wal,
+    /// InfluxDB's WAL segments, damaged: replayed by both.
+    WalDamaged,
 }
 
 impl CaseKind {
     /// Every kind, in report order.
-    pub const ALL: [CaseKind; 7] = [
+    pub const ALL: [CaseKind; 8] = [
         CaseKind::Lineproto,
         CaseKind::Section,
         CaseKind::SectionDecode,
@@ -40,6 +42,7 @@ impl CaseKind {
         CaseKind::BlockDecode,
         CaseKind::Tsm,
         CaseKind::Wal,
+        CaseKind::WalDamaged,
     ];
 
     /// A short name for reports and fixture files.
@@ -52,6 +55,7 @@ impl CaseKind {
             CaseKind::BlockDecode => "block-decode",
             CaseKind::Tsm => "tsm",
             CaseKind::Wal => "wal",
+            CaseKind::WalDamaged => "wal-damaged",
         }
     }
 }
@@ -119,6 +123,11 @@ pub enum Case {
         /// Entries in order.
         entries: Vec<WalEntry>,
     },
+    /// A (usually damaged) WAL segment to replay.
+    WalDamaged {
+        /// The segment's bytes.
+        data: Vec<u8>,
+    },
 }
 
 impl Case {
@@ -132,6 +141,7 @@ impl Case {
             Case::BlockDecode { .. } => CaseKind::BlockDecode,
             Case::Tsm { .. } => CaseKind::Tsm,
             Case::Wal { .. } => CaseKind::Wal,
+            Case::WalDamaged { .. } => CaseKind::WalDamaged,
         }
     }
 
@@ -161,6 +171,7 @@ impl Case {
             Case::BlockDecode { data } => format!("block bytes {}", hex(data)),
             Case::Tsm { series, deletes } => format!("TSM file of {series:?}, deletes {deletes:?}"),
             Case::Wal { entries } => format!("WAL segment of {entries:?}"),
+            Case::WalDamaged { data } => format!("WAL segment bytes {}", hex(data)),
         }
     }
 }
@@ -344,7 +355,7 @@ pub fn generate(
             }
             Case::Tsm { series, deletes }
         }
-        CaseKind::Wal => {
+        CaseKind::Wal | CaseKind::WalDamaged => {
             let mut entries = Vec::new();
             for _ in 0..rng.range(1, 4) {
                 entries.push(match rng.below(6) {
@@ -359,7 +370,28 @@ pub fn generate(
                     _ => WalEntry::Write(series_list(rng, 4, 1200)),
                 });
             }
-            Case::Wal { entries }
+            if kind == CaseKind::Wal {
+                Case::Wal { entries }
+            } else {
+                // Damage is about framing, not volume: keep segments small so cases are cheap.
+                for e in &mut entries {
+                    if let WalEntry::Write(series) = e {
+                        for s in series.iter_mut() {
+                            s.times.truncate(20);
+                            s.values.truncate(20);
+                        }
+                    }
+                }
+                let r = oracle.call(&Request {
+                    op: "wal_write",
+                    entries: entries.iter().map(convert::wire_entry).collect(),
+                    ..Request::default()
+                })?;
+                let data = unhex(&r.data).unwrap_or_default();
+                Case::WalDamaged {
+                    data: gen_values::damage(rng, data),
+                }
+            }
         }
     })
 }
@@ -519,6 +551,11 @@ pub fn shrink_candidates(case: &Case) -> Vec<Case> {
                         deletes: deletes.clone(),
                     });
                 }
+            }
+        }
+        Case::WalDamaged { data } => {
+            for d in removals(data) {
+                out.push(Case::WalDamaged { data: d });
             }
         }
         Case::Wal { entries } => {

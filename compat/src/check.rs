@@ -2,7 +2,7 @@
 
 use crate::case::{Case, Delete};
 use crate::convert;
-use crate::deliberate::{INFLUXDB_PANICS, KEY_SEPARATOR, STRICT_DECODE};
+use crate::deliberate::{INFLUXDB_PANICS, KEY_SEPARATOR, STRICT_DECODE, STRICT_WAL};
 use crate::model::{Kind, ParseOutcome, Series, Value, WalEntry, hex, show, unhex};
 use crate::oracle::Oracle;
 use crate::ours::{self, Codec, NotWired};
@@ -47,6 +47,7 @@ pub fn check(case: &Case, oracle: &mut dyn Oracle) -> Result<Verdict, ReferenceE
         Case::BlockDecode { data } => block_decode(data, oracle),
         Case::Tsm { series, deletes } => tsm(series, deletes, oracle),
         Case::Wal { entries } => wal(entries, oracle),
+        Case::WalDamaged { data } => wal_damaged(data, oracle),
     };
     match result {
         Err(ReferenceError::NotRecorded) => Ok(Verdict::NeedsGo),
@@ -119,9 +120,10 @@ fn reasons(error: &Option<Vec<u8>>) -> String {
         .split('\n')
         .filter_map(|piece| piece.rsplit_once("': ").map(|(_, r)| r))
         .map(|r| {
-            r.split(':')
-                .next()
-                .unwrap_or(r)
+            // The fixed part: before any `:` or quoted input, without numbers.
+            let end = r.find([':', '"', '\'']).unwrap_or(r.len());
+            r[..end]
+                .trim()
                 .chars()
                 .filter(|c| !c.is_ascii_digit())
                 .collect()
@@ -580,4 +582,40 @@ fn wal(entries: &[WalEntry], oracle: &mut dyn Oracle) -> Result<Verdict, Referen
         )));
     }
     Ok(Verdict::Same)
+}
+
+/// A damaged segment: both replay the same entries up to the damage. We may stop earlier than
+/// InfluxDB (strict validation, spec §12.2) but never replay an entry it would not, or a
+/// different one.
+fn wal_damaged(data: &[u8], oracle: &mut dyn Oracle) -> Result<Verdict, ReferenceError> {
+    let (ours, our_damage) = wired!(ours::wal_read(data));
+    let r = oracle.call(&Request {
+        op: "wal_read",
+        data: hex(data),
+        ..Request::default()
+    })?;
+    if !r.ok {
+        return Ok(Verdict::Mismatch(format!(
+            "wal-damaged: InfluxDB could not replay the segment: {}",
+            r.err
+        )));
+    }
+    let theirs = r
+        .entries
+        .iter()
+        .map(convert::entry)
+        .collect::<Result<Vec<_>, _>>()?;
+    let (ours, theirs) = (sorted(&ours), sorted(&theirs));
+    if ours == theirs {
+        return Ok(Verdict::Same);
+    }
+    if ours.len() < theirs.len() && theirs.starts_with(&ours) && our_damage.is_some() {
+        return Ok(Verdict::Deliberate(STRICT_WAL));
+    }
+    Ok(Verdict::Mismatch(format!(
+        "wal-damaged: replays differ\n  ours ({} entries, damage {our_damage:?}): {ours:?}\n  influxdb ({} entries, error {:?}): {theirs:?}",
+        ours.len(),
+        theirs.len(),
+        r.err
+    )))
 }

@@ -20,6 +20,8 @@ pub const STRICT_DECODE: &str = "strict-decode";
 /// Measurements and tags containing `#!~#` are rejected.
 pub const KEY_SEPARATOR: &str = "key-separator";
 
+/// Our WAL replay validates entries strictly and stops where InfluxDB would accept a damaged one.
+pub const STRICT_WAL: &str = "strict-wal";
 /// Input on which InfluxDB's code panics.
 pub const INFLUXDB_PANICS: &str = "influxdb-panics";
 
@@ -43,6 +45,17 @@ pub const DELIBERATE: &[Deliberate] = &[
         why: "Corrupt data must be reported, never silently turned into values. Counted as \
               deliberate only when InfluxDB returns values and we return an error on damaged \
               input; if we return values, they must be InfluxDB's.",
+    },
+    Deliberate {
+        id: STRICT_WAL,
+        spec: "§12.2, §12.1 D4, D8",
+        what: "Replaying a damaged segment, we may stop at an entry InfluxDB still accepts \
+               (strict validation: type byte, length bound, snappy, payload consuming exactly \
+               the decompressed length), and we report the damage instead of silently dropping \
+               the rest.",
+        why: "The WAL has no checksum, so strict validation is the only integrity check. Counted \
+              as deliberate only when our entries are a prefix of InfluxDB's and we report \
+              damage; replaying an entry InfluxDB would not, or a different one, is a bug.",
     },
     Deliberate {
         id: KEY_SEPARATOR,

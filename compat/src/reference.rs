@@ -147,6 +147,9 @@ where
     Option::<T>::deserialize(d).map(Option::unwrap_or_default)
 }
 
+/// The error text of InfluxDB's poisoned pooled boolean decoder (see [`Reference::call`]).
+const POISONED_DECODER: &str = "BooleanDecoder: invalid count";
+
 /// One request to the reference program (see `compat/reference/main.go`).
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct Request {
@@ -302,6 +305,7 @@ pub struct Response {
 /// A running reference program.
 #[derive(Debug)]
 pub struct Reference {
+    binary: PathBuf,
     child: Child,
     input: BufWriter<ChildStdin>,
     output: BufReader<ChildStdout>,
@@ -325,6 +329,7 @@ impl Reference {
             return Err(ReferenceError::Protocol("no pipes".into()));
         };
         Ok(Reference {
+            binary: binary.to_path_buf(),
             child,
             input: BufWriter::new(input),
             output: BufReader::new(output),
@@ -333,7 +338,29 @@ impl Reference {
     }
 
     /// Sends one request and waits for its response.
+    ///
+    /// InfluxDB 1.6.7 keeps block decoders in fixed-size pools, and a `BooleanDecoder` that once
+    /// failed with `invalid count` keeps that error for good (`SetBytes` never clears it), so one
+    /// damaged boolean block makes later valid boolean reads in the same process fail. When an
+    /// answer carries that error, the program is restarted and the request asked again, so no
+    /// answer depends on an earlier request.
     pub fn call(&mut self, request: &Request) -> Result<Response, ReferenceError> {
+        let response = self.call_once(request)?;
+        if !response.err.contains(POISONED_DECODER) {
+            return Ok(response);
+        }
+        self.restart()?;
+        self.call_once(request)
+    }
+
+    fn restart(&mut self) -> Result<(), ReferenceError> {
+        let fresh = Reference::spawn(&self.binary)?;
+        // Dropping the old value kills and reaps the old process.
+        drop(std::mem::replace(self, fresh));
+        Ok(())
+    }
+
+    fn call_once(&mut self, request: &Request) -> Result<Response, ReferenceError> {
         serde_json::to_writer(&mut self.input, request)
             .map_err(|e| ReferenceError::Protocol(e.to_string()))?;
         self.input.write_all(b"\n")?;

@@ -27,6 +27,8 @@ pub struct Options {
     pub max_saved_per_kind: usize,
     /// Save shrunk cases under `tests/fixtures/compat/`.
     pub save: bool,
+    /// Signatures of bugs already saved as open fixtures: reported, not saved again.
+    pub known: Vec<String>,
 }
 
 impl Options {
@@ -39,6 +41,7 @@ impl Options {
             shrink_budget: Duration::from_secs(10),
             max_saved_per_kind: 3,
             save: true,
+            known: crate::fixture::open_signatures(),
         }
     }
 }
@@ -75,6 +78,8 @@ pub struct Finding {
     pub difference: String,
     /// Where it was saved, and whether that file is new.
     pub fixture: Option<(PathBuf, bool)>,
+    /// Same signature as an open fixture: a known bug.
+    pub known: bool,
 }
 
 /// The result of a run.
@@ -141,6 +146,9 @@ impl Report {
                 f.case,
                 f.difference.replace('\n', "\n  ")
             );
+            if f.known {
+                let _ = writeln!(out, "  known: same bug as an open fixture");
+            }
             if let Some((path, new)) = &f.fixture {
                 let _ = writeln!(
                     out,
@@ -190,7 +198,8 @@ pub fn run(oracle: &mut dyn Oracle, options: &Options) -> Result<Report, Referen
                 let (small, text) = shrink(case, text.clone(), oracle, options.shrink_budget)?;
                 if seen_shrunk.insert(signature(&text)) {
                     *n += 1;
-                    let saved = if options.save {
+                    let known = options.known.contains(&signature(&text));
+                    let saved = if options.save && !known {
                         Some(fixture::save(&small, &text, oracle)?)
                     } else {
                         None
@@ -201,6 +210,7 @@ pub fn run(oracle: &mut dyn Oracle, options: &Options) -> Result<Report, Referen
                         case: small.describe(),
                         difference: text,
                         fixture: saved,
+                        known,
                     });
                 }
             }

@@ -14,7 +14,7 @@ pub struct Args {
     #[arg(long)]
     seed: Option<u64>,
     /// Only these kinds (comma-separated: lineproto, section, section-decode, block,
-    /// block-decode, tsm, wal).
+    /// block-decode, tsm, wal, wal-damaged).
     #[arg(long)]
     only: Option<String>,
 }
