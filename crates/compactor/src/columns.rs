@@ -114,11 +114,17 @@ mod tests {
                 .map(|s| s.as_bytes())
                 .collect(),
         );
-        remove_deleted(&mut t, &mut v, &[TimeRange::new(2, 2), TimeRange::new(4, 4)]);
+        remove_deleted(
+            &mut t,
+            &mut v,
+            &[TimeRange::new(2, 2), TimeRange::new(4, 4)],
+        );
         assert_eq!(t, [1, 3, 5]);
         drop_front(&mut t, &mut v, 1);
         assert_eq!(t, [3, 5]);
-        let Column::String(s) = &v else { panic!("type kept") };
+        let Column::String(s) = &v else {
+            panic!("type kept")
+        };
         assert_eq!(s.iter().collect::<Vec<_>>(), [b"c".as_slice(), b"e"]);
         let mut f = Column::Float(vec![]);
         gather(&mut f, &Column::Float(vec![1.0, 2.0, 3.0]), &[2, 0]);

@@ -16,7 +16,9 @@ use tsmdb_tsm_file::{
 use crate::columns::gather;
 use crate::error::{Error, Result, show_key};
 use crate::files::{scan_dir, tsm_paths};
-use crate::install::{Failpoint, Step, cleanup_dir, hit, install};
+#[cfg(doc)]
+use crate::install::cleanup_dir;
+use crate::install::{Failpoint, Step, hit, install};
 use crate::limits::{InUse, Slots, Throttle};
 use crate::merge::{MergeStats, merge};
 use crate::output::{Outputs, StagedFile, remove_staged};
@@ -120,7 +122,9 @@ pub struct Compactor {
 
 impl std::fmt::Debug for Compactor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Compactor").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("Compactor")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -202,9 +206,12 @@ impl Compactor {
     ) -> Result<CompactionReport> {
         let started = Instant::now();
         let (dir, inputs) = plan_inputs(plan)?;
-        let _lease = self.in_use.try_acquire(inputs.clone()).ok_or_else(|| Error::InUse {
-            files: inputs.iter().map(|p| p.display().to_string()).collect(),
-        })?;
+        let _lease = self
+            .in_use
+            .try_acquire(inputs.clone())
+            .ok_or_else(|| Error::InUse {
+                files: inputs.iter().map(|p| p.display().to_string()).collect(),
+            })?;
         let _slot = self.slots.acquire();
 
         let fingerprints = inputs
@@ -223,7 +230,12 @@ impl Compactor {
         let mut stats = MergeStats::default();
         let mut outputs = Outputs::new(&dir, first, self.writer_options(), &self.throttle);
         let refs: Vec<&TsmReader> = readers.iter().collect();
-        merge(&refs, &mut outputs, self.config.max_points_per_block, &mut stats)?;
+        merge(
+            &refs,
+            &mut outputs,
+            self.config.max_points_per_block,
+            &mut stats,
+        )?;
         let staged = outputs.finish()?;
         let mut report = CompactionReport {
             kind: Some(plan.kind),
@@ -253,7 +265,13 @@ impl Compactor {
     }
 
     /// Installs staged outputs; before the commit point a failure removes them.
-    fn install_staged(&self, dir: &Path, first: FileId, inputs: &[FileId], staged: &[StagedFile]) -> Result<()> {
+    fn install_staged(
+        &self,
+        dir: &Path,
+        first: FileId,
+        inputs: &[FileId],
+        staged: &[StagedFile],
+    ) -> Result<()> {
         let result = install(dir, first, inputs, staged, self.config.failpoint.as_ref());
         if let Err(e) = &result {
             let journal = dir.join(format!("{first}.{}", crate::install::JOURNAL_EXT));
@@ -296,7 +314,12 @@ impl Compactor {
     /// Writes a cache snapshot as generation `generation` (sequence 1, 2, … when it fills files)
     /// of `dir`, and installs it. Keys are written in sorted order, blocks of at most
     /// [`CompactorConfig::max_points_per_block`] values.
-    pub fn write_snapshot(&self, dir: &Path, generation: u32, snapshot: &Snapshot) -> Result<CompactionReport> {
+    pub fn write_snapshot(
+        &self,
+        dir: &Path,
+        generation: u32,
+        snapshot: &Snapshot,
+    ) -> Result<CompactionReport> {
         let started = Instant::now();
         let first = FileId::new(generation, 1);
         let mut outputs = Outputs::new(dir, first, self.writer_options(), &self.throttle);
@@ -307,7 +330,16 @@ impl Compactor {
         for key in snapshot.sorted_keys() {
             let written = snapshot.with_values(&key, |field_type, times, values| {
                 let (times, values) = sorted_unique(times, values, &mut fixed);
-                write_chunks(&key, field_type, times, values, block_size, &mut outputs, &mut encoded, &mut stats)
+                write_chunks(
+                    &key,
+                    field_type,
+                    times,
+                    values,
+                    block_size,
+                    &mut outputs,
+                    &mut encoded,
+                    &mut stats,
+                )
             });
             if written.transpose()?.is_some_and(|n| n > 0) {
                 stats.keys += 1;
@@ -331,9 +363,11 @@ impl Compactor {
         Ok(report)
     }
 
-    /// Compacts one shard directory now: recovers it ([`cleanup_dir`]), then plans and runs
-    /// compactions round after round until the planner has nothing left (`full`: full plans only,
-    /// as if the shard were cold). `progress` sees every finished compaction.
+    /// Compacts one shard directory now: plans and runs compactions round after round until the
+    /// planner has nothing left (`full`: full plans only, as if the shard were cold). `progress`
+    /// sees every finished compaction. Run [`cleanup_dir`] first when the directory was not
+    /// opened since a possible crash (it is not done here: it would delete the temporary files of
+    /// a snapshot running at the same time).
     pub fn compact_dir(
         &self,
         dir: &Path,
@@ -341,7 +375,6 @@ impl Compactor {
         full: bool,
         mut progress: impl FnMut(&CompactionReport),
     ) -> Result<DirReport> {
-        cleanup_dir(dir)?;
         let mut report = DirReport::default();
         let max_points = self.config.max_points_per_block;
         // Every round removes generations or tombstones; the bound only guards against a planner bug.
@@ -356,7 +389,11 @@ impl Compactor {
                     plans.extend(planner.plan_level(&files, level, &in_use));
                 }
                 let level4 = planner.plan_level4(&files, &in_use);
-                plans.extend(if level4.is_empty() { planner.plan_optimize(&files, &in_use) } else { level4 });
+                plans.extend(if level4.is_empty() {
+                    planner.plan_optimize(&files, &in_use)
+                } else {
+                    level4
+                });
                 plans
             };
             if plans.is_empty() {
@@ -385,7 +422,11 @@ fn plan_inputs(plan: &Plan) -> Result<(PathBuf, Vec<PathBuf>)> {
     let Some(first) = plan.files.first() else {
         return Err(Error::InvalidPlan("no input files".into()));
     };
-    let dir = first.path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let dir = first
+        .path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     let mut files = plan.files.clone();
     files.sort_by_key(|f| f.id);
     if files.windows(2).any(|w| w[0].id == w[1].id) {
@@ -400,7 +441,11 @@ fn plan_inputs(plan: &Plan) -> Result<(PathBuf, Vec<PathBuf>)> {
             )));
         }
         if FileId::parse(&f.path).ok() != Some(f.id) {
-            return Err(Error::InvalidPlan(format!("{} is not named {}", f.path.display(), f.id)));
+            return Err(Error::InvalidPlan(format!(
+                "{} is not named {}",
+                f.path.display(),
+                f.id
+            )));
         }
     }
     Ok((dir, files.into_iter().map(|f| f.path).collect()))
@@ -408,7 +453,12 @@ fn plan_inputs(plan: &Plan) -> Result<(PathBuf, Vec<PathBuf>)> {
 
 /// The first output id: the highest input generation, after the highest sequence it has in `dir`.
 fn next_output_id(dir: &Path, plan: &Plan) -> Result<FileId> {
-    let generation = plan.files.iter().map(|f| f.id.generation).max().unwrap_or(0);
+    let generation = plan
+        .files
+        .iter()
+        .map(|f| f.id.generation)
+        .max()
+        .unwrap_or(0);
     let on_disk = tsm_paths(dir)?
         .into_iter()
         .map(|(id, _)| id)
@@ -418,7 +468,9 @@ fn next_output_id(dir: &Path, plan: &Plan) -> Result<FileId> {
         .max()
         .unwrap_or(0);
     let sequence = on_disk.checked_add(1).ok_or_else(|| {
-        Error::InvalidPlan(format!("sequence numbers of generation {generation} exhausted"))
+        Error::InvalidPlan(format!(
+            "sequence numbers of generation {generation} exhausted"
+        ))
     })?;
     Ok(FileId::new(generation, sequence))
 }
@@ -445,7 +497,10 @@ fn sorted_unique<'a>(
     }
     let mut column = Column::empty(values.field_type());
     gather(&mut column, values, &keep);
-    let sorted = keep.iter().filter_map(|&i| times.get(i as usize).copied()).collect();
+    let sorted = keep
+        .iter()
+        .filter_map(|&i| times.get(i as usize).copied())
+        .collect();
     let (t, v) = fixed.insert((sorted, column));
     (t, v)
 }

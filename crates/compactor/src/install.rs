@@ -238,7 +238,10 @@ pub fn cleanup_dir(dir: &Path) -> Result<CleanupReport> {
         report.rolled_forward += 1;
     }
     for path in list(dir)? {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if name.ends_with(TMP_SUFFIX) {
             if path.is_dir() {
                 std::fs::remove_dir_all(&path).at(&path)?;

@@ -210,6 +210,10 @@ mod tests {
         assert!((wait.as_secs_f64() - 0.25).abs() < 1e-9);
         // Half a second later 500 bytes were earned: the 250 of debt is repaid, 250 left.
         assert_eq!(t.debit(250, start.1 + Duration::from_millis(500)), None);
-        assert!(Throttle::unlimited().debit(1 << 40, Instant::now()).is_none());
+        assert!(
+            Throttle::unlimited()
+                .debit(1 << 40, Instant::now())
+                .is_none()
+        );
     }
 }

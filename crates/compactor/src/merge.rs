@@ -6,7 +6,7 @@
 use tsmdb_encoding::{Column, FieldType};
 use tsmdb_tsm_file::{IndexEntry, KeyEntries, TimeRange, TsmReader};
 
-use crate::columns::{any_overlap, extend, gather, drop_front, remove_deleted};
+use crate::columns::{any_overlap, drop_front, extend, gather, remove_deleted};
 use crate::error::{Error, Result, show_key};
 use crate::output::Outputs;
 
@@ -98,7 +98,15 @@ pub(crate) fn merge(
                 *head = cursor.next();
             }
         }
-        merge_key(key, &members, &mut blocks, out, block_size, &mut scratch, stats)?;
+        merge_key(
+            key,
+            &members,
+            &mut blocks,
+            out,
+            block_size,
+            &mut scratch,
+            stats,
+        )?;
     }
     Ok(())
 }
@@ -154,13 +162,21 @@ fn merge_key(
         }
         let group = blocks.get(i..j).unwrap_or_default();
         if let [single] = group {
-            let m = members.get(single.member).ok_or_else(|| Error::InvalidPlan("member".into()))?;
+            let m = members
+                .get(single.member)
+                .ok_or_else(|| Error::InvalidPlan("member".into()))?;
             let clean = !any_overlap(&m.deleted, single.entry.min_time, single.entry.max_time);
             if clean && s.pending_t.is_empty() {
                 let bytes = m.reader.block(key, &single.entry)?;
                 let count = tsmdb_encoding::block_count(bytes).map_err(encoding_error(key))?;
                 if count >= block_size {
-                    out.write_block(key, field_type, single.entry.min_time, single.entry.max_time, bytes)?;
+                    out.write_block(
+                        key,
+                        field_type,
+                        single.entry.min_time,
+                        single.entry.max_time,
+                        bytes,
+                    )?;
                     stats.blocks_copied += 1;
                     stats.blocks_out += 1;
                     stats.values_out += count as u64;
@@ -169,7 +185,8 @@ fn merge_key(
                     continue;
                 }
             }
-            m.reader.decode_block(&m.entries, &single.entry, &mut s.block_t, &mut s.block_v)?;
+            m.reader
+                .decode_block(&m.entries, &single.entry, &mut s.block_t, &mut s.block_v)?;
             stats.blocks_decoded += 1;
             remove_deleted(&mut s.block_t, &mut s.block_v, &m.deleted);
             s.pending_t.extend_from_slice(&s.block_t);
@@ -201,8 +218,11 @@ fn merge_group(
     s.cat_t.clear();
     s.cat_v.reset(s.pending_v.field_type());
     for b in &by_age {
-        let m = members.get(b.member).ok_or_else(|| Error::InvalidPlan("member".into()))?;
-        m.reader.decode_block(&m.entries, &b.entry, &mut s.block_t, &mut s.block_v)?;
+        let m = members
+            .get(b.member)
+            .ok_or_else(|| Error::InvalidPlan("member".into()))?;
+        m.reader
+            .decode_block(&m.entries, &b.entry, &mut s.block_t, &mut s.block_v)?;
         stats.blocks_decoded += 1;
         remove_deleted(&mut s.block_t, &mut s.block_v, &m.deleted);
         s.cat_t.extend_from_slice(&s.block_t);
@@ -211,9 +231,11 @@ fn merge_group(
     s.order.clear();
     s.order.extend(0..s.cat_t.len() as u32);
     let times = &s.cat_t;
-    s.order.sort_by_key(|&i| times.get(i as usize).copied().unwrap_or_default());
+    s.order
+        .sort_by_key(|&i| times.get(i as usize).copied().unwrap_or_default());
     // Keep the last of each run of equal timestamps.
-    let time_at = |order: &[u32], k: usize| order.get(k).and_then(|&i| times.get(i as usize)).copied();
+    let time_at =
+        |order: &[u32], k: usize| order.get(k).and_then(|&i| times.get(i as usize)).copied();
     let mut w = 0;
     for r in 0..s.order.len() {
         let next = time_at(&s.order, r + 1);
@@ -251,8 +273,12 @@ fn emit(
             break;
         };
         s.encoded.clear();
-        tsmdb_encoding::encode_block(times, s.pending_v.as_ref().slice(start..end), &mut s.encoded)
-            .map_err(encoding_error(key))?;
+        tsmdb_encoding::encode_block(
+            times,
+            s.pending_v.as_ref().slice(start..end),
+            &mut s.encoded,
+        )
+        .map_err(encoding_error(key))?;
         out.write_block(key, field_type, min, max, &s.encoded)?;
         stats.blocks_out += 1;
         stats.values_out += (end - start) as u64;

@@ -43,7 +43,12 @@ pub(crate) struct Outputs<'a> {
 
 impl<'a> Outputs<'a> {
     /// Outputs `first`, `first + 1`, … in `dir`.
-    pub(crate) fn new(dir: &Path, first: FileId, options: WriterOptions, throttle: &'a Throttle) -> Self {
+    pub(crate) fn new(
+        dir: &Path,
+        first: FileId,
+        options: WriterOptions,
+        throttle: &'a Throttle,
+    ) -> Self {
         Outputs {
             dir: dir.to_path_buf(),
             next: first,
@@ -71,7 +76,8 @@ impl<'a> Outputs<'a> {
                 None => {
                     let path = staged_path(&self.dir, self.next);
                     fresh = true;
-                    self.writer.insert(TsmWriter::with_options(path, self.options.clone())?)
+                    self.writer
+                        .insert(TsmWriter::with_options(path, self.options.clone())?)
                 }
             };
             match writer.write_block(key, field_type, min_time, max_time, block)? {
@@ -98,7 +104,10 @@ impl<'a> Outputs<'a> {
                 key_count: summary.key_count,
             });
             self.next.sequence = self.next.sequence.checked_add(1).ok_or_else(|| {
-                Error::InvalidPlan(format!("sequence numbers of generation {} exhausted", self.next.generation))
+                Error::InvalidPlan(format!(
+                    "sequence numbers of generation {} exhausted",
+                    self.next.generation
+                ))
             })?;
         }
         Ok(())
@@ -109,7 +118,6 @@ impl<'a> Outputs<'a> {
         self.roll()?;
         Ok(std::mem::take(&mut self.staged))
     }
-
 }
 
 /// Dropped before `finish` (an error): everything written is removed.

@@ -199,7 +199,12 @@ impl Planner {
     /// [`PlannerConfig::full_cold_duration`] the full plan alone; otherwise the level 1, 2, 3 plans
     /// and the level-4 plans, or the optimize plans when there is no level-4 plan. Plans never share
     /// a file and never include a file in `in_use`.
-    pub fn plan(&self, files: &[FileInfo], in_use: &HashSet<FileId>, cold_for: Duration) -> Vec<Plan> {
+    pub fn plan(
+        &self,
+        files: &[FileInfo],
+        in_use: &HashSet<FileId>,
+        cold_for: Duration,
+    ) -> Vec<Plan> {
         if cold_for >= self.config.full_cold_duration
             && let Some(full) = self.plan_full(files, in_use)
         {
@@ -322,13 +327,15 @@ impl Planner {
         if gens.len() <= 1 && !group_tombstones(&gens) {
             return Vec::new();
         }
-        group_generations(&gens, |g| g.in_use || (g.files.len() > 2 && self.finished(g)))
-            .into_iter()
-            .filter(|group| group_level(group) == 4)
-            .filter(|group| group.len() >= self.config.level_generations || group_tombstones(group))
-            .filter(|group| group.len() > 1 || group_tombstones(group))
-            .map(|group| to_plan(PlanKind::Optimize, &group))
-            .collect()
+        group_generations(&gens, |g| {
+            g.in_use || (g.files.len() > 2 && self.finished(g))
+        })
+        .into_iter()
+        .filter(|group| group_level(group) == 4)
+        .filter(|group| group.len() >= self.config.level_generations || group_tombstones(group))
+        .filter(|group| group.len() > 1 || group_tombstones(group))
+        .map(|group| to_plan(PlanKind::Optimize, &group))
+        .collect()
     }
 
     /// True when nothing is left to merge: at most one generation and no tombstones.
