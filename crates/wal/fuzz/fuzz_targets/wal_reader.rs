@@ -30,13 +30,18 @@ fn round_trip(entry: &Entry) {
             encode_delete_range_payload(&keys, min, max, &mut payload).expect("re-encode");
         }
     }
-    let block = snap::raw::Encoder::new().compress_vec(&payload).expect("compress");
+    let block = snap::raw::Encoder::new()
+        .compress_vec(&payload)
+        .expect("compress");
     let mut again = Entry::new();
     again
         .decode(entry.kind().type_byte(), &block)
         .expect("our own encoding decodes");
     assert_eq!(again.kind(), entry.kind());
-    assert_eq!(again.keys().collect::<Vec<_>>(), entry.keys().collect::<Vec<_>>());
+    assert_eq!(
+        again.keys().collect::<Vec<_>>(),
+        entry.keys().collect::<Vec<_>>()
+    );
     assert_eq!(again.time_range(), entry.time_range());
     assert_eq!(again.records().len(), entry.records().len());
     for (a, b) in again.records().zip(entry.records()) {
