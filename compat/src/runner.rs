@@ -55,6 +55,8 @@ pub struct KindStats {
     pub same: u64,
     /// Cases that differed in a deliberate way, by id.
     pub deliberate: BTreeMap<&'static str, u64>,
+    /// The first case of each deliberate difference, rendered (so a report can show one).
+    pub examples: BTreeMap<&'static str, String>,
     /// Cases that differed otherwise.
     pub mismatches: u64,
     /// Shrunk cases written as new fixtures.
@@ -136,6 +138,20 @@ impl Report {
                 s.elapsed.as_secs_f64()
             );
         }
+        for (kind, s) in &self.stats {
+            for (id, example) in &s.examples {
+                let mut example = example.clone();
+                if example.len() > 300 {
+                    let mut end = 300;
+                    while !example.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    example.truncate(end);
+                    example.push_str("...");
+                }
+                let _ = writeln!(out, "example of {id} [{}]: {example}", kind.name());
+            }
+        }
         for f in &self.findings {
             let _ = writeln!(
                 out,
@@ -195,7 +211,8 @@ pub fn run(oracle: &mut dyn Oracle, options: &Options) -> Result<Report, Referen
         if let Verdict::Mismatch(text) = &verdict {
             let n = saved_per_kind.entry(kind).or_insert(0);
             if *n < options.max_saved_per_kind && seen_raw.insert(signature(text)) {
-                let (small, text) = shrink(case, text.clone(), oracle, options.shrink_budget)?;
+                let (small, text) =
+                    shrink(case.clone(), text.clone(), oracle, options.shrink_budget)?;
                 if seen_shrunk.insert(signature(&text)) {
                     *n += 1;
                     let known = options.known.contains(&signature(&text));
@@ -220,7 +237,10 @@ pub fn run(oracle: &mut dyn Oracle, options: &Options) -> Result<Report, Referen
         stats.cases += 1;
         match verdict {
             Verdict::Same => stats.same += 1,
-            Verdict::Deliberate(id) => *stats.deliberate.entry(id).or_insert(0) += 1,
+            Verdict::Deliberate(id) => {
+                *stats.deliberate.entry(id).or_insert(0) += 1;
+                stats.examples.entry(id).or_insert_with(|| case.describe());
+            }
             Verdict::Mismatch(_) => stats.mismatches += 1,
             Verdict::NotWired(why) => {
                 stats.cases -= 1;
