@@ -256,3 +256,33 @@ fn small_images_round_trip_and_seed_the_fuzzers() {
         }
     }
 }
+
+/// Fuzz finding: a roaring bitmap whose container offsets were altered deserialises (the reader
+/// ignores offsets) but is not canonical, so it must be rejected rather than rewritten
+/// differently. The file's checksums were recomputed by the fuzz target, as done here.
+#[test]
+fn non_canonical_bitmap_is_rejected() {
+    let data = include_bytes!("regressions/bitmap_offsets_ignored.bin");
+    let mut out = data[..data.len() - 24].to_vec();
+    let mut pos = 16;
+    let mut sections = 0u32;
+    while pos < out.len() {
+        let len = u64::from_le_bytes(out[pos + 1..pos + 9].try_into().unwrap()) as usize;
+        let end = pos + 9 + len;
+        let crc = crc32fast::hash(&out[pos..end]);
+        out[end..end + 4].copy_from_slice(&crc.to_le_bytes());
+        pos = end + 4;
+        sections += 1;
+    }
+    let crc = crc32fast::hash(&out);
+    let total = (out.len() + 24) as u64;
+    out.extend_from_slice(&sections.to_le_bytes());
+    out.extend_from_slice(&crc.to_le_bytes());
+    out.extend_from_slice(&total.to_le_bytes());
+    out.extend_from_slice(b"GRDEND01");
+    match Index::from_bytes(&out) {
+        Err(Error::Corrupt { reason, .. }) => assert!(reason.contains("non-canonical"), "{reason}"),
+        Err(e) => panic!("unexpected {e}"),
+        Ok(ix) => assert_eq!(ix.to_bytes(), out),
+    }
+}

@@ -143,13 +143,15 @@ impl<'a> Reader<'a> {
         let b = self.bytes(what)?;
         let bm = RoaringBitmap::deserialize_from(b)
             .map_err(|e| corrupt(self.file, at, format!("{what}: bad roaring bitmap: {e}")))?;
-        // The serialization is canonical for our writer; anything else would break byte
-        // identity on rewrite.
-        if bm.serialized_size() != b.len() {
+        // Only the canonical serialization is accepted (the roaring reader ignores some fields,
+        // e.g. container offsets): anything else would not rewrite byte for byte.
+        let mut canonical = Vec::with_capacity(b.len());
+        let _ = bm.serialize_into(&mut canonical);
+        if canonical != b {
             return Err(corrupt(
                 self.file,
                 at,
-                format!("{what}: trailing bytes in bitmap"),
+                format!("{what}: non-canonical roaring bitmap"),
             ));
         }
         Ok(bm)
