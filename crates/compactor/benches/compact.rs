@@ -1,7 +1,8 @@
 //! Criterion benches: a level-1 compaction of 8 generations and a full compaction of 4 level-4
 //! generations, beside the codec ceiling (decode + re-encode of the same blocks in memory).
 
-mod common;
+mod support;
+use support as common;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use tsmdb_compactor::{Compactor, CompactorConfig, Plan, PlanKind, scan_dir};

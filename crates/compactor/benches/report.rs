@@ -9,7 +9,8 @@
 //!
 //! `TSMDB_BENCH_QUICK=1` makes everything small.
 
-mod common;
+mod support;
+use support as common;
 
 use std::time::{Duration, Instant};
 

@@ -82,10 +82,7 @@ pub(crate) fn merge(
     let mut scratch = Scratch::default();
     let mut members: Vec<Member<'_>> = Vec::with_capacity(inputs.len());
     let mut blocks: Vec<KeyBlock> = Vec::new();
-    loop {
-        let Some(key) = heads.iter().flatten().map(|k| k.key).min() else {
-            break;
-        };
+    while let Some(key) = heads.iter().flatten().map(|k| k.key).min() {
         members.clear();
         for ((head, cursor), reader) in heads.iter_mut().zip(cursors.iter_mut()).zip(inputs) {
             if let Some(entries) = head.filter(|h| h.key == key) {

@@ -8,7 +8,9 @@ use std::path::Path;
 use tsmdb_encoding::ColumnRef;
 use tsmdb_tsm_file::{FileId, TsmWriter};
 
+/// Ten seconds in nanoseconds: the TSBS interval.
 pub const STEP: i64 = 10_000_000_000;
+/// The fields of TSBS `cpu`.
 pub const FIELDS: [&str; 10] = [
     "usage_guest",
     "usage_guest_nice",
