@@ -10,6 +10,8 @@ mod compact;
 mod generate;
 mod inspect;
 mod output;
+mod stats;
+mod write;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +42,10 @@ enum Command {
     /// Look inside line protocol, encoded blocks, WAL and TSM files, and the index.
     #[command(subcommand)]
     Inspect(inspect::InspectCommand),
+    /// Show statistics of the data directory: databases, shards, series, files, bytes.
+    Stats(stats::Args),
+    /// Ingest line protocol from files or standard input (the database is created if needed).
+    Write(write::Args),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +54,8 @@ fn main() -> ExitCode {
         Command::Compact(args) => compact::run(args, &cli.db),
         Command::Generate(args) => generate::run(*args, &cli.db),
         Command::Inspect(cmd) => inspect::run(cmd),
+        Command::Stats(args) => stats::run(args, &cli.db),
+        Command::Write(args) => write::run(args, &cli.db),
     };
     match result {
         Ok(code) => code,

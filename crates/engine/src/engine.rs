@@ -222,6 +222,61 @@ impl Engine {
         self.commit(&db, sink.finish())
     }
 
+    /// Writes line protocol read from `reader` (a file larger than memory is fine), committing a
+    /// batch every `batch_points` points. `progress` sees each committed batch's summary and the
+    /// input bytes consumed so far. Returns the totals. Rejected lines carry their line number in
+    /// the whole input. On an error, the batches already committed stay written.
+    pub fn write_reader<R: std::io::Read>(
+        &self,
+        database: &str,
+        reader: R,
+        precision: Precision,
+        batch_points: usize,
+        mut progress: impl FnMut(&WriteSummary),
+    ) -> Result<WriteSummary> {
+        let db = self.inner.database(database)?;
+        let opts = ParseOptions {
+            precision,
+            unsigned: self.inner.options.unsigned,
+            ..ParseOptions::default()
+        };
+        let batch_points = batch_points.max(1) as u64;
+        let mut total = WriteSummary::default();
+        let mut sink = PointSink::new(&db, &self.inner.options);
+        let mut pending = 0u64;
+        let mut failure = None;
+        let stream = tsmdb_lineproto::StreamOptions::default();
+        tsmdb_lineproto::parse_reader(reader, &opts, &stream, |r| {
+            if failure.is_some() {
+                return;
+            }
+            match r {
+                Ok(p) => add_line_point(&mut sink, &p),
+                Err(e) => sink.reject(e.line, e.to_string()),
+            }
+            pending += 1;
+            if pending >= batch_points {
+                pending = 0;
+                let full = std::mem::replace(&mut sink, PointSink::new(&db, &self.inner.options));
+                match self.commit(&db, full.finish()) {
+                    Ok(s) => {
+                        progress(&s);
+                        add_summary(&mut total, s);
+                    }
+                    Err(e) => failure = Some(e),
+                }
+            }
+        })
+        .map_err(io("reading line protocol for", &self.inner.root))?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        let s = self.commit(&db, sink.finish())?;
+        progress(&s);
+        add_summary(&mut total, s);
+        Ok(total)
+    }
+
     /// Writes typed points (same rules as [`Engine::write_lp`]; a rejection's `line` is the
     /// 1-based index of the point).
     pub fn write_points(&self, database: &str, points: &[Point]) -> Result<WriteSummary> {
@@ -524,6 +579,13 @@ impl Inner {
         }
         s
     }
+}
+
+fn add_summary(total: &mut WriteSummary, s: WriteSummary) {
+    total.points += s.points;
+    total.values += s.values;
+    total.series_created += s.series_created;
+    total.rejected.extend(s.rejected);
 }
 
 /// Nanoseconds since the Unix epoch, now.
