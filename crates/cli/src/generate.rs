@@ -122,10 +122,10 @@ pub struct OutputArgs {
     #[arg(long)]
     pub print: bool,
     /// Start of the time range, RFC 3339 (default: midnight UTC 7 days ago; devops: 2016-01-01).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", alias = "timestamp-start")]
     pub start_time: Option<String>,
     /// End of the time range, exclusive (default: start + 7 days; devops: start + 1 day).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", alias = "timestamp-end")]
     pub end_time: Option<String>,
     /// Write line protocol (same as --format lp).
     #[arg(long)]
@@ -145,6 +145,12 @@ pub struct OutputArgs {
     /// Accepted and ignored (InfluxDB 2.0-beta command lines).
     #[arg(long, hide = true)]
     pub bucket: Option<String>,
+    /// Accepted and ignored (upstream profiling flags).
+    #[arg(long, hide = true, value_name = "FILE")]
+    pub cpuprofile: Option<PathBuf>,
+    /// Accepted and ignored (upstream profiling flags).
+    #[arg(long, hide = true, value_name = "FILE")]
+    pub memprofile: Option<PathBuf>,
 }
 
 impl OutputArgs {

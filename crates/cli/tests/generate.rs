@@ -225,6 +225,37 @@ fn devops_preset_matches_tsbs() {
 }
 
 #[test]
+fn devops_accepts_tsbs_flag_names_and_ramps_hosts() {
+    let o = tsmdb(&[
+        "generate",
+        "--preset",
+        "devops",
+        "--scale",
+        "4",
+        "--initial-scale",
+        "1",
+        "--seed",
+        "7",
+        "--timestamp-start",
+        "2016-01-01T00:00:00Z",
+        "--timestamp-end",
+        "2016-01-01T00:00:40Z",
+        "--lp",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lp = stdout(&o);
+    let per_epoch: Vec<usize> = ["1451606400", "1451606410", "1451606420", "1451606430"]
+        .iter()
+        .map(|t| {
+            lp.lines()
+                .filter(|l| l.ends_with(&format!(" {t}000000000")))
+                .count()
+        })
+        .collect();
+    assert_eq!(per_epoch, [1, 2, 3, 4]);
+}
+
+#[test]
 fn help_schema_prints_the_documented_schema() {
     let o = tsmdb(&["generate", "help-schema"]);
     assert!(o.status.success());
