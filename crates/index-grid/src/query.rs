@@ -213,7 +213,9 @@ fn ranges(g: &Grid, allowed: &[Option<Vec<u32>>]) -> RoaringBitmap {
     let mut pos = vec![0usize; t + 1];
     // Long runs go straight into the bitmap; short runs are set in a plain bit array first,
     // because one roaring range insert per short run costs far more than a few byte writes.
-    let mut bits = if run < 4096 && g.points <= 1 << 26 {
+    // (the bit array costs points/8 bytes; only worth it when that is small next to the runs)
+    let few_bytes = g.points / 8 <= tuples.unwrap_or(0).saturating_mul(64);
+    let mut bits = if run < 4096 && few_bytes {
         Some(vec![0u8; g.points.div_ceil(8) as usize])
     } else {
         None
