@@ -237,8 +237,19 @@ fn decode_rle<T: IntValue>(ctx: &Ctx, bytes: &[u8], out: &mut Vec<T>) -> Result<
     }
     let step = unzigzag(delta);
     let base = unzigzag(first);
-    let n = repeat + 1;
-    out.extend((0..n).map(|k| T::from_word(base.wrapping_add(k.wrapping_mul(step)))));
+    let n = repeat as usize + 1;
+    // Four lanes advanced together (one vector add per four values), as for timestamps.
+    out.reserve(n);
+    let mut lanes: [u64; 4] =
+        std::array::from_fn(|i| base.wrapping_add((i as u64).wrapping_mul(step)));
+    let stride = step.wrapping_mul(4);
+    for _ in 0..n / 4 {
+        out.extend_from_slice(&lanes.map(T::from_word));
+        for v in &mut lanes {
+            *v = v.wrapping_add(stride);
+        }
+    }
+    out.extend(lanes[..n % 4].iter().map(|&v| T::from_word(v)));
     Ok(())
 }
 
