@@ -57,7 +57,7 @@ pub enum Preset {
 #[derive(Debug, Subcommand)]
 pub enum GenerateCommand {
     /// One measurement `m0` with tags tag0… of the given cardinalities and one float field v0.
-    Simple(SimpleArgs),
+    Simple(Box<SimpleArgs>),
     /// Print a documented example schema.
     HelpSchema,
 }
