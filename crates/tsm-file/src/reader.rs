@@ -293,7 +293,8 @@ impl TsmReader {
             .filter_map(|p| self.key_at(p))
     }
 
-    /// Every block of every live key, in file order of the index.
+    /// Every block of every live key, in index order. Blocks of keys with partial deletes come
+    /// whole: [`TsmReader::read_block_values`] filters their values.
     pub fn blocks(&self) -> impl Iterator<Item = (KeyEntries<'_>, IndexEntry)> + '_ {
         self.keys().flat_map(|k| k.iter().map(move |e| (k, e)))
     }

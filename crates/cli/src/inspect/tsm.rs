@@ -38,7 +38,7 @@ pub struct Args {
     /// Every value: `key TAB type TAB time TAB value` (text) or one JSON object per value.
     #[arg(long, group = "mode")]
     pub dump: bool,
-    /// Check the CRC and decode every block; exit 1 and list the failures if any.
+    /// Check the CRC and decode every block (tombstoned ones too); exit 1 and list the failures.
     #[arg(long, group = "mode")]
     pub verify: bool,
     /// Show tombstoned keys and values too (the file's bytes as they are).
@@ -58,7 +58,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for path in &args.files {
         let options = ReadOptions {
             verify_checksums: true,
-            apply_tombstones: !args.raw,
+            // Verification checks every block in the file, deleted or not.
+            apply_tombstones: !args.raw && !args.verify,
         };
         let reader = TsmReader::open_with(path, options)
             .with_context(|| format!("opening {}", path.display()))?;
@@ -279,7 +280,7 @@ fn dump(reader: &TsmReader, format: Format, out: &mut impl Write) -> anyhow::Res
     Ok(())
 }
 
-/// Checks every block (live keys, or all with `--raw`); prints failures and a summary line.
+/// Checks every block of the file; prints failures and a summary line.
 fn verify(reader: &TsmReader, format: Format, out: &mut impl Write) -> anyhow::Result<bool> {
     let (mut blocks, mut points, mut failures) = (0u64, 0u64, 0u64);
     let (mut times, mut values) = (Vec::new(), Column::empty(FieldType::Float));
