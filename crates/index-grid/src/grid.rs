@@ -136,7 +136,9 @@ impl Grid {
     }
 
     /// Whether the series `tags` (shape order, fingerprints of values in `fps`) is here or fits.
-    pub fn probe(&self, tags: &[(&[u8], &[u8])], fps: &[u64]) -> Probe {
+    /// With `need_fit` false (a fitting grid is already known) only `Found` matters, and the
+    /// row bookkeeping is skipped.
+    pub fn probe(&self, tags: &[(&[u8], &[u8])], fps: &[u64], need_fit: bool) -> Probe {
         let mut lo: u64 = 0;
         let mut new_value = false;
         for (d, &stride) in self.dense.iter().zip(&self.strides) {
@@ -169,7 +171,7 @@ impl Grid {
         if let Some(local) = self.find_in_cell(tags, fps, lo, last) {
             return Probe::Found(local);
         }
-        if self.next_row(lo, last) < self.row_cap {
+        if need_fit && self.next_row(lo, last) < self.row_cap {
             Probe::Fits
         } else {
             Probe::NoRoom

@@ -160,16 +160,9 @@ impl Index {
         let tags = canonical(measurement, tags)?;
         let fps = value_fps(&tags);
         let cell = self.cell_or_create(measurement)?;
-        {
-            let m = cell.m.read();
-            if let Located::Found(gi, local) = m.locate(&tags, &fps) {
-                return Ok((
-                    SeriesId(m.grids[gi].base + u64::from(local)),
-                    Inserted::Existed,
-                ));
-            }
-        }
-        let mut m = cell.m.write();
+        // An upgradable read excludes other writers but not queries; upgrading it needs no
+        // re-check, so the grids are probed once per insert.
+        let m = cell.m.upgradable_read();
         let first_fit = match m.locate(&tags, &fps) {
             Located::Found(gi, local) => {
                 return Ok((
@@ -179,6 +172,7 @@ impl Index {
             }
             Located::Absent(f) => f,
         };
+        let mut m = parking_lot::RwLockUpgradableReadGuard::upgrade(m);
         let log = self.log.as_ref().map(|l| l.lock());
         let (gi, local) = m.insert_absent(&tags, &fps, first_fit, &self.policy, &mut |points| {
             self.reserve(points, &cell)

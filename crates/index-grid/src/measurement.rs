@@ -100,7 +100,7 @@ impl Measurement {
         };
         let mut first_fit = None;
         for &gi in &self.shapes[s as usize].grids {
-            match self.grids[gi as usize].probe(tags, fps) {
+            match self.grids[gi as usize].probe(tags, fps, first_fit.is_none()) {
                 Probe::Found(local) => return Located::Found(gi as usize, local),
                 Probe::Fits => {
                     first_fit.get_or_insert(gi as usize);
