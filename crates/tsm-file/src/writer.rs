@@ -24,7 +24,8 @@ use crate::naming::tmp_path;
 pub struct WriterOptions {
     /// Most values per block when the writer chunks values itself (default 1000).
     pub max_values_per_block: usize,
-    /// The file is ended before it would pass this many bytes (default 2 GiB).
+    /// The file is ended before it would pass this many bytes (default and maximum 2 GiB:
+    /// InfluxDB walks the index with 32-bit positions, so larger values are lowered to 2 GiB).
     pub max_file_size: u64,
     /// Index bytes kept in memory before they spill to `NAME.idx.tmp` (default 64 MiB).
     pub index_spill_threshold: usize,
@@ -190,7 +191,8 @@ impl TsmWriter {
     }
 
     /// Creates `path` + `.tmp` with the given options.
-    pub fn with_options(path: impl AsRef<Path>, options: WriterOptions) -> Result<TsmWriter> {
+    pub fn with_options(path: impl AsRef<Path>, mut options: WriterOptions) -> Result<TsmWriter> {
+        options.max_file_size = options.max_file_size.min(DEFAULT_MAX_FILE_SIZE);
         let path = path.as_ref().to_path_buf();
         let tmp = tmp_path(&path);
         let file = OpenOptions::new()

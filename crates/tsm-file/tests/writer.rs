@@ -258,6 +258,16 @@ fn a_block_larger_than_the_limit_is_an_error() {
     let (t, v) = floats(100);
     let e = w.write_values(b"k", &t, ColumnRef::Float(&v)).unwrap_err();
     assert!(matches!(e, Error::BlockTooLarge { .. }), "{e}");
+    // the limit cannot be raised past what InfluxDB can read
+    let options = WriterOptions {
+        max_file_size: 10 << 30,
+        ..Default::default()
+    };
+    let w = TsmWriter::with_options(dir.path().join("y.tsm"), options).unwrap();
+    assert_eq!(
+        w.options().max_file_size,
+        tsmdb_tsm_file::DEFAULT_MAX_FILE_SIZE
+    );
 }
 
 #[test]
