@@ -4,6 +4,46 @@
 use crate::error::ErrorKind;
 use crate::point::RawValue;
 
+/// The common shapes decided without the general scanner: `123i`, `123` and `12.5` (at most 15
+/// digits) followed by `,`, space or the end. For these InfluxDB's scan accepts, does no range
+/// check, and the value is exact (a mantissa below 2^53 divided by an exact power of ten is
+/// correctly rounded). Anything else returns `None` and goes through [`scan_number`].
+#[inline(always)]
+pub(crate) fn scan_number_fast(buf: &[u8], start: usize) -> Option<(usize, RawValue)> {
+    let len = buf.len();
+    let mut i = start;
+    let mut mantissa = 0u64;
+    while i < len && buf[i].is_ascii_digit() && i - start < 16 {
+        mantissa = mantissa * 10 + u64::from(buf[i] - b'0');
+        i += 1;
+    }
+    let int_digits = i - start;
+    if int_digits == 0 || int_digits > 15 {
+        return None;
+    }
+    let at_end = |j: usize| j >= len || buf[j] == b',' || buf[j] == b' ';
+    if at_end(i) {
+        return Some((i, RawValue::Float(mantissa as f64)));
+    }
+    match buf[i] {
+        b'i' if at_end(i + 1) => Some((i + 1, RawValue::Integer(mantissa as i64))),
+        b'.' => {
+            i += 1;
+            let frac_start = i;
+            while i < len && buf[i].is_ascii_digit() && int_digits + (i - frac_start) < 16 {
+                mantissa = mantissa * 10 + u64::from(buf[i] - b'0');
+                i += 1;
+            }
+            let frac = i - frac_start;
+            if frac == 0 || int_digits + frac > 15 || !at_end(i) {
+                return None;
+            }
+            Some((i, RawValue::Float(mantissa as f64 / POW10[frac])))
+        }
+        _ => None,
+    }
+}
+
 /// Why a number was rejected; kept small so the hot path returns in registers. The caller
 /// turns it into an [`ErrorKind`] (with the digits for the range errors).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -331,6 +371,69 @@ mod tests {
             let want: f64 = s.parse().unwrap();
             let got = parse_float_scanned(s.as_bytes()).unwrap();
             assert_eq!(got.to_bits(), want.to_bits(), "{s}");
+        }
+    }
+
+    #[test]
+    fn fast_path_agrees_with_scanner() {
+        let cases = [
+            "0",
+            "7",
+            "58i",
+            "123456789012345",
+            "1234567890123456",
+            "12.5",
+            "0.64",
+            "1.",
+            "1.5e3",
+            "999999999999999i",
+            "12i3",
+            "-5",
+            "3u",
+            "00.10",
+            "123456789.123456",
+            "1.0i",
+        ];
+        for c in cases {
+            for tail in ["", ",x=1", " 5"] {
+                let buf = format!("{c}{tail}");
+                if let Some(fast) = scan_number_fast(buf.as_bytes(), 0) {
+                    let slow = scan_number(buf.as_bytes(), 0, true).unwrap();
+                    assert_eq!(fast.0, slow.0, "{buf}");
+                    match (fast.1, slow.1) {
+                        (RawValue::Float(a), RawValue::Float(b)) => {
+                            assert_eq!(a.to_bits(), b.to_bits(), "{buf}")
+                        }
+                        (a, b) => assert_eq!(a, b, "{buf}"),
+                    }
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_path_agrees_on_random_numbers(s in "[0-9]{0,17}(\\.[0-9]{0,17})?i?[, ]?") {
+            if let Some(fast) = scan_number_fast(s.as_bytes(), 0) {
+                let slow = scan_number(s.as_bytes(), 0, true);
+                let slow = slow.map_err(|e| format!("{e:?}"));
+                proptest::prop_assert!(slow.is_ok(), "{} fast {:?} slow {:?}", s, fast, slow);
+                let slow = slow.unwrap_or((0, RawValue::Boolean(false)));
+                proptest::prop_assert_eq!(fast.0, slow.0);
+                match (fast.1, slow.1) {
+                    (RawValue::Float(a), RawValue::Float(b)) => {
+                        proptest::prop_assert_eq!(a.to_bits(), b.to_bits())
+                    }
+                    (a, b) => proptest::prop_assert_eq!(a, b),
+                }
+            }
+        }
+
+        #[test]
+        fn floats_match_std(s in "-?[0-9]{1,20}\\.[0-9]{0,20}") {
+            let want: f64 = s.parse().unwrap();
+            let got = parse_float_scanned(s.as_bytes()).unwrap();
+            proptest::prop_assert_eq!(got.to_bits(), want.to_bits());
         }
     }
 

@@ -5,7 +5,7 @@
 //! [`Point`] is a handful of slices and no copy is made.
 
 use crate::error::{ErrorKind, LineError, MAX_KEY_LEN, MAX_TIME, MIN_TIME};
-use crate::number::{parse_digits, scan_boolean, scan_number};
+use crate::number::{parse_digits, scan_boolean, scan_number, scan_number_fast};
 use crate::options::ParseOptions;
 use crate::point::{Point, RawField, RawTag, RawValue};
 use crate::scan::next_line;
@@ -426,8 +426,11 @@ impl Parser {
                 seg_has_eq = true;
                 let key = (base + key_start, base + i);
                 if n.is_ascii_digit() || n == b'.' || n == b'-' || n == b'N' || n == b'n' {
-                    let (end, value) = scan_number(buf, i + 1, self.opts.unsigned)
-                        .map_err(|(e, at)| (e.kind(buf), at))?;
+                    let (end, value) = match scan_number_fast(buf, i + 1) {
+                        Some(done) => done,
+                        None => scan_number(buf, i + 1, self.opts.unsigned)
+                            .map_err(|(e, at)| (e.kind(buf), at))?,
+                    };
                     self.fields.push(RawField { key, value });
                     i = end;
                     continue;
