@@ -246,7 +246,21 @@ pub(crate) fn decode(buf: &[u8], file: &Path) -> Result<Index> {
             ),
         ));
     }
-    Loader::new(file, flags).load(&bodies)
+    let index = Loader::new(file, flags).load(&bodies)?;
+    // Every field has exactly one encoding (minimal varints, canonical bitmaps, fixed order):
+    // anything accepted must rewrite byte for byte, or state would depend on how it was read.
+    let again = encode(&index);
+    if let Some(at) = again.iter().zip(buf).position(|(a, b)| a != b) {
+        return Err(corrupt(file, at as u64, "non-canonical encoding"));
+    }
+    if again.len() != buf.len() {
+        return Err(corrupt(
+            file,
+            again.len().min(buf.len()) as u64,
+            "non-canonical encoding",
+        ));
+    }
+    Ok(index)
 }
 
 /// A grid read from a file with its shape's keys.
