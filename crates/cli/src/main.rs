@@ -10,6 +10,7 @@ mod compact;
 mod generate;
 mod inspect;
 mod output;
+mod query;
 mod stats;
 mod write;
 
@@ -22,7 +23,7 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "tsmdb", version, propagate_version = true)]
 #[command(
-    after_help = "Examples:\n  tsmdb inspect lp metrics.lp\n  tsmdb inspect lp --format jsonl metrics.lp"
+    after_help = "Examples:\n  tsmdb write metrics.lp\n  tsmdb query 'SELECT mean(usage_user) FROM cpu GROUP BY hostname'\n  tsmdb inspect lp --format jsonl metrics.lp"
 )]
 pub struct Cli {
     /// Data directory (the embedded default needs no server and no set-up).
@@ -42,6 +43,8 @@ enum Command {
     /// Look inside line protocol, encoded blocks, WAL and TSM files, and the index.
     #[command(subcommand)]
     Inspect(inspect::InspectCommand),
+    /// Run InfluxQL statements (SELECT, SHOW, CREATE, DROP, DELETE) on the data directory.
+    Query(query::Args),
     /// Show statistics of the data directory: databases, shards, series, files, bytes.
     Stats(stats::Args),
     /// Ingest line protocol from files or standard input (the database is created if needed).
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
         Command::Compact(args) => compact::run(args, &cli.db),
         Command::Generate(args) => generate::run(*args, &cli.db),
         Command::Inspect(cmd) => inspect::run(cmd),
+        Command::Query(args) => query::run(args, &cli.db),
         Command::Stats(args) => stats::run(args, &cli.db),
         Command::Write(args) => write::run(args, &cli.db),
     };

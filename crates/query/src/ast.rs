@@ -1,0 +1,205 @@
+//! The statements of the supported InfluxQL subset.
+
+/// One statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Statement {
+    /// `SELECT ...`
+    Select(Box<SelectStatement>),
+    /// `SHOW DATABASES`
+    ShowDatabases,
+    /// `SHOW MEASUREMENTS`
+    ShowMeasurements,
+    /// `SHOW TAG KEYS [FROM m]`
+    ShowTagKeys {
+        /// Measurement, or every measurement.
+        from: Option<String>,
+    },
+    /// `SHOW TAG VALUES [FROM m] WITH KEY = k` (or `IN (k1, k2)`)
+    ShowTagValues {
+        /// Measurement, or every measurement.
+        from: Option<String>,
+        /// Tag keys.
+        keys: Vec<String>,
+    },
+    /// `SHOW FIELD KEYS [FROM m]`
+    ShowFieldKeys {
+        /// Measurement, or every measurement.
+        from: Option<String>,
+    },
+    /// `SHOW SERIES [FROM m] [WHERE tags]`
+    ShowSeries {
+        /// Measurement, or every measurement.
+        from: Option<String>,
+        /// Tag condition.
+        condition: Option<Cond>,
+    },
+    /// `CREATE DATABASE name`
+    CreateDatabase(String),
+    /// `DROP DATABASE name`
+    DropDatabase(String),
+    /// `DROP MEASUREMENT name`
+    DropMeasurement(String),
+    /// `DROP SERIES [FROM m] [WHERE tags]`
+    DropSeries {
+        /// Measurement, or every measurement.
+        from: Option<String>,
+        /// Tag condition.
+        condition: Option<Cond>,
+    },
+    /// `DELETE [FROM m] [WHERE tags and time]`
+    Delete {
+        /// Measurement, or every measurement.
+        from: Option<String>,
+        /// Tag and time condition.
+        condition: Option<Cond>,
+    },
+    /// `CREATE RETENTION POLICY name ON db DURATION d REPLICATION n [DEFAULT]` (the duration is
+    /// applied to the database; tsmdb has one retention per database).
+    CreateRetentionPolicy {
+        /// Policy name (kept for compatibility; not stored).
+        name: String,
+        /// Database.
+        database: String,
+        /// Duration in nanoseconds; `None` is INF.
+        duration: Option<i64>,
+    },
+}
+
+/// A `SELECT` statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelectStatement {
+    /// What to select.
+    pub fields: Vec<FieldExpr>,
+    /// The measurement.
+    pub from: String,
+    /// `WHERE` condition.
+    pub condition: Option<Cond>,
+    /// `GROUP BY time(every, offset)` in nanoseconds.
+    pub group_by_time: Option<(i64, i64)>,
+    /// `GROUP BY` tags.
+    pub group_by_tags: GroupTags,
+    /// `fill(...)`.
+    pub fill: Fill,
+    /// `ORDER BY time DESC`.
+    pub descending: bool,
+    /// `LIMIT n`: rows per series.
+    pub limit: Option<usize>,
+    /// `OFFSET n`: rows skipped per series.
+    pub offset: Option<usize>,
+    /// `SLIMIT n`: series.
+    pub slimit: Option<usize>,
+    /// `SOFFSET n`: series skipped.
+    pub soffset: Option<usize>,
+}
+
+/// One item of the select list.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldExpr {
+    /// `*`: every field and tag.
+    Wildcard,
+    /// A field (or tag) by name.
+    Field {
+        /// Field or tag name.
+        name: String,
+        /// `AS alias`.
+        alias: Option<String>,
+    },
+    /// An aggregate call.
+    Call {
+        /// Function name, lower case.
+        func: String,
+        /// Field name (`*` for every field).
+        field: String,
+        /// Numeric argument (percentile).
+        arg: Option<f64>,
+        /// `AS alias`.
+        alias: Option<String>,
+    },
+}
+
+/// `GROUP BY` tags.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum GroupTags {
+    /// No tag grouping.
+    #[default]
+    None,
+    /// `GROUP BY *`.
+    All,
+    /// `GROUP BY a, b`.
+    Keys(Vec<String>),
+}
+
+/// `fill(...)`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Fill {
+    /// `fill(null)` (the default).
+    #[default]
+    Null,
+    /// `fill(none)`: empty windows are skipped.
+    None,
+    /// `fill(previous)`.
+    Previous,
+    /// `fill(linear)`.
+    Linear,
+    /// `fill(N)`.
+    Value(f64),
+}
+
+/// A condition tree.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cond {
+    /// Both.
+    And(Box<Cond>, Box<Cond>),
+    /// Either.
+    Or(Box<Cond>, Box<Cond>),
+    /// `name op value`.
+    Cmp {
+        /// Left side identifier (tag, field, or `time`).
+        name: String,
+        /// Operator.
+        op: CmpOp,
+        /// Right side.
+        value: Operand,
+        /// Byte offset of the comparison.
+        pos: usize,
+    },
+}
+
+/// Comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    /// `=`
+    Eq,
+    /// `!=` or `<>`
+    Neq,
+    /// `<`
+    Lt,
+    /// `<=`
+    Lte,
+    /// `>`
+    Gt,
+    /// `>=`
+    Gte,
+    /// `=~`
+    Match,
+    /// `!~`
+    NotMatch,
+}
+
+/// The right side of a comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operand {
+    /// A string.
+    Str(String),
+    /// A number.
+    Num(f64),
+    /// An integer.
+    Int(i64),
+    /// A boolean.
+    Bool(bool),
+    /// A regular expression.
+    Regex(String),
+    /// A time in nanoseconds (from `now()`, an RFC 3339 string or an integer, with durations
+    /// added or subtracted).
+    Time(i64),
+}
