@@ -200,6 +200,9 @@ impl OutputArgs {
 
 const DAY: i64 = 86_400_000_000_000;
 
+/// Most `--scale` hosts (each costs a few hundred bytes of memory).
+const MAX_HOSTS: u64 = 10_000_000;
+
 /// Runs `tsmdb generate`.
 pub fn run(args: Args, db: &Path) -> anyhow::Result<ExitCode> {
     match args.command {
@@ -424,8 +427,10 @@ fn run_devops(args: &DevopsArgs, out: &OutputArgs, db: &Path) -> anyhow::Result<
     if interval <= 0 {
         bail!("--log-interval must be > 0");
     }
-    if args.scale == 0 {
-        bail!("--scale must be > 0");
+    if args.scale == 0 || args.scale > MAX_HOSTS {
+        bail!(
+            "--scale must be between 1 and {MAX_HOSTS} (every host's tags and state are held in memory)"
+        );
     }
     let tsbs_start = 1_451_606_400_000_000_000;
     let range = out.range(

@@ -114,12 +114,52 @@ impl DevopsConfig {
 
     /// Rows that will be written (respecting the ramp and `max_rows`).
     pub fn rows(&self) -> u64 {
-        let all: u64 = (0..self.epochs()).map(|e| self.active_hosts(e)).sum();
+        let epochs = self.epochs();
+        let init = if self.initial_scale == 0 || self.initial_scale > self.scale {
+            self.scale
+        } else {
+            self.initial_scale
+        };
+        // Σ_e init + ⌊(scale − init)·e / (E − 1)⌋ in closed form: epochs can number billions.
+        let ramp = if epochs <= 1 {
+            0
+        } else {
+            floor_sum(
+                epochs as u128,
+                (epochs - 1) as u128,
+                (self.scale - init) as u128,
+                0,
+            )
+        };
+        let all = u64::try_from(init as u128 * epochs as u128 + ramp).unwrap_or(u64::MAX);
         if self.max_rows == 0 {
             all
         } else {
             all.min(self.max_rows)
         }
+    }
+}
+
+/// Σ_{i=0}^{n−1} ⌊(a·i + b) / m⌋ for m > 0 (the classic Euclid-like reduction).
+fn floor_sum(n: u128, m: u128, mut a: u128, mut b: u128) -> u128 {
+    let (mut n, mut m) = (n, m);
+    let mut sum = 0u128;
+    loop {
+        if a >= m {
+            sum = sum.saturating_add(n * (n.saturating_sub(1)) / 2 * (a / m));
+            a %= m;
+        }
+        if b >= m {
+            sum = sum.saturating_add(n * (b / m));
+            b %= m;
+        }
+        let y_max = a * n + b;
+        if y_max < m {
+            return sum;
+        }
+        n = y_max / m;
+        b = y_max % m;
+        std::mem::swap(&mut m, &mut a);
     }
 }
 
@@ -284,6 +324,35 @@ mod tests {
             ),
         ];
         assert_eq!(lines, expected);
+    }
+
+    #[test]
+    fn row_count_closed_form_matches_the_sum() {
+        for (scale, init, epochs) in [
+            (10, 2, 5),
+            (7, 1, 100),
+            (1000, 3, 8640),
+            (5, 5, 9),
+            (9, 0, 1),
+            (4, 1, 2),
+        ] {
+            let c = DevopsConfig {
+                scale,
+                initial_scale: init,
+                end: DevopsConfig::default().start + epochs * 10_000_000_000,
+                ..Default::default()
+            };
+            let sum: u64 = (0..c.epochs()).map(|e| c.active_hosts(e)).sum();
+            assert_eq!(c.rows(), sum, "{scale} {init} {epochs}");
+        }
+        // A day at 1 ns: counted, not iterated.
+        let c = DevopsConfig {
+            scale: 3,
+            initial_scale: 1,
+            interval: 1,
+            ..Default::default()
+        };
+        assert!(c.rows() > 86_400_000_000_000);
     }
 
     #[test]

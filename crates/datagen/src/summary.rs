@@ -80,12 +80,16 @@ impl PlanSummary {
             row.series += u64::from(pair.new_series);
             row.field_series += 1;
             let points = spec.times.count;
-            row.points += points;
+            row.points = row.points.saturating_add(points);
             if points > 0 {
                 fields[i].insert(&spec.field);
                 let sizes = &widths[pair.spec];
-                row.lp_bytes += points * (pair.key.len() as u64 + sizes.line_tail);
-                row.tsm_bytes += sizes.tsm_bytes(points, pair.key.len());
+                row.lp_bytes = row
+                    .lp_bytes
+                    .saturating_add(points.saturating_mul(pair.key.len() as u64 + sizes.line_tail));
+                row.tsm_bytes = row
+                    .tsm_bytes
+                    .saturating_add(sizes.tsm_bytes(points, pair.key.len()));
             } else {
                 fields[i].insert(&spec.field);
             }
@@ -102,7 +106,10 @@ impl PlanSummary {
 
     /// Sum of a column over all measurements.
     pub fn total(&self, column: impl Fn(&MeasurementSummary) -> u64) -> u64 {
-        self.measurements.iter().map(column).sum()
+        self.measurements
+            .iter()
+            .map(column)
+            .fold(0, u64::saturating_add)
     }
 
     /// The table of spec §5.4 (columns separated by two spaces, a TOTAL row last).
@@ -214,8 +221,10 @@ impl SpecSizes {
     fn tsm_bytes(&self, points: u64, key_len: usize) -> u64 {
         let blocks = points.div_ceil(1000);
         let block_overhead = 5 + 12 + 2; // CRC + type, RLE timestamps, lengths
-        let index = key_len as u64 + 5 + 28 * blocks;
-        (points as f64 * self.value_bits / 8.0) as u64 + blocks * block_overhead + index
+        let index = (key_len as u64 + 5).saturating_add(blocks.saturating_mul(28));
+        ((points as f64 * self.value_bits / 8.0) as u64)
+            .saturating_add(blocks.saturating_mul(block_overhead))
+            .saturating_add(index)
     }
 }
 

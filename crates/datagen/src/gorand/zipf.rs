@@ -8,7 +8,7 @@ use super::{GoRand, go_log};
 #[inline]
 fn floor(y: f64) -> f64 {
     // At 2^52 and beyond every f64 is an integer; NaN and infinities pass through.
-    if !(y.abs() < 4_503_599_627_370_496.0) {
+    if y.is_nan() || y.abs() >= 4_503_599_627_370_496.0 {
         return y;
     }
     let t = y as i64 as f64;
