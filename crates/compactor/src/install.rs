@@ -136,6 +136,38 @@ impl Journal {
     }
 }
 
+/// The contents of a compaction journal: what a committed compaction replaces with what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalContents {
+    /// Input files (removed by recovery).
+    pub inputs: Vec<FileId>,
+    /// Output files (renamed into place by recovery).
+    pub outputs: Vec<FileId>,
+}
+
+/// Parses a journal file's bytes (`path` names it in errors). Never panics; anything that is not
+/// a complete, checksummed journal naming plain TSM files is [`Error::CorruptJournal`].
+pub fn parse_journal(path: &Path, bytes: &[u8]) -> Result<JournalContents> {
+    let text = std::str::from_utf8(bytes).map_err(|e| Error::CorruptJournal {
+        path: path.to_path_buf(),
+        what: format!("not UTF-8 at byte {}", e.valid_up_to()),
+    })?;
+    let j = Journal::parse(path, text)?;
+    Ok(JournalContents {
+        inputs: j.inputs,
+        outputs: j.outputs,
+    })
+}
+
+/// The journal text for `contents` (what [`parse_journal`] reads).
+pub fn encode_journal(contents: &JournalContents) -> String {
+    Journal {
+        inputs: contents.inputs.clone(),
+        outputs: contents.outputs.clone(),
+    }
+    .encode()
+}
+
 fn journal_path(dir: &Path, id: FileId) -> PathBuf {
     dir.join(format!("{id}.{JOURNAL_EXT}"))
 }
@@ -228,12 +260,12 @@ pub fn cleanup_dir(dir: &Path) -> Result<CleanupReport> {
         .collect();
     journals.sort();
     for path in journals {
-        let text = std::fs::read(&path).at(&path)?;
-        let text = String::from_utf8(text).map_err(|_| Error::CorruptJournal {
-            path: path.clone(),
-            what: "not UTF-8".into(),
-        })?;
-        let journal = Journal::parse(&path, &text)?;
+        let bytes = std::fs::read(&path).at(&path)?;
+        let contents = parse_journal(&path, &bytes)?;
+        let journal = Journal {
+            inputs: contents.inputs,
+            outputs: contents.outputs,
+        };
         roll_forward(dir, &path, &journal, None)?;
         report.rolled_forward += 1;
     }

@@ -36,7 +36,10 @@ mod planner;
 pub use compactor::{CompactionReport, Compactor, CompactorConfig, DirReport};
 pub use error::{Error, Result};
 pub use files::{FileInfo, scan_dir, tsm_paths};
-pub use install::{CleanupReport, Failpoint, JOURNAL_EXT, Step, cleanup_dir};
+pub use install::{
+    CleanupReport, Failpoint, JOURNAL_EXT, JournalContents, Step, cleanup_dir, encode_journal,
+    parse_journal,
+};
 pub use limits::{InUse, Lease, Slot, Slots, Throttle};
 pub use merge::MergeStats;
 pub use output::StagedFile;
