@@ -350,8 +350,11 @@ func encodeSection(typ string, values []string) (string, error) {
 
 // decodeSection decodes a bare section; a decoder that never stops is cut off at limit values.
 func decodeSection(req *Request) ([]string, error) {
-	const limit = 1 << 20
+	const limit = maxClaim
 	b := unhex(req.Data)
+	if err := sectionClaim(req.Type, b); err != nil {
+		return nil, err
+	}
 	out := []string{}
 	switch req.Type {
 	case "time":
@@ -411,7 +414,11 @@ func blockEncode(req *Request) (string, error) {
 }
 
 func blockDecode(req *Request) (Response, error) {
-	vals, err := tsm1.DecodeBlock(unhex(req.Data), nil)
+	b := unhex(req.Data)
+	if err := blockClaim(b); err != nil {
+		return Response{}, err
+	}
+	vals, err := tsm1.DecodeBlock(b, nil)
 	if err != nil {
 		return Response{}, err
 	}
@@ -635,14 +642,70 @@ func walWrite(path string, req *Request) error {
 	return f.Close()
 }
 
+// maxClaim bounds what a damaged input may make InfluxDB allocate: its decoders size buffers from
+// counts and lengths they never check (a 48-byte block can ask for 2^60 values and kill the
+// process with "out of memory", which recover cannot catch). Real blocks hold at most 1000 values.
+const maxClaim = 1 << 20
+
+// refusal is the error the reference gives instead of letting InfluxDB allocate a claimed size.
+func refusal(what string, n uint64) error {
+	return fmt.Errorf("refused: input claims %d %s (InfluxDB would allocate them unchecked)", n, what)
+}
+
+// snappyClaim checks the decoded length a snappy block claims.
+func snappyClaim(b []byte) error {
+	if n, err := snappy.DecodedLen(b); err == nil && n > 64*maxClaim {
+		return refusal("decoded bytes", uint64(n))
+	}
+	return nil
+}
+
+// sectionClaim checks the value count or decoded size a section of type typ claims.
+func sectionClaim(typ string, b []byte) error {
+	switch {
+	case len(b) == 0:
+		return nil
+	case typ == "time":
+		if n := tsm1.CountTimestamps(b); n > maxClaim || n < 0 {
+			return refusal("timestamps", uint64(n))
+		}
+	case typ == "string":
+		return snappyClaim(b[1:])
+	}
+	return nil
+}
+
+// blockClaim checks a whole block's timestamp count and, for strings, its decoded size.
+func blockClaim(b []byte) error {
+	if len(b) < 2 {
+		return nil
+	}
+	tl, n := binary.Uvarint(b[1:])
+	if n <= 0 || tl > uint64(len(b)-1-n) {
+		return nil // malformed framing: InfluxDB rejects it without allocating
+	}
+	ts, values := b[1+n:1+n+int(tl)], b[1+n+int(tl):]
+	if err := sectionClaim("time", ts); err != nil {
+		return err
+	}
+	if b[0] == tsm1.BlockString {
+		return sectionClaim("string", values)
+	}
+	return nil
+}
+
 // cutAtOverlongFrame ends a segment at the first frame whose length field claims more bytes than
-// the segment has left. InfluxDB's reader would allocate the claimed length (up to 4 GiB) and then
+// the segment has left (or whose snappy body claims an absurd decoded size; InfluxDB would
+// allocate that too and then fail on the entry). InfluxDB's reader would allocate the claimed length (up to 4 GiB) and then
 // stop there with "unexpected EOF" after replaying every earlier entry; cutting the input at that
 // frame and reporting the same error gives the same answer without the allocation.
 func cutAtOverlongFrame(b []byte) ([]byte, bool) {
 	for off := 0; off+5 <= len(b); {
 		n := int64(binary.BigEndian.Uint32(b[off+1 : off+5]))
 		if n > int64(len(b)-off-5) {
+			return b[:off], true
+		}
+		if snappyClaim(b[off+5:off+5+int(n)]) != nil {
 			return b[:off], true
 		}
 		off += 5 + int(n)

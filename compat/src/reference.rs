@@ -32,6 +32,9 @@ pub enum ReferenceError {
     /// The subprocess answered something that is not a response.
     #[error("reference program protocol: {0}")]
     Protocol(String),
+    /// The subprocess closed its output (it died).
+    #[error("the reference program exited")]
+    Exited,
     /// Replaying a saved case needed an answer that was not recorded (our side's output changed).
     #[error("this check needs the live reference program")]
     NotRecorded,
@@ -344,8 +347,22 @@ impl Reference {
     /// damaged boolean block makes later valid boolean reads in the same process fail. When an
     /// answer carries that error, the program is restarted and the request asked again, so no
     /// answer depends on an earlier request.
+    ///
+    /// If the program dies (InfluxDB code can exhaust memory on damaged input, which Go cannot
+    /// recover from), it is restarted and the answer is a failure starting with `panic:`.
     pub fn call(&mut self, request: &Request) -> Result<Response, ReferenceError> {
-        let response = self.call_once(request)?;
+        let response = match self.call_once(request) {
+            Err(ReferenceError::Io(_)) | Err(ReferenceError::Exited) => {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                self.restart()?;
+                return Ok(Response {
+                    err: "panic: the reference program died on this input (see its stderr)".into(),
+                    ..Response::default()
+                });
+            }
+            other => other?,
+        };
         if !response.err.contains(POISONED_DECODER) {
             return Ok(response);
         }
@@ -367,9 +384,7 @@ impl Reference {
         self.input.flush()?;
         self.line.clear();
         if self.output.read_line(&mut self.line)? == 0 {
-            return Err(ReferenceError::Protocol(
-                "the reference program exited".into(),
-            ));
+            return Err(ReferenceError::Exited);
         }
         serde_json::from_str(&self.line)
             .map_err(|e| ReferenceError::Protocol(format!("{e} in response {:?}", self.line)))
