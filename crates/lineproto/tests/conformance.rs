@@ -397,3 +397,42 @@ fn odd_field_sections_follow_influxdbs_iterator() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn stream_bounds_an_endless_line_and_resynchronises() {
+    use tsmdb_lineproto::{StreamOptions, parse_reader};
+    // An unbalanced quote would make the rest of the body one line; the stream reader caps it.
+    let mut input = b"a v=1\nm s=\"open ".to_vec();
+    input.extend(std::iter::repeat_n(b'x', 5000));
+    input.extend_from_slice(b"\nafter v=2\n");
+    let mut points = Vec::new();
+    let mut errors = Vec::new();
+    let summary = parse_reader(
+        &input[..],
+        &opts(),
+        &StreamOptions {
+            chunk_size: 256,
+            max_line: 1024,
+        },
+        |r| match r {
+            Ok(p) => points.push((p.line(), p.measurement().into_owned())),
+            Err(e) => errors.push(e),
+        },
+    )
+    .unwrap();
+    assert_eq!(points, vec![(1, b"a".to_vec()), (3, b"after".to_vec())]);
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].line, 2);
+    assert_eq!(errors[0].kind, ErrorKind::LineTooLong(1024));
+    assert_eq!(summary.rejected, 1);
+}
+
+#[test]
+fn error_message_joins_lines_like_influxdb() {
+    let b = parse_batch(b"cpu\nm v=1\n,x=1 v=1\n", &opts());
+    assert_eq!(
+        b.error_message().unwrap(),
+        "unable to parse 'cpu': missing fields\nunable to parse ',x=1 v=1': missing measurement"
+    );
+    assert_eq!(parse_batch(b"m v=1", &opts()).error_message(), None);
+}
