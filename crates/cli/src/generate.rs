@@ -261,8 +261,12 @@ fn run_schema(
     let format = out.format();
     if out.print {
         let summary = PlanSummary::new(&plan);
-        header.push(("Total points", summary.total(|m| m.points).to_string()));
-        header.push(("Total series", summary.total(|m| m.series).to_string()));
+        // As upstream, only `simple` prints these lines (its header is not empty); a schema's
+        // totals are the table's TOTAL row.
+        if !header.is_empty() {
+            header.push(("Total points", summary.total(|m| m.points).to_string()));
+            header.push(("Total series", summary.total(|m| m.series).to_string()));
+        }
         print!("{}", render_plan(&plan, &summary, out, db, format, &header));
         return Ok(ExitCode::SUCCESS);
     }
