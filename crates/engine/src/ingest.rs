@@ -14,6 +14,9 @@ use crate::error::Result;
 use crate::options::Options;
 use crate::point::{FieldValue, Point};
 
+/// An unescaped tag key and value, borrowed when they had no escapes.
+type CowPair<'a> = (Cow<'a, [u8]>, Cow<'a, [u8]>);
+
 /// The separator of composite keys, which keys of ours must not contain (§12.5 Q2).
 const SEPARATOR: &[u8] = b"#!~#";
 
@@ -181,8 +184,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 /// Adds one parsed line-protocol point.
 pub(crate) fn add_line_point(sink: &mut PointSink<'_>, p: &tsmdb_lineproto::Point<'_, '_>) {
     let measurement = p.measurement();
-    let tags: Vec<(Cow<'_, [u8]>, Cow<'_, [u8]>)> =
-        p.tags().map(|t| (t.key(), t.value())).collect();
+    let tags: Vec<CowPair<'_>> = p.tags().map(|t| (t.key(), t.value())).collect();
     let mut tag_refs: Vec<(&[u8], &[u8])> = tags.iter().map(|(k, v)| (&**k, &**v)).collect();
     let fields: Vec<(Cow<'_, [u8]>, ValueRef<'_>)> = p
         .fields()

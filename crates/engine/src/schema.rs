@@ -10,10 +10,13 @@ use std::collections::HashMap;
 use parking_lot::RwLock;
 use tsmdb_encoding::FieldType;
 
+/// Field name to type, for one measurement.
+type FieldTypes = HashMap<Vec<u8>, FieldType>;
+
 /// The field types of every measurement of a database.
 #[derive(Debug, Default)]
 pub(crate) struct Schema {
-    fields: RwLock<HashMap<Vec<u8>, HashMap<Vec<u8>, FieldType>>>,
+    fields: RwLock<HashMap<Vec<u8>, FieldTypes>>,
 }
 
 /// Why a field's value was refused.
@@ -67,14 +70,14 @@ impl Schema {
         let mut map = self.fields.write();
         let known = map.entry(measurement.to_vec()).or_default();
         for (field, t) in fields.clone() {
-            if let Some(&existing) = known.get(field) {
-                if existing != t {
-                    return Err(Conflict {
-                        field: field.to_vec(),
-                        new: t,
-                        existing,
-                    });
-                }
+            if let Some(&existing) = known.get(field)
+                && existing != t
+            {
+                return Err(Conflict {
+                    field: field.to_vec(),
+                    new: t,
+                    existing,
+                });
             }
         }
         for (field, t) in fields {

@@ -597,8 +597,7 @@ fn select(
             Some(k)
         }
     };
-    let mut groups: BTreeMap<Vec<(Vec<u8>, Vec<u8>)>, Vec<(i64, Vec<u8>, Vec<Option<Value>>)>> =
-        BTreeMap::new();
+    let mut groups: BTreeMap<TagSet, Vec<GroupRow>> = BTreeMap::new();
     for (key, rows) in per_series {
         let gkey: Vec<(Vec<u8>, Vec<u8>)> = match &group_keys {
             None => Vec::new(),
@@ -707,6 +706,8 @@ fn tag_from_blob(mut blob: &[u8], key: &[u8]) -> Option<Vec<u8>> {
 }
 
 type GroupRow = (i64, Vec<u8>, Vec<Option<Value>>);
+/// A group's tag values, by key.
+type TagSet = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// Aggregates a group's rows into output rows (one per window, or one in all).
 fn aggregate_rows(

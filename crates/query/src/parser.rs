@@ -192,19 +192,19 @@ impl Parser {
                 return Ok(Statement::DropMeasurement(self.ident("measurement name")?));
             }
             if self.eat_keyword("SERIES") {
-                let (from, condition) = self.from_where()?;
+                let (from, condition) = self.measurement_and_condition()?;
                 return Ok(Statement::DropSeries { from, condition });
             }
             return Err(self.expected("DATABASE, MEASUREMENT or SERIES"));
         }
         if self.eat_keyword("DELETE") {
-            let (from, condition) = self.from_where()?;
+            let (from, condition) = self.measurement_and_condition()?;
             return Ok(Statement::Delete { from, condition });
         }
         Err(self.expected("SELECT, SHOW, CREATE, DROP or DELETE"))
     }
 
-    fn from_where(&mut self) -> Result<(Option<String>, Option<Cond>), QueryError> {
+    fn measurement_and_condition(&mut self) -> Result<(Option<String>, Option<Cond>), QueryError> {
         let from = if self.eat_keyword("FROM") {
             Some(self.ident("measurement name")?)
         } else {
@@ -564,7 +564,7 @@ impl Parser {
                     format!("invalid time '{s}': expected RFC 3339 such as '2016-01-01T00:00:00Z'"),
                 )
             })?,
-            Token::Int(n) => n,
+            Token::Int(n) | Token::Duration(n) => n,
             Token::Op("-") => match self.next() {
                 Token::Int(n) => -n,
                 _ => return Err(QueryError::at(pos, "expected a time")),
