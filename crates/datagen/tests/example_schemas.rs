@@ -125,3 +125,37 @@ fn iot_schema() {
             .any(|l| l.starts_with("sensor,gateway=gw0,site=ams online=true "))
     );
 }
+
+/// The TSM size estimate of `--print` is within 25% of the real encoded blocks plus their index
+/// entries (the estimate uses per-type bit rates, not the codecs; it is within 7% here).
+#[test]
+fn tsm_estimate_is_close_to_encoded_size() {
+    for name in ["documented.toml", "devops.toml", "iot.toml"] {
+        let plan = load(
+            name,
+            TimeRange {
+                start: 0,
+                end: 3600 * S,
+            },
+        );
+        let estimate = PlanSummary::new(&plan).total(|m| m.tsm_bytes);
+        let mut actual = 0u64;
+        let mut block = Vec::new();
+        Generator::new(&plan)
+            .for_each_block(|b| {
+                block.clear();
+                tsmdb_encoding::encode_block(b.timestamps, b.values.as_ref(), &mut block)?;
+                // block + CRC, index entry; key bytes once per key and field
+                actual += block.len() as u64 + 4 + 28;
+                if b.first_of_pair {
+                    actual += b.series_key.len() as u64 + 4 + b.field.len() as u64 + 5;
+                }
+                Ok::<(), tsmdb_encoding::Error>(())
+            })
+            .unwrap();
+        assert!(
+            estimate.abs_diff(actual) * 4 <= actual,
+            "{name}: estimate {estimate}, encoded {actual}"
+        );
+    }
+}
