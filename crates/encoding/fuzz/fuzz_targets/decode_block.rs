@@ -7,9 +7,10 @@ use tsmdb_encoding::{Column, FieldType, block_count, decode_block, encode_block}
 
 fn same(a: &Column, b: &Column) -> bool {
     match (a, b) {
-        (Column::Float(x), Column::Float(y)) => {
-            x.iter().map(|f| f.to_bits()).eq(y.iter().map(|f| f.to_bits()))
-        }
+        (Column::Float(x), Column::Float(y)) => x
+            .iter()
+            .map(|f| f.to_bits())
+            .eq(y.iter().map(|f| f.to_bits())),
         _ => a == b,
     }
 }
@@ -30,7 +31,10 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(e) => {
             assert!(e.offset().is_some(), "decode errors carry an offset: {e}");
-            assert!(ts.is_empty() && values.is_empty(), "failed decode left values behind");
+            assert!(
+                ts.is_empty() && values.is_empty(),
+                "failed decode left values behind"
+            );
         }
     }
 });

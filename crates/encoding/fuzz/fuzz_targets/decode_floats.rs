@@ -11,10 +11,14 @@ fuzz_target!(|data: &[u8]| {
         tsmdb_encoding::encode_floats(&values, &mut again).expect("decoded values re-encode");
         let mut back = Vec::<f64>::new();
         tsmdb_encoding::decode_floats(&again, &mut back).expect("re-encoded section decodes");
-        assert!(back.iter().map(|f| f.to_bits()).eq(values.iter().map(|f| f.to_bits())), "round trip changed the values");
+        assert!(
+            back.iter()
+                .map(|f| f.to_bits())
+                .eq(values.iter().map(|f| f.to_bits())),
+            "round trip changed the values"
+        );
     } else {
-        // A failed decode may leave appended values only for codecs that document it; ours
-        // roll back, so nothing may be left.
+        // Decoders roll back on error: nothing may be left appended.
         assert!(values.is_empty(), "failed decode left values behind");
     }
 });

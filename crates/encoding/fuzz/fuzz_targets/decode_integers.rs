@@ -13,8 +13,7 @@ fuzz_target!(|data: &[u8]| {
         tsmdb_encoding::decode_integers(&again, &mut back).expect("re-encoded section decodes");
         assert!(back == values, "round trip changed the values");
     } else {
-        // A failed decode may leave appended values only for codecs that document it; ours
-        // roll back, so nothing may be left.
+        // Decoders roll back on error: nothing may be left appended.
         assert!(values.is_empty(), "failed decode left values behind");
     }
 });
