@@ -1,8 +1,13 @@
 //! Any text: schema decoding, planning, and the first blocks of generation must return values or
 //! errors, never panic.
 //!
-//! Seed it with the example schemas:
-//! `cargo +nightly fuzz run --fuzz-dir crates/datagen/fuzz schema examples/schemas -- -max_total_time=60`
+//! Seed it with the example schemas (libFuzzer writes new inputs into the first corpus
+//! directory, so copy them rather than pointing it at `examples/schemas`):
+//!
+//! ```sh
+//! mkdir -p crates/datagen/fuzz/corpus/schema && cp examples/schemas/*.toml crates/datagen/fuzz/corpus/schema/
+//! cargo +nightly fuzz run --fuzz-dir crates/datagen/fuzz schema crates/datagen/fuzz/corpus/schema -- -max_total_time=60
+//! ```
 
 #![no_main]
 
