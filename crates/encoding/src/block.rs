@@ -147,12 +147,21 @@ impl Registry {
         result.map(|()| parts.field_type)
     }
 
+    /// Decodes the timestamps of a block whose values (`values` of them) are already decoded.
+    /// Values go first because their count is bounded by their bytes, while an RLE timestamp
+    /// section can claim up to `MAX_RUN_LENGTH` from a few bytes: a disagreeing count is
+    /// refused before anything is allocated for it.
     fn decode_timestamps_of(
         &self,
         parts: &BlockParts<'_>,
+        values: usize,
         timestamps: &mut Vec<i64>,
     ) -> Result<()> {
         timestamps.clear();
+        if let Some(count) = self.timestamps.count(parts.timestamps) {
+            let count = count.map_err(|e| e.shifted(parts.timestamps_offset))?;
+            check_counts(count, values, parts.values_offset)?;
+        }
         self.timestamps
             .decode(parts.timestamps, timestamps)
             .map_err(|e| e.shifted(parts.timestamps_offset))
@@ -165,9 +174,9 @@ impl Registry {
         values: &mut Vec<T>,
         decode: impl FnOnce(&Registry, &[u8], &mut Vec<T>) -> Result<()>,
     ) -> Result<()> {
-        self.decode_timestamps_of(parts, timestamps)?;
         values.clear();
         decode(self, parts.values, values).map_err(|e| e.shifted(parts.values_offset))?;
+        self.decode_timestamps_of(parts, values.len(), timestamps)?;
         check_counts(timestamps.len(), values.len(), parts.values_offset)
     }
 
@@ -177,11 +186,11 @@ impl Registry {
         timestamps: &mut Vec<i64>,
         values: &mut StringColumn,
     ) -> Result<()> {
-        self.decode_timestamps_of(parts, timestamps)?;
         values.clear();
         self.strings
             .decode(parts.values, values)
             .map_err(|e| e.shifted(parts.values_offset))?;
+        self.decode_timestamps_of(parts, values.len(), timestamps)?;
         check_counts(timestamps.len(), values.len(), parts.values_offset)
     }
 

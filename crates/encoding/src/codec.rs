@@ -44,6 +44,11 @@ pub trait Codec<K: Kind>: Send + Sync {
     /// Decodes a whole section (header byte included, never empty) and appends its values to
     /// `out`. Error offsets are relative to `section`.
     fn decode(&self, section: &[u8], out: &mut K::Output) -> Result<()>;
+    /// The number of values in `section`, when the codec can tell without decoding (block
+    /// decoders use it to refuse sections that disagree before allocating). Default: `None`.
+    fn count(&self, _section: &[u8]) -> Option<Result<usize>> {
+        None
+    }
 }
 
 /// The codecs registered for one kind of section, indexed by id.
@@ -136,6 +141,14 @@ impl<K: Kind> CodecTable<K> {
                 0,
                 Problem::UnknownEncoding { id, header },
             )),
+        }
+    }
+
+    /// The number of values in `section` if its codec can tell without decoding.
+    pub fn count(&self, section: &[u8]) -> Option<Result<usize>> {
+        match section.first() {
+            None => Some(Ok(0)),
+            Some(&header) => self.get(header >> 4)?.count(section),
         }
     }
 

@@ -304,6 +304,9 @@ macro_rules! forced_codec {
             fn decode(&self, section: &[u8], out: &mut Vec<i64>) -> Result<()> {
                 decode(section, out)
             }
+            fn count(&self, section: &[u8]) -> Option<Result<usize>> {
+                Some(count(section))
+            }
         }
     };
 }

@@ -357,6 +357,26 @@ fn count_mismatch_is_an_error_not_a_truncation() {
 }
 
 #[test]
+fn a_huge_rle_timestamp_claim_is_refused_by_count() {
+    // RLE timestamps claiming 1,000,000 values next to one float.
+    let mut ts = vec![0x20, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    tsmdb_encoding::varint::put_uvarint(&mut ts, 1_000_000);
+    let mut block = vec![0u8, ts.len() as u8];
+    block.extend_from_slice(&ts);
+    encode_floats(&[1.5], &mut block).unwrap();
+    let (mut t, mut v) = (Vec::new(), Vec::new());
+    let err = decode_float_block(&block, &mut t, &mut v).unwrap_err();
+    assert!(
+        err.to_string().contains("1000000 timestamps, 1 values"),
+        "{err}"
+    );
+    assert!(
+        t.capacity() < 1000,
+        "timestamps were allocated before the counts were compared"
+    );
+}
+
+#[test]
 fn short_and_unknown_blocks_are_errors() {
     let (mut t, mut v) = (Vec::new(), Column::empty(FieldType::Integer));
     for bad in [&[][..], &[1], &[9, 0, 0], &[1, 50, 0x10]] {
