@@ -27,6 +27,50 @@ impl Hasher for FpHasher {
 /// Build hasher of fingerprint-keyed maps.
 pub(crate) type FpBuild = BuildHasherDefault<FpHasher>;
 
+/// Hasher for small integer keys (cell numbers): splitmix64's finaliser.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct MixHasher(u64);
+
+impl Hasher for MixHasher {
+    fn finish(&self) -> u64 {
+        let mut z = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u32(&mut self, v: u32) {
+        // two u32 keys (a tuple) combine exactly into the 64-bit state
+        self.0 = self.0.rotate_left(32) ^ u64::from(v);
+    }
+}
+
+/// Build hasher of maps keyed by small integers.
+pub(crate) type MixBuild = BuildHasherDefault<MixHasher>;
+
+/// Hasher for byte-string keys: xxh3, chained over the pieces written.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct BytesHasher(u64);
+
+impl Hasher for BytesHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = xxhash_rust::xxh3::xxh3_64_with_seed(bytes, self.0);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = self.0.rotate_left(17) ^ n as u64;
+    }
+}
+
+/// Build hasher of maps keyed by byte strings.
+pub(crate) type BytesBuild = BuildHasherDefault<BytesHasher>;
+
 /// Byte strings in one arena, addressed by position (their coordinate), found by fingerprint.
 #[derive(Default, Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Dict {

@@ -5,7 +5,9 @@
 
 use roaring::RoaringBitmap;
 
-use crate::dict::Dict;
+use std::collections::HashMap;
+
+use crate::dict::{Dict, MixBuild};
 use crate::error::{Error, Result};
 use crate::posting::Posting;
 
@@ -59,6 +61,10 @@ pub(crate) struct Grid {
     pub payload: Vec<u32>,
     /// Local-id stride of each dense dimension.
     pub strides: Vec<u64>,
+    /// Rows ever used per cell of a hybrid grid (= its next free row: rows are handed out in
+    /// order and never reused). Derivable from `live ∪ dead`, kept because the derivation costs
+    /// more than the rest of an insert.
+    pub rows_used: HashMap<u32, u32, MixBuild>,
 }
 
 /// Product of capacities with overflow and limit checks: the number of points of a grid.
@@ -123,6 +129,7 @@ impl Grid {
             dead: RoaringBitmap::new(),
             payload: Vec::new(),
             strides,
+            rows_used: HashMap::default(),
         })
     }
 
@@ -171,7 +178,7 @@ impl Grid {
         if let Some(local) = self.find_in_cell(tags, fps, lo, last) {
             return Probe::Found(local);
         }
-        if need_fit && self.next_row(lo, last) < self.row_cap {
+        if need_fit && self.next_row(lo) < self.row_cap {
             Probe::Fits
         } else {
             Probe::NoRoom
@@ -217,14 +224,30 @@ impl Grid {
         }
     }
 
-    /// Rows of cell `[lo, last]` ever used (live or dead): rows are handed out in order and never
-    /// reused, so this is the next free row.
-    fn next_row(&self, lo: u32, last: u32) -> u32 {
+    /// Next free row of the cell starting at local `lo`.
+    fn next_row(&self, lo: u32) -> u32 {
+        self.rows_used
+            .get(&(lo / self.row_cap))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Rows of cell `[lo, last]` ever used, from the live and dead sets.
+    fn scan_next_row(&self, lo: u32, last: u32) -> u32 {
         let top = |b: &RoaringBitmap| b.range(lo..=last).next_back();
         match (top(&self.live), top(&self.dead)) {
             (None, None) => 0,
             (a, b) => a.max(b).unwrap_or(lo) - lo + 1,
         }
+    }
+
+    /// Rebuilds `rows_used` from the live and dead sets (after loading).
+    pub fn rebuild_rows_used(&mut self) {
+        self.rows_used = self
+            .next_rows()
+            .into_iter()
+            .map(|(c, r)| (c as u32, r))
+            .collect();
     }
 
     /// Next free row of every cell that has one, as `(cell, next_row)` ascending (persistence).
@@ -245,7 +268,7 @@ impl Grid {
             .into_iter()
             .map(|c| {
                 let lo = (c * u64::from(rf)) as u32;
-                (c, self.next_row(lo, lo + (rf - 1)))
+                (c, self.scan_next_row(lo, lo + (rf - 1)))
             })
             .collect()
     }
@@ -272,7 +295,9 @@ impl Grid {
         }
         let mut local = lo as u32;
         if self.is_hybrid() {
-            local += self.next_row(local, local + (self.row_cap - 1));
+            let row = self.rows_used.entry(local / self.row_cap).or_insert(0);
+            local += *row;
+            *row += 1;
         }
         debug_assert!(u64::from(local) < self.points);
         self.live.insert(local);

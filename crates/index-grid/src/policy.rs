@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::dict::{BytesBuild, MixBuild};
 use crate::error::{Error, Result};
 use crate::measurement::Measurement;
 
@@ -179,7 +180,14 @@ fn plan_adaptive(
         });
     };
     // a. N_k over every dictionary of the shape, plus the new series
-    let mut distinct: Vec<HashSet<&[u8]>> = tags.iter().map(|t| HashSet::from([t.1])).collect();
+    let mut distinct: Vec<HashSet<&[u8], BytesBuild>> = tags
+        .iter()
+        .map(|t| {
+            let mut h = HashSet::default();
+            h.insert(t.1);
+            h
+        })
+        .collect();
     for &gi in &s.grids {
         let g = &m.grids[gi as usize];
         for d in &g.dense {
@@ -192,9 +200,9 @@ fn plan_adaptive(
     let big_n: Vec<u64> = distinct.iter().map(|d| d.len() as u64).collect();
     drop(distinct);
     // b. the sample: most recent grids first, each ascending; then the new series
-    let mut ids: Vec<HashMap<&[u8], u32>> = vec![HashMap::new(); n];
+    let mut ids: Vec<HashMap<&[u8], u32, BytesBuild>> = vec![HashMap::default(); n];
     let mut rows: Vec<Vec<u32>> = Vec::new(); // rows[s][k] = value id of key k
-    fn intern<'a>(vals: &[&'a [u8]], ids: &mut [HashMap<&'a [u8], u32>]) -> Vec<u32> {
+    fn intern<'a>(vals: &[&'a [u8]], ids: &mut [HashMap<&'a [u8], u32, BytesBuild>]) -> Vec<u32> {
         vals.iter()
             .enumerate()
             .map(|(k, v)| {
@@ -231,7 +239,7 @@ fn plan_adaptive(
             continue;
         }
         let prev = proj_hist.last().map(Vec::as_slice).unwrap_or(&[]);
-        let mut map: HashMap<(u32, u32), u32> = HashMap::new();
+        let mut map: HashMap<(u32, u32), u32, MixBuild> = HashMap::default();
         let next: Vec<u32> = prev
             .iter()
             .zip(&rows)
@@ -270,7 +278,7 @@ fn plan_adaptive(
         let has_sparse = dense.len() < n;
         let row_cap = if has_sparse {
             let proj = &proj_hist[dense.len()];
-            let mut counts: HashMap<u32, u64> = HashMap::new();
+            let mut counts: HashMap<u32, u64, MixBuild> = HashMap::default();
             for &x in proj {
                 *counts.entry(x).or_default() += 1;
             }

@@ -598,6 +598,7 @@ impl<'a> Loader<'a> {
         if rows != g.next_rows() {
             return Err(r.corrupt("next_row table disagrees with the used rows"));
         }
+        g.rebuild_rows_used();
         r.finish("grid")?;
         Ok((mid, (keys, g)))
     }
