@@ -288,6 +288,14 @@ fn non_canonical_encodings_are_rejected() {
         include_bytes!("regressions/bitmap_offsets_ignored.bin"),
         include_bytes!("regressions/non_minimal_varint.bin"),
     ];
+    // a third finding: the same series live in two grids (lookups would disagree with tags_of)
+    match Index::from_bytes(&fix_checksums(include_bytes!(
+        "regressions/duplicate_series.bin"
+    ))) {
+        Err(Error::Corrupt { reason, .. }) => assert!(reason.contains("twice"), "{reason}"),
+        Err(e) => panic!("unexpected {e}"),
+        Ok(_) => panic!("duplicate series accepted"),
+    }
     for data in files {
         let out = fix_checksums(data);
         match Index::from_bytes(&out) {

@@ -10,7 +10,7 @@ use super::bytes::{Reader, corrupt, put_bitmap, put_bytes, put_uvarint};
 use crate::error::{Error, Result};
 use crate::grid::Grid;
 use crate::index::{Allocator, GridRange, Index, MeasurementCell};
-use crate::measurement::Measurement;
+use crate::measurement::{Located, Measurement, value_fps};
 use crate::policy::{AdaptivePolicy, MultiplierPolicy, Policy};
 use crate::posting::Posting;
 use crate::tagset::fingerprint;
@@ -394,6 +394,7 @@ impl<'a> Loader<'a> {
             for (keys, g) in grids {
                 m.attach_grid(&keys, g);
             }
+            check_unique(&m, file)?;
             let name = m.name.clone();
             let cell = Arc::new(MeasurementCell {
                 name: name.clone(),
@@ -602,6 +603,33 @@ impl<'a> Loader<'a> {
         r.finish("grid")?;
         Ok((mid, (keys, g)))
     }
+}
+
+/// Every live series must be stored once: the first grid (and row) where a lookup finds it must
+/// be where it is. Costs one lookup per series, still far less than replaying inserts.
+fn check_unique(m: &Measurement, file: &Path) -> Result<()> {
+    for (gi, g) in m.grids.iter().enumerate() {
+        let keys = &m.shapes[g.shape as usize].keys;
+        for local in g.live.iter() {
+            let tags: Vec<(&[u8], &[u8])> = keys
+                .iter()
+                .zip(g.values_of(local, keys.len()))
+                .map(|(k, v)| (&**k, v))
+                .collect();
+            let fps = value_fps(&tags);
+            match m.locate(&tags, &fps) {
+                Located::Found(a, b) if a == gi && b == local => {}
+                _ => {
+                    return Err(corrupt(
+                        file,
+                        HEADER as u64,
+                        format!("series at local {local} of grid {} is stored twice", g.id),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn push_unique(r: &mut Reader<'_>, dict: &mut crate::dict::Dict, v: &[u8]) -> Result<()> {
