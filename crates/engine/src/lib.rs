@@ -38,10 +38,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+/// The README's example, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctest;
+
 mod aggregate;
 mod background;
 mod batch;
-mod convert;
 mod database;
 mod engine;
 mod error;
