@@ -15,7 +15,8 @@ use tsmdb_tsm_file::{
 
 use crate::columns::gather;
 use crate::error::{Error, Result, show_key};
-use crate::files::{scan_dir, tsm_paths};
+use crate::files::FileInfo;
+use crate::files::{FileInfoCache, tsm_paths};
 #[cfg(doc)]
 use crate::install::cleanup_dir;
 use crate::install::{Failpoint, Step, hit, install};
@@ -118,6 +119,7 @@ pub struct Compactor {
     slots: Slots,
     throttle: Throttle,
     deletes: Mutex<()>,
+    known: FileInfoCache,
 }
 
 impl std::fmt::Debug for Compactor {
@@ -153,12 +155,19 @@ impl Compactor {
             config,
             in_use: Arc::new(InUse::default()),
             deletes: Mutex::new(()),
+            known: FileInfoCache::default(),
         }
     }
 
     /// The settings.
     pub fn config(&self) -> &CompactorConfig {
         &self.config
+    }
+
+    /// Descriptors of the TSM files of `dir` for the planner; each file is described once in its
+    /// life (TSM files never change), only its tombstone flag is looked up on every call.
+    pub fn scan_dir(&self, dir: &Path) -> Result<Vec<FileInfo>> {
+        self.known.scan(dir, self.config.max_points_per_block)
     }
 
     /// Files held by running compactions.
@@ -379,7 +388,7 @@ impl Compactor {
         let max_points = self.config.max_points_per_block;
         // Every round removes generations or tombstones; the bound only guards against a planner bug.
         for _ in 0..1024 {
-            let files = scan_dir(dir, max_points)?;
+            let files = self.known.scan(dir, max_points)?;
             let in_use = self.in_use_ids(dir);
             let plans = if full {
                 planner.plan_full(&files, &in_use).into_iter().collect()

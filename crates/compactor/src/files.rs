@@ -1,8 +1,11 @@
 //! What the planner knows about a TSM file, and how to learn it from a directory.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use tsmdb_tsm_file::{FileId, TSM_EXT, TsmReader, tombstone_path};
+use parking_lot::Mutex;
+
+use tsmdb_tsm_file::{FileId, ReadOptions, TSM_EXT, TsmReader, tombstone_path};
 
 use crate::error::{IoContext, Result};
 
@@ -86,8 +89,57 @@ pub fn tsm_paths(dir: &Path) -> Result<Vec<(FileId, PathBuf)>> {
 
 /// Opens every TSM file of `dir` and describes it (sorted by id).
 pub fn scan_dir(dir: &Path, max_points: usize) -> Result<Vec<FileInfo>> {
-    tsm_paths(dir)?
-        .into_iter()
-        .map(|(_, path)| FileInfo::from_reader(&TsmReader::open(&path)?, max_points))
-        .collect()
+    FileInfoCache::default().scan(dir, max_points)
+}
+
+/// Opens a file only to describe it: block headers are read, their CRCs are not checked (the
+/// merge checks every block it reads), and tombstones are not loaded.
+fn describe(path: &Path, max_points: usize) -> Result<FileInfo> {
+    let options = ReadOptions {
+        verify_checksums: false,
+        apply_tombstones: false,
+    };
+    FileInfo::from_reader(&TsmReader::open_with(path, options)?, max_points)
+}
+
+/// Descriptors of files already seen. TSM files never change once written, so only the
+/// tombstone flag (and the size, against reuse of a name) is looked up again; a file is described (its index walked, its block headers
+/// read) once in its life instead of on every planning round.
+#[derive(Debug, Default)]
+pub struct FileInfoCache {
+    known: Mutex<HashMap<PathBuf, FileInfo>>,
+}
+
+impl FileInfoCache {
+    /// Like [`scan_dir`], reusing what earlier scans learned; forgets files that are gone.
+    pub fn scan(&self, dir: &Path, max_points: usize) -> Result<Vec<FileInfo>> {
+        let paths = tsm_paths(dir)?;
+        let mut out = Vec::with_capacity(paths.len());
+        for (_, path) in &paths {
+            // A name reused by a different file (not something tsmdb does) shows in its size.
+            let size = std::fs::metadata(path).at(path)?.len();
+            let cached = self
+                .known
+                .lock()
+                .get(path)
+                .filter(|i| i.size == size)
+                .cloned();
+            let info = match cached {
+                Some(mut info) => {
+                    info.has_tombstones = tombstone_path(path).exists();
+                    info
+                }
+                None => {
+                    let info = describe(path, max_points)?;
+                    self.known.lock().insert(path.clone(), info.clone());
+                    info
+                }
+            };
+            out.push(info);
+        }
+        self.known
+            .lock()
+            .retain(|p, _| p.parent() != Some(dir) || paths.iter().any(|(_, q)| q == p));
+        Ok(out)
+    }
 }

@@ -35,7 +35,7 @@ mod planner;
 
 pub use compactor::{CompactionReport, Compactor, CompactorConfig, DirReport};
 pub use error::{Error, Result};
-pub use files::{FileInfo, scan_dir, tsm_paths};
+pub use files::{FileInfo, FileInfoCache, scan_dir, tsm_paths};
 pub use install::{
     CleanupReport, Failpoint, JOURNAL_EXT, JournalContents, Step, cleanup_dir, encode_journal,
     parse_journal,

@@ -64,3 +64,23 @@ fn held_files_are_refused() {
     // The same plan twice: the second either finds its files held or already gone.
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
 }
+
+#[test]
+fn cached_descriptors_follow_tombstones_and_removals() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for g in 1..=2 {
+        write_spec(dir.path(), &simple(FileId::new(g, 1), 2, 0, 10, 1), 10);
+    }
+    let compactor = Compactor::default();
+    let first = compactor.scan_dir(dir.path()).expect("scan");
+    assert_eq!(first, scan_dir(dir.path(), 1000).expect("fresh scan"));
+    assert!(first.iter().all(|f| !f.has_tombstones));
+    TsmReader::open(&first[0].path)
+        .expect("open")
+        .delete_range(&[b"cpu,host=h0#!~#v"], tsmdb_tsm_file::TimeRange::new(0, 3))
+        .expect("delete");
+    let second = compactor.scan_dir(dir.path()).expect("scan");
+    assert!(second[0].has_tombstones && !second[1].has_tombstones);
+    std::fs::remove_file(&first[1].path).expect("rm");
+    assert_eq!(compactor.scan_dir(dir.path()).expect("scan").len(), 1);
+}
