@@ -41,6 +41,38 @@ pub(crate) fn gather(dst: &mut Column, src: &Column, indexes: &[u32]) {
     }
 }
 
+/// Appends, for each pick in `picks`, `a[pick]` or (when `pick & from_b`) `b[pick & !from_b]`
+/// to `dst` (all of one type).
+pub(crate) fn gather2(dst: &mut Column, a: &Column, b: &Column, picks: &[u32], from_b: u32) {
+    fn pick<T: Copy>(d: &mut Vec<T>, a: &[T], b: &[T], picks: &[u32], from_b: u32) {
+        d.extend(picks.iter().filter_map(|&p| {
+            let k = (p & !from_b) as usize;
+            if p & from_b != 0 { b.get(k) } else { a.get(k) }.copied()
+        }));
+    }
+    match (dst, a, b) {
+        (Column::Float(d), Column::Float(x), Column::Float(y)) => pick(d, x, y, picks, from_b),
+        (Column::Integer(d), Column::Integer(x), Column::Integer(y)) => {
+            pick(d, x, y, picks, from_b)
+        }
+        (Column::Boolean(d), Column::Boolean(x), Column::Boolean(y)) => {
+            pick(d, x, y, picks, from_b)
+        }
+        (Column::Unsigned(d), Column::Unsigned(x), Column::Unsigned(y)) => {
+            pick(d, x, y, picks, from_b)
+        }
+        (Column::String(d), Column::String(x), Column::String(y)) => {
+            for &p in picks {
+                let k = (p & !from_b) as usize;
+                if let Some(v) = if p & from_b != 0 { y.get(k) } else { x.get(k) } {
+                    d.push(v);
+                }
+            }
+        }
+        _ => debug_assert!(false, "column types differ"),
+    }
+}
+
 /// Removes the first `n` values.
 pub(crate) fn drop_front(times: &mut Vec<i64>, values: &mut Column, n: usize) {
     let n = n.min(times.len());

@@ -16,11 +16,12 @@
 //! single files is `tsmdb-tsm-file`'s; block codecs are `tsmdb-encoding`'s.
 //!
 //! ## Merge semantics
-//! For each key (in byte order across inputs) its blocks from all inputs are taken oldest input
-//! first and sorted by start time. A block that overlaps no other block, has no tombstone in its
-//! range and is full is copied as bytes (no decode). Overlapping blocks are decoded and merged:
-//! on equal timestamps the newer input wins. Partial blocks are merged with what follows and
-//! re-encoded into full blocks. Tombstoned values and keys never reach the outputs.
+//! For each key (in byte order across inputs) its blocks from all inputs are sorted by start
+//! time. A full block that overlaps no other block, has no tombstone in its range and has nothing
+//! pending before it is copied as bytes (no decode). Other blocks are decoded, cleaned of
+//! tombstoned values and merged into the pending values (on equal timestamps the newer input
+//! wins); values that no later block can reach are re-encoded into full blocks. Tombstoned values
+//! and keys never reach the outputs.
 #![doc = include_str!("../README.md")]
 
 mod columns;

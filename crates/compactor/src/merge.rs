@@ -6,7 +6,7 @@
 use tsmdb_encoding::{Column, FieldType};
 use tsmdb_tsm_file::{IndexEntry, KeyEntries, TimeRange, TsmReader};
 
-use crate::columns::{any_overlap, drop_front, extend, gather, remove_deleted};
+use crate::columns::{any_overlap, drop_front, extend, gather2, remove_deleted};
 use crate::error::{Error, Result, show_key};
 use crate::output::Outputs;
 
@@ -30,10 +30,13 @@ pub struct MergeStats {
 /// Reusable buffers of the merge (one set per compaction, no allocation per key after warm-up).
 struct Scratch {
     pending_t: Vec<i64>,
+    /// Input rank (age) of each pending value, to settle equal timestamps.
+    pending_r: Vec<u32>,
     pending_v: Column,
     block_t: Vec<i64>,
     block_v: Column,
     cat_t: Vec<i64>,
+    cat_r: Vec<u32>,
     cat_v: Column,
     order: Vec<u32>,
     encoded: Vec<u8>,
@@ -43,10 +46,12 @@ impl Default for Scratch {
     fn default() -> Self {
         Scratch {
             pending_t: Vec::new(),
+            pending_r: Vec::new(),
             pending_v: Column::empty(FieldType::Float),
             block_t: Vec::new(),
             block_v: Column::empty(FieldType::Float),
             cat_t: Vec::new(),
+            cat_r: Vec::new(),
             cat_v: Column::empty(FieldType::Float),
             order: Vec::new(),
             encoded: Vec::new(),
@@ -145,123 +150,139 @@ fn merge_key(
     blocks.sort_by_key(|b| b.entry.min_time);
     stats.blocks_in += blocks.len() as u64;
     s.pending_t.clear();
+    s.pending_r.clear();
     s.pending_v.reset(field_type);
     let mut wrote_any = false;
 
-    let mut i = 0;
-    while i < blocks.len() {
-        // The group: this block and every later block overlapping the group's time span.
-        let mut group_max = blocks.get(i).map_or(i64::MIN, |b| b.entry.max_time);
-        let mut j = i + 1;
-        while let Some(b) = blocks.get(j).filter(|b| b.entry.min_time <= group_max) {
-            group_max = group_max.max(b.entry.max_time);
-            j += 1;
-        }
-        let group = blocks.get(i..j).unwrap_or_default();
-        if let [single] = group {
-            let m = members
-                .get(single.member)
-                .ok_or_else(|| Error::InvalidPlan("member".into()))?;
-            let clean = !any_overlap(&m.deleted, single.entry.min_time, single.entry.max_time);
-            if clean && s.pending_t.is_empty() {
-                let bytes = m.reader.block(key, &single.entry)?;
-                let count = tsmdb_encoding::block_count(bytes).map_err(encoding_error(key))?;
-                if count >= block_size {
-                    out.write_block(
-                        key,
-                        field_type,
-                        single.entry.min_time,
-                        single.entry.max_time,
-                        bytes,
-                    )?;
-                    stats.blocks_copied += 1;
-                    stats.blocks_out += 1;
-                    stats.values_out += count as u64;
-                    wrote_any = true;
-                    i = j;
-                    continue;
-                }
+    for (i, b) in blocks.iter().enumerate() {
+        let m = members
+            .get(b.member)
+            .ok_or_else(|| Error::InvalidPlan("member".into()))?;
+        // Values before this bound can no longer meet a value of a later block.
+        let next_min = blocks.get(i + 1).map(|n| n.entry.min_time);
+        let alone = next_min.is_none_or(|n| n > b.entry.max_time);
+        let clean = !any_overlap(&m.deleted, b.entry.min_time, b.entry.max_time);
+        if alone && clean && s.pending_t.is_empty() {
+            // Nothing pending and nothing later overlaps: a full block is copied as it is.
+            let bytes = m.reader.block(key, &b.entry)?;
+            let count = tsmdb_encoding::block_count(bytes).map_err(encoding_error(key))?;
+            if count >= block_size {
+                out.write_block(key, field_type, b.entry.min_time, b.entry.max_time, bytes)?;
+                stats.blocks_copied += 1;
+                stats.blocks_out += 1;
+                stats.values_out += count as u64;
+                wrote_any = true;
+                continue;
             }
-            m.reader
-                .decode_block(&m.entries, &single.entry, &mut s.block_t, &mut s.block_v)?;
-            stats.blocks_decoded += 1;
-            remove_deleted(&mut s.block_t, &mut s.block_v, &m.deleted);
-            s.pending_t.extend_from_slice(&s.block_t);
-            extend(&mut s.pending_v, &s.block_v);
-        } else {
-            merge_group(members, group, s, stats)?;
         }
-        wrote_any |= emit(key, field_type, out, block_size, false, s, stats)?;
-        i = j;
+        m.reader
+            .decode_block(&m.entries, &b.entry, &mut s.block_t, &mut s.block_v)?;
+        stats.blocks_decoded += 1;
+        remove_deleted(&mut s.block_t, &mut s.block_v, &m.deleted);
+        merge_block(s, b.member as u32);
+        let ready = match next_min {
+            Some(n) => s.pending_t.partition_point(|&t| t < n),
+            None => s.pending_t.len(),
+        };
+        wrote_any |= emit(
+            key,
+            field_type,
+            out,
+            block_size,
+            ready,
+            next_min.is_none(),
+            s,
+            stats,
+        )?;
     }
-    wrote_any |= emit(key, field_type, out, block_size, true, s, stats)?;
     if wrote_any {
         stats.keys += 1;
     }
     Ok(())
 }
 
-/// Decodes overlapping blocks and appends their merge to the pending values: values are
-/// concatenated oldest input first, then stably sorted by time, and of equal timestamps the last
-/// (newest) is kept.
-fn merge_group(
-    members: &[Member<'_>],
-    group: &[KeyBlock],
-    s: &mut Scratch,
-    stats: &mut MergeStats,
-) -> Result<()> {
-    let mut by_age: Vec<KeyBlock> = group.to_vec();
-    by_age.sort_by_key(|b| (b.member, b.entry.min_time));
-    s.cat_t.clear();
-    s.cat_v.reset(s.pending_v.field_type());
-    for b in &by_age {
-        let m = members
-            .get(b.member)
-            .ok_or_else(|| Error::InvalidPlan("member".into()))?;
-        m.reader
-            .decode_block(&m.entries, &b.entry, &mut s.block_t, &mut s.block_v)?;
-        stats.blocks_decoded += 1;
-        remove_deleted(&mut s.block_t, &mut s.block_v, &m.deleted);
-        s.cat_t.extend_from_slice(&s.block_t);
-        extend(&mut s.cat_v, &s.block_v);
+/// Merges the decoded block (`block_t`, `block_v`, from the input of age `rank`) into the
+/// pending values, which stay sorted with unique timestamps: on equal timestamps the value of
+/// the newer input (higher rank) wins, the block's on a tie of ranks.
+fn merge_block(s: &mut Scratch, rank: u32) {
+    if s.block_t.is_empty() {
+        return;
     }
+    let after_pending = match (s.pending_t.last(), s.block_t.first()) {
+        (Some(last), Some(first)) => first > last,
+        _ => true,
+    };
+    if after_pending {
+        // The common case: blocks of one key follow each other in time.
+        s.pending_t.extend_from_slice(&s.block_t);
+        s.pending_r
+            .extend(std::iter::repeat_n(rank, s.block_t.len()));
+        extend(&mut s.pending_v, &s.block_v);
+        return;
+    }
+    // Picks: index into pending (< 2^31) or into the block (bit 31 set).
+    const FROM_BLOCK: u32 = 1 << 31;
     s.order.clear();
-    s.order.extend(0..s.cat_t.len() as u32);
-    let times = &s.cat_t;
-    s.order
-        .sort_by_key(|&i| times.get(i as usize).copied().unwrap_or_default());
-    // Keep the last of each run of equal timestamps.
-    let time_at =
-        |order: &[u32], k: usize| order.get(k).and_then(|&i| times.get(i as usize)).copied();
-    let mut w = 0;
-    for r in 0..s.order.len() {
-        let next = time_at(&s.order, r + 1);
-        if next.is_some() && next == time_at(&s.order, r) {
-            continue;
+    let (pt, bt, pr) = (&s.pending_t, &s.block_t, &s.pending_r);
+    let (mut i, mut j) = (0usize, 0usize);
+    while let (Some(&a), Some(&b)) = (pt.get(i), bt.get(j)) {
+        if a < b {
+            s.order.push(i as u32);
+            i += 1;
+        } else if b < a {
+            s.order.push(j as u32 | FROM_BLOCK);
+            j += 1;
+        } else {
+            let pending_rank = pr.get(i).copied().unwrap_or_default();
+            s.order.push(if rank >= pending_rank {
+                j as u32 | FROM_BLOCK
+            } else {
+                i as u32
+            });
+            i += 1;
+            j += 1;
         }
-        s.order.swap(w, r);
-        w += 1;
     }
-    s.order.truncate(w);
-    s.pending_t
-        .extend(s.order.iter().filter_map(|&i| times.get(i as usize)));
-    gather(&mut s.pending_v, &s.cat_v, &s.order);
-    Ok(())
+    s.order.extend((i..pt.len()).map(|k| k as u32));
+    s.order.extend((j..bt.len()).map(|k| k as u32 | FROM_BLOCK));
+
+    s.cat_t.clear();
+    s.cat_r.clear();
+    s.cat_v.reset(s.pending_v.field_type());
+    for &o in &s.order {
+        let k = (o & !FROM_BLOCK) as usize;
+        if o & FROM_BLOCK != 0 {
+            s.cat_t.extend(bt.get(k));
+            s.cat_r.push(rank);
+        } else {
+            s.cat_t.extend(pt.get(k));
+            s.cat_r.extend(pr.get(k));
+        }
+    }
+    gather2(&mut s.cat_v, &s.pending_v, &s.block_v, &s.order, FROM_BLOCK);
+    std::mem::swap(&mut s.pending_t, &mut s.cat_t);
+    std::mem::swap(&mut s.pending_r, &mut s.cat_r);
+    std::mem::swap(&mut s.pending_v, &mut s.cat_v);
 }
 
-/// Encodes full blocks from the pending values (all of them when `all`), then drops them.
+/// Encodes the first `ready` pending values (whole blocks only, unless `all`), then drops them.
 /// Returns true when something was written.
+#[allow(clippy::too_many_arguments)]
 fn emit(
     key: &[u8],
     field_type: FieldType,
     out: &mut Outputs<'_>,
     block_size: usize,
+    ready: usize,
     all: bool,
     s: &mut Scratch,
     stats: &mut MergeStats,
 ) -> Result<bool> {
-    let n = s.pending_t.len();
-    let upto = if all { n } else { n - n % block_size };
+    let upto = if all {
+        ready
+    } else {
+        ready - ready % block_size
+    };
     let mut start = 0;
     while start < upto {
         let end = (start + block_size).min(upto);
@@ -283,6 +304,7 @@ fn emit(
     }
     if upto > 0 {
         drop_front(&mut s.pending_t, &mut s.pending_v, upto);
+        s.pending_r.drain(..upto.min(s.pending_r.len()));
     }
     Ok(upto > 0)
 }
