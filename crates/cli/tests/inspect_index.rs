@@ -10,7 +10,15 @@ fn build(dir: &std::path::Path) -> Vec<u64> {
     for i in 0..100 {
         let host = format!("h{i}");
         let zone = format!("z{}", i % 4);
-        ids.push(ix.insert(b"cpu", &[(b"host", host.as_bytes()), (b"zone", zone.as_bytes())]).unwrap().0.0);
+        ids.push(
+            ix.insert(
+                b"cpu",
+                &[(b"host", host.as_bytes()), (b"zone", zone.as_bytes())],
+            )
+            .unwrap()
+            .0
+            .0,
+        );
     }
     ix.checkpoint().unwrap();
     ids.push(ix.insert(b"mem", &[(b"host", b"h0")]).unwrap().0.0);
@@ -20,7 +28,10 @@ fn build(dir: &std::path::Path) -> Vec<u64> {
 }
 
 fn tsmdb(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tsmdb")).args(args).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tsmdb"))
+        .args(args)
+        .output()
+        .unwrap();
     (
         out.status.success(),
         String::from_utf8(out.stdout).unwrap(),
@@ -40,7 +51,10 @@ fn text_and_jsonl_summaries_and_series() {
 
     let (ok, jsonl, err) = tsmdb(&["inspect", "index", "--series", "--format", "jsonl", d]);
     assert!(ok, "{err}");
-    let objs: Vec<serde_json::Value> = jsonl.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let objs: Vec<serde_json::Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let series: Vec<&serde_json::Value> = objs.iter().filter(|o| o["type"] == "series").collect();
     assert_eq!(series.len(), 100);
     let listed: Vec<u64> = series.iter().map(|o| o["id"].as_u64().unwrap()).collect();
@@ -54,7 +68,11 @@ fn text_and_jsonl_summaries_and_series() {
     assert_eq!(live, 100);
     let summary = objs.last().unwrap();
     assert_eq!(summary["type"], "summary");
-    assert_eq!(summary["log_records"].as_u64().unwrap(), 3, "mem created + insert + delete");
+    assert_eq!(
+        summary["log_records"].as_u64().unwrap(),
+        3,
+        "mem created + insert + delete"
+    );
 }
 
 #[test]
@@ -67,7 +85,10 @@ fn damaged_index_is_reported_with_offset() {
     std::fs::write(&path, b).unwrap();
     let (ok, _, err) = tsmdb(&["inspect", "index", dir.path().to_str().unwrap()]);
     assert!(!ok);
-    assert!(err.contains("index.grid") && err.contains("offset"), "{err}");
+    assert!(
+        err.contains("index.grid") && err.contains("offset"),
+        "{err}"
+    );
     let (ok, _, err) = tsmdb(&["inspect", "index", "/nonexistent/dir"]);
     assert!(!ok && err.contains("no index.grid"), "{err}");
 }

@@ -63,7 +63,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "bytes: ~{} in memory (estimate), {snap_bytes} in {INDEX_FILE}, {log_bytes} in {LOG_FILE} ({} records replayed{})",
                 st.heap_bytes,
                 report.log_records,
-                report.torn_tail.map_or(String::new(), |o| format!(", torn tail at {o}"))
+                report
+                    .torn_tail
+                    .map_or(String::new(), |o| format!(", torn tail at {o}"))
             )?;
             for g in &st.grids {
                 let dims: Vec<String> = g
@@ -89,7 +91,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     g.dead,
                     pct(g.live, g.allocated),
                     g.row_capacity,
-                    if dims.is_empty() { "-".into() } else { dims.join(" ") }
+                    if dims.is_empty() {
+                        "-".into()
+                    } else {
+                        dims.join(" ")
+                    }
                 )?;
             }
         }
@@ -116,13 +122,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             for (id, tags) in index.series(&m) {
                 match args.format {
                     Format::Text => {
-                        let t: Vec<String> = tags.iter().map(|(k, v)| format!(",{}={}", lossy(k), lossy(v))).collect();
+                        let t: Vec<String> = tags
+                            .iter()
+                            .map(|(k, v)| format!(",{}={}", lossy(k), lossy(v)))
+                            .collect();
                         writeln!(out, "{id}\t{}{}", lossy(&m), t.concat())?;
                     }
                     Format::Jsonl => {
-                        let t: serde_json::Map<String, serde_json::Value> =
-                            tags.iter().map(|(k, v)| (lossy(k), json!(lossy(v)))).collect();
-                        writeln!(out, "{}", json!({"type": "series", "id": id.0, "measurement": lossy(&m), "tags": t}))?;
+                        let t: serde_json::Map<String, serde_json::Value> = tags
+                            .iter()
+                            .map(|(k, v)| (lossy(k), json!(lossy(v))))
+                            .collect();
+                        writeln!(
+                            out,
+                            "{}",
+                            json!({"type": "series", "id": id.0, "measurement": lossy(&m), "tags": t})
+                        )?;
                     }
                 }
             }
