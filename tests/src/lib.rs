@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+pub mod influxd;
+
 /// Path of a file under `tests/fixtures/`.
 pub fn fixture(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -14,12 +14,14 @@ pub enum Statement {
         /// Measurement, or every measurement.
         from: Option<String>,
     },
-    /// `SHOW TAG VALUES [FROM m] WITH KEY = k` (or `IN (k1, k2)`)
+    /// `SHOW TAG VALUES [FROM m] WITH KEY = k` (or `IN (k1, k2)`) `[WHERE tags]`
     ShowTagValues {
         /// Measurement, or every measurement.
         from: Option<String>,
         /// Tag keys.
         keys: Vec<String>,
+        /// Tag condition: only values of series that match it.
+        condition: Option<Cond>,
     },
     /// `SHOW FIELD KEYS [FROM m]`
     ShowFieldKeys {

@@ -1,6 +1,6 @@
 //! Running statements against an [`Engine`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use tsmdb_encoding::{Column, FieldType};
@@ -96,15 +96,27 @@ fn run(engine: &Engine, db: &str, s: &Statement, now: i64) -> Result<Vec<Series>
             }
             Ok(out)
         }
-        Statement::ShowTagValues { from, keys } => {
+        Statement::ShowTagValues {
+            from,
+            keys,
+            condition,
+        } => {
             let mut out = Vec::new();
+            let expr = match condition {
+                Some(c) => Some(split_condition(c, &|_| false)?.tags),
+                None => None,
+            };
             for m in measurements(from)? {
                 let mut rows = Vec::new();
                 let mut sorted = keys.clone();
                 sorted.sort();
                 sorted.dedup();
                 for k in &sorted {
-                    for v in engine.tag_values(db, &m, k.as_bytes())? {
+                    let values = match &expr {
+                        None => engine.tag_values(db, &m, k.as_bytes())?,
+                        Some(e) => tag_values_where(engine, db, &m, k.as_bytes(), e)?,
+                    };
+                    for v in values {
                         rows.push(vec![Value::String(k.clone()), Value::String(lossy(&v))]);
                     }
                 }
@@ -404,6 +416,51 @@ enum OutCol {
     Agg { field: usize, agg: Aggregate },
 }
 
+/// The sorted distinct values of tag `key` among the series of `m` that match `expr`.
+fn tag_values_where(
+    engine: &Engine,
+    db: &str,
+    m: &[u8],
+    key: &[u8],
+    expr: &Expr,
+) -> Result<Vec<Vec<u8>>, QueryError> {
+    let mut values = std::collections::BTreeSet::new();
+    for series in engine.series_keys(db, m, expr)? {
+        let Some((_, tags)) = tsmdb_engine::parse_series_key(&series) else {
+            continue;
+        };
+        if let Some((_, v)) = tags.into_iter().find(|(k, _)| k.as_ref() == key) {
+            values.insert(v.into_owned());
+        }
+    }
+    Ok(values.into_iter().collect())
+}
+
+/// Gives clashing column names InfluxDB's suffixes: aliases keep their names, then each generated
+/// name that is already taken becomes `name_N`, N counting up from the times it was seen
+/// (`max, max` -> `max, max_1`).
+fn resolve_column_names(columns: &mut [(String, OutCol)], aliased: &[bool]) {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for ((name, _), _) in columns.iter().zip(aliased).filter(|(_, a)| **a) {
+        seen.insert(name.clone(), 1);
+    }
+    for ((name, _), _) in columns.iter_mut().zip(aliased).filter(|(_, a)| !**a) {
+        if let Some(&count) = seen.get(name.as_str()) {
+            let mut n = count;
+            let resolved = loop {
+                let candidate = format!("{name}_{n}");
+                if !seen.contains_key(&candidate) {
+                    break candidate;
+                }
+                n += 1;
+            };
+            seen.insert(name.clone(), n + 1);
+            *name = resolved;
+        }
+        *seen.entry(name.clone()).or_insert(0) += 1;
+    }
+}
+
 fn parse_agg(func: &str, arg: Option<f64>) -> Result<Aggregate, QueryError> {
     Ok(match func {
         "count" => Aggregate::Count,
@@ -445,6 +502,8 @@ fn select(
     // Fields read: every field named in the select list or in a field condition.
     let mut fields: Vec<String> = Vec::new();
     let mut columns: Vec<(String, OutCol)> = Vec::new();
+    // Whether each column's name was given with AS (aliases keep their name on a clash).
+    let mut aliased: Vec<bool> = Vec::new();
     let field_index =
         |name: &str, fields: &mut Vec<String>| match fields.iter().position(|f| f == name) {
             Some(i) => i,
@@ -480,6 +539,7 @@ fn select(
                         OutCol::Tag(name.clone().into_bytes())
                     };
                     columns.push((name, col));
+                    aliased.push(false);
                 }
             }
             FieldExpr::Field { name, alias } => {
@@ -490,6 +550,7 @@ fn select(
                     OutCol::Tag(name.clone().into_bytes())
                 };
                 columns.push((alias.clone().unwrap_or_else(|| name.clone()), col));
+                aliased.push(alias.is_some());
             }
             FieldExpr::Call {
                 func,
@@ -517,10 +578,12 @@ fn select(
                             agg,
                         },
                     ));
+                    aliased.push(alias.is_some());
                 }
             }
         }
     }
+    resolve_column_names(&mut columns, &aliased);
     if has_agg && has_raw {
         return Err(QueryError::msg(
             "mixing aggregate and non-aggregate queries is not supported",
@@ -727,10 +790,13 @@ fn aggregate_rows(
         && columns.len() == 1
         && matches!(&columns[0].1, OutCol::Agg { agg, .. } if agg.is_selector());
     let mut selector_time = None;
+    // InfluxDB fills empty windows of count() with 0 rather than null.
+    let mut is_count: Vec<bool> = Vec::new();
     for (_, col) in columns {
         let OutCol::Agg { field, agg } = col else {
             continue;
         };
+        is_count.push(*agg == Aggregate::Count);
         let (ts, column) = gather(rows, *field)?;
         let results = aggregate(&ts, &column, *agg, window, range_start)?;
         let mut map = BTreeMap::new();
@@ -788,6 +854,7 @@ fn aggregate_rows(
                             v.clone()
                         }
                         None => match &s.fill {
+                            Fill::Null if is_count[i] => Value::Integer(0),
                             Fill::Null | Fill::None => Value::Null,
                             Fill::Previous => previous[i].clone().unwrap_or(Value::Null),
                             Fill::Value(x) => Value::Float(*x),
@@ -862,4 +929,33 @@ fn gather(rows: &[GroupRow], field: usize) -> Result<(Vec<i64>, Column), QueryEr
         ts.push(*t);
     }
     Ok((ts, col.unwrap_or(Column::Float(Vec::new()))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(input: &[(&str, bool)]) -> Vec<String> {
+        let mut cols: Vec<(String, OutCol)> = input
+            .iter()
+            .map(|(n, _)| (n.to_string(), OutCol::Tag(Vec::new())))
+            .collect();
+        let aliased: Vec<bool> = input.iter().map(|(_, a)| *a).collect();
+        resolve_column_names(&mut cols, &aliased);
+        cols.into_iter().map(|(n, _)| n).collect()
+    }
+
+    #[test]
+    fn clashing_column_names_get_influxdb_suffixes() {
+        assert_eq!(
+            names(&[("max", false), ("max", false), ("max", false)]),
+            ["max", "max_1", "max_2"]
+        );
+        // an alias keeps its name; generated names step around taken ones
+        assert_eq!(
+            names(&[("max", false), ("max_1", true), ("max", false)]),
+            ["max", "max_1", "max_2"]
+        );
+        assert_eq!(names(&[("a", false), ("b", false)]), ["a", "b"]);
+    }
 }

@@ -280,7 +280,16 @@ impl Parser {
             } else {
                 return Err(self.expected("'=' or IN"));
             };
-            return Ok(Statement::ShowTagValues { from, keys });
+            let condition = if self.eat_keyword("WHERE") {
+                Some(self.condition()?)
+            } else {
+                None
+            };
+            return Ok(Statement::ShowTagValues {
+                from,
+                keys,
+                condition,
+            });
         }
         Err(self.expected("DATABASES, MEASUREMENTS, SERIES, FIELD KEYS, TAG KEYS or TAG VALUES"))
     }

@@ -108,17 +108,21 @@ pub fn to_json(results: &[StatementResult], epoch: Epoch) -> String {
                 if j > 0 {
                     out.push(',');
                 }
-                out.push_str(&format!("{{\"name\":{}", quote(&s.name)));
+                // InfluxDB omits an empty name (SHOW SERIES).
+                out.push('{');
+                if !s.name.is_empty() {
+                    out.push_str(&format!("\"name\":{},", quote(&s.name)));
+                }
                 if !s.tags.is_empty() {
                     let tags: Vec<String> = s
                         .tags
                         .iter()
                         .map(|(k, v)| format!("{}:{}", quote(k), quote(v)))
                         .collect();
-                    out.push_str(&format!(",\"tags\":{{{}}}", tags.join(",")));
+                    out.push_str(&format!("\"tags\":{{{}}},", tags.join(",")));
                 }
                 let cols: Vec<String> = s.columns.iter().map(|c| quote(c)).collect();
-                out.push_str(&format!(",\"columns\":[{}]", cols.join(",")));
+                out.push_str(&format!("\"columns\":[{}]", cols.join(",")));
                 let rows: Vec<String> = s
                     .values
                     .iter()
