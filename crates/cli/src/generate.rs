@@ -1,8 +1,9 @@
 //! `tsmdb generate`: synthetic data from an `influxd generate` schema, the `simple` shortcut, or
 //! the TSBS devops preset, as line protocol or as a printed plan.
 //!
-//! Writing straight into the data directory needs the storage engine (issue #8); until then the
-//! default output fails with one line pointing at `--lp`.
+//! The default output writes into the data directory through the storage engine (typed points
+//! in batches, then a snapshot so the data lands in TSM files, as `influxd generate` writes TSM).
+//! Unlike `influxd generate`, the values pass through the WAL: the engine has no bulk-load path.
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -19,8 +20,11 @@ use tsmdb_datagen::schema::Schema;
 use tsmdb_datagen::simple::{DEFAULT_POINTS, HELP_SCHEMA, parse_cardinalities, simple_schema};
 use tsmdb_datagen::time::{format_rfc3339, parse_rfc3339};
 use tsmdb_datagen::{
-    Generator, LineProtocolWriter, Plan, PlanSummary, TimeRange, read_schema_file,
+    Block, Generator, LineProtocolWriter, Plan, PlanSummary, TimeRange, read_schema_file,
 };
+use tsmdb_encoding::Column;
+use tsmdb_engine::{Engine, FieldValue, Options, Point, parse_series_key};
+use tsmdb_lineproto::Precision;
 
 /// Arguments of `tsmdb generate`.
 #[derive(Debug, ClapArgs)]
@@ -98,7 +102,7 @@ pub struct DevopsArgs {
 /// What to write where.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
-    /// TSM files in the data directory (needs the storage engine).
+    /// Into the data directory through the storage engine (ends in TSM files).
     Tsm,
     /// Line protocol.
     Lp,
@@ -109,9 +113,10 @@ pub enum OutputFormat {
 pub enum Clean {
     /// Nothing.
     None,
-    /// TSM and tombstone files.
+    /// The database's data (the engine cannot drop TSM files alone, so this is the same as
+    /// `all`).
     Tsm,
-    /// The whole shard.
+    /// The whole database.
     All,
 }
 
@@ -139,6 +144,9 @@ pub struct OutputArgs {
     /// What to delete from the data directory before writing TSM files.
     #[arg(long, value_enum, default_value = "none")]
     pub clean: Clean,
+    /// Database to write into (created if needed; default output only).
+    #[arg(long, default_value = "db")]
+    pub database: String,
     /// Accepted and ignored (InfluxDB 2.0-beta command lines).
     #[arg(long, hide = true)]
     pub org: Option<String>,
@@ -236,13 +244,6 @@ pub fn run(args: Args, db: &Path) -> anyhow::Result<ExitCode> {
     run_schema(schema, &args.output, db, Vec::new())
 }
 
-/// The one-line error for output modes that need the engine.
-fn needs_engine() -> anyhow::Error {
-    anyhow::anyhow!(
-        "writing TSM files into the data directory needs the storage engine (issue #8), which is not built yet; use --lp to write line protocol (or --print to see the plan)"
-    )
-}
-
 fn label(name: &str, value: impl std::fmt::Display) -> String {
     format!("{name:<25}{value}\n")
 }
@@ -271,7 +272,25 @@ fn run_schema(
         return Ok(ExitCode::SUCCESS);
     }
     if format == OutputFormat::Tsm {
-        return Err(needs_engine());
+        let started = Instant::now();
+        let progress = progress_bar(|| PlanSummary::new(&plan).total(|m| m.points));
+        let engine = open_target(out, db)?;
+        let mut sink = PointSink::new(&engine, &out.database, progress.as_ref());
+        let result = Generator::new(&plan)
+            .for_each_block(|block| sink.add_block(block))
+            .and_then(|totals| sink.finish().map(|()| totals));
+        if let Some(bar) = &progress {
+            bar.finish_and_clear();
+        }
+        let totals = result.with_context(|| format!("writing into {}", db.display()))?;
+        let rejected = sink.rejected;
+        close_target(&engine, db)?;
+        report_db(started, totals.series, totals.values, rejected, db);
+        return Ok(if rejected == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
     }
     let started = Instant::now();
     let progress = progress_bar(|| PlanSummary::new(&plan).total(|m| m.points));
@@ -299,6 +318,25 @@ fn run_schema(
     };
     report(started, totals.series, totals.values, writer.bytes());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The closing summary of a write into the data directory, on standard error.
+fn report_db(started: Instant, series: u64, values: u64, rejected: u64, db: &Path) {
+    let secs = started.elapsed().as_secs_f64();
+    let rate = if secs > 0.0 {
+        values as f64 / secs
+    } else {
+        0.0
+    };
+    eprintln!(
+        "tsmdb: generated {series} series, {values} values into {} in {secs:.2} s ({rate:.0} values/s){}",
+        db.display(),
+        if rejected > 0 {
+            format!("; {rejected} points rejected")
+        } else {
+            String::new()
+        }
+    );
 }
 
 /// The closing summary on standard error.
@@ -487,7 +525,7 @@ fn run_devops(args: &DevopsArgs, out: &OutputArgs, db: &Path) -> anyhow::Result<
         return Ok(ExitCode::SUCCESS);
     }
     if format == OutputFormat::Tsm {
-        return Err(needs_engine());
+        return run_devops_into_db(config, out, db, args.seed == 0);
     }
     let started = Instant::now();
     let progress = progress_bar(|| config.rows());
@@ -541,4 +579,183 @@ impl Write for CountingWriter {
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
     }
+}
+
+/// Opens the engine, applies `--clean` and creates the database.
+fn open_target(out: &OutputArgs, db: &Path) -> anyhow::Result<Engine> {
+    let engine = Engine::open(db, Options::default())
+        .with_context(|| format!("opening {}", db.display()))?;
+    if out.clean != Clean::None {
+        engine
+            .drop_database(&out.database)
+            .with_context(|| format!("--clean: dropping database {}", out.database))?;
+    }
+    engine
+        .create_database(&out.database, None)
+        .with_context(|| format!("creating database {}", out.database))?;
+    Ok(engine)
+}
+
+/// Snapshots the caches to TSM files and closes the engine.
+fn close_target(engine: &Engine, db: &Path) -> anyhow::Result<()> {
+    engine
+        .snapshot_all()
+        .with_context(|| format!("writing TSM files in {}", db.display()))?;
+    engine
+        .close()
+        .with_context(|| format!("closing {}", db.display()))
+}
+
+/// Points per engine write (one WAL entry each).
+const BATCH_POINTS: usize = 5000;
+
+/// Turns generated blocks into typed points and writes them in batches.
+struct PointSink<'a> {
+    engine: &'a Engine,
+    database: &'a str,
+    progress: Option<&'a ProgressBar>,
+    batch: Vec<Point>,
+    rejected: u64,
+}
+
+impl<'a> PointSink<'a> {
+    fn new(engine: &'a Engine, database: &'a str, progress: Option<&'a ProgressBar>) -> Self {
+        PointSink {
+            engine,
+            database,
+            progress,
+            batch: Vec::with_capacity(BATCH_POINTS),
+            rejected: 0,
+        }
+    }
+
+    fn add_block(&mut self, block: &Block<'_>) -> anyhow::Result<()> {
+        let Some((measurement, tags)) = parse_series_key(block.series_key) else {
+            bail!(
+                "generated series key {:?} has a tag without '='",
+                String::from_utf8_lossy(block.series_key)
+            );
+        };
+        let tags: Vec<(Vec<u8>, Vec<u8>)> = tags
+            .into_iter()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        for (i, &time) in block.timestamps.iter().enumerate() {
+            let Some(value) = value_at(block.values, i) else {
+                bail!(
+                    "generated block of {:?} field {} has fewer values than timestamps",
+                    String::from_utf8_lossy(block.series_key),
+                    block.field
+                );
+            };
+            self.batch.push(Point {
+                measurement: measurement.to_vec(),
+                tags: tags.clone(),
+                fields: vec![(block.field.as_bytes().to_vec(), value)],
+                time,
+            });
+            if self.batch.len() >= BATCH_POINTS {
+                self.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let summary = self.engine.write_points(self.database, &self.batch)?;
+        for r in &summary.rejected {
+            eprintln!("tsmdb: generated point rejected: {}", r.reason);
+        }
+        self.rejected += summary.rejected.len() as u64;
+        if let Some(bar) = self.progress {
+            bar.inc(self.batch.len() as u64);
+        }
+        self.batch.clear();
+        Ok(())
+    }
+
+    fn finish(&mut self) -> anyhow::Result<()> {
+        self.flush()
+    }
+}
+
+/// The value at `i` of a generated column as a typed field value.
+fn value_at(column: &Column, i: usize) -> Option<FieldValue> {
+    Some(match column {
+        Column::Float(v) => FieldValue::Float(*v.get(i)?),
+        Column::Integer(v) => FieldValue::Integer(*v.get(i)?),
+        Column::Unsigned(v) => FieldValue::Unsigned(*v.get(i)?),
+        Column::Boolean(v) => FieldValue::Boolean(*v.get(i)?),
+        Column::String(v) => FieldValue::String(v.get(i)?.to_vec()),
+    })
+}
+
+/// `--preset devops` into the data directory: each epoch's rows go to the engine as one
+/// line-protocol batch (the generator's only output is line protocol, byte-identical to TSBS).
+fn run_devops_into_db(
+    config: DevopsConfig,
+    out: &OutputArgs,
+    db: &Path,
+    seed_from_clock: bool,
+) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let progress = progress_bar(|| config.rows());
+    let engine = open_target(out, db)?;
+    let mut generator = DevopsGenerator::new(config.clone());
+    let mut buf = Vec::new();
+    let (mut values, mut rejected) = (0u64, 0u64);
+    let mut result = Ok(());
+    while generator.next_epoch(&mut buf) {
+        // Batches of about BATCH_POINTS rows, cut at epoch boundaries.
+        if buf.len() < BATCH_POINTS * 300 {
+            continue;
+        }
+        result = write_lp_batch(&engine, &out.database, &buf, &mut values, &mut rejected);
+        if result.is_err() {
+            break;
+        }
+        if let Some(bar) = &progress {
+            bar.set_position(generator.rows_written());
+        }
+        buf.clear();
+    }
+    if result.is_ok() && !buf.is_empty() {
+        result = write_lp_batch(&engine, &out.database, &buf, &mut values, &mut rejected);
+    }
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
+    result.with_context(|| format!("writing into {}", db.display()))?;
+    close_target(&engine, db)?;
+    if seed_from_clock {
+        eprintln!(
+            "tsmdb: seed {} (pass --seed {} to repeat this data)",
+            config.seed, config.seed
+        );
+    }
+    report_db(started, config.scale, values, rejected, db);
+    Ok(if rejected == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn write_lp_batch(
+    engine: &Engine,
+    database: &str,
+    lp: &[u8],
+    values: &mut u64,
+    rejected: &mut u64,
+) -> anyhow::Result<()> {
+    let summary = engine.write_lp(database, lp, Precision::Nanosecond)?;
+    for r in &summary.rejected {
+        eprintln!("tsmdb: generated line {} rejected: {}", r.line, r.reason);
+    }
+    *values += summary.values;
+    *rejected += summary.rejected.len() as u64;
+    Ok(())
 }

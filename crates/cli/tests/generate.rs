@@ -1,8 +1,10 @@
 //! `tsmdb generate` end to end through the binary.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::process::{Command, Output};
+
+use tsmdb_engine::{Engine, Options, Select};
 
 const RANGE: [&str; 4] = [
     "--start-time",
@@ -186,19 +188,118 @@ fn unknown_keys_warn_but_generate() {
     assert_eq!(stdout(&o).lines().count(), 2);
 }
 
+/// Values per (series key, field) in line protocol written one field per line.
+fn lp_counts(lp: &str) -> BTreeMap<(String, String), u64> {
+    let mut counts = BTreeMap::new();
+    for line in lp.lines() {
+        let (key, rest) = line.split_once(' ').expect("key and fields");
+        let field = rest.split_once('=').expect("field=value").0;
+        *counts
+            .entry((key.to_string(), field.to_string()))
+            .or_default() += 1;
+    }
+    counts
+}
+
+/// Values per (series key, field) stored in a data directory.
+fn stored_counts(db: &Path, database: &str) -> BTreeMap<(String, String), u64> {
+    let engine = Engine::open(db, Options::default()).expect("open the data directory");
+    let mut counts = BTreeMap::new();
+    for m in engine.measurements(database).expect("measurements") {
+        for s in engine.select(database, &Select::all(m)).expect("select") {
+            assert_eq!(s.timestamps.len(), s.values.len());
+            let key = (
+                String::from_utf8(s.series_key).unwrap(),
+                String::from_utf8(s.field).unwrap(),
+            );
+            *counts.entry(key).or_default() += s.timestamps.len() as u64;
+        }
+    }
+    engine.close().expect("close");
+    counts
+}
+
 #[test]
-fn writing_into_the_data_directory_needs_the_engine() {
+fn default_output_writes_the_plan_into_the_data_directory() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("db");
-    let o = tsmdb(&["--db", db.to_str().unwrap(), "generate", "simple"]);
-    assert_eq!(o.status.code(), Some(2));
-    let err = stderr(&o);
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(
-        err.contains("needs the storage engine (issue #8)") && err.contains("--lp"),
-        "{err}"
-    );
-    assert!(!db.exists());
+    let db = dir.path().join("data");
+    let db_arg = db.to_str().unwrap();
+    let schema = example("documented.toml");
+    let range = [
+        "--start-time",
+        "2020-01-01T00:00:00Z",
+        "--end-time",
+        "2020-01-01T00:10:00Z",
+    ];
+    let mut args = vec!["--db", db_arg, "generate", &schema, "--database", "gen"];
+    args.extend(range);
+    let o = tsmdb(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let tsm_files = std::fs::read_dir(db.join("gen"))
+        .unwrap()
+        .flat_map(|shard| {
+            std::fs::read_dir(shard.unwrap().path())
+                .into_iter()
+                .flatten()
+        })
+        .filter(|f| f.as_ref().unwrap().path().extension() == Some("tsm".as_ref()))
+        .count();
+    assert!(tsm_files > 0, "the generated data is snapshot to TSM files");
+
+    let mut print = vec!["generate", &schema, "--print"];
+    print.extend(range);
+    let plan = tsmdb(&print);
+    let (series, field_series, points) = printed_totals(&stdout(&plan));
+    let mut lp = vec!["generate", &schema, "--lp"];
+    lp.extend(range);
+    let lp = tsmdb(&lp);
+    let expected = lp_counts(&stdout(&lp));
+
+    let stored = stored_counts(&db, "gen");
+    assert_eq!(stored, expected);
+    assert_eq!(stored.values().sum::<u64>(), points);
+    assert_eq!(stored.len() as u64, field_series);
+    let keys: HashSet<&String> = stored.keys().map(|(k, _)| k).collect();
+    assert_eq!(keys.len() as u64, series);
+}
+
+#[test]
+fn devops_preset_writes_into_the_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("data");
+    let common = [
+        "generate",
+        "--preset",
+        "devops",
+        "--scale",
+        "3",
+        "--seed",
+        "7",
+        "--start-time",
+        "2016-01-01T00:00:00Z",
+        "--end-time",
+        "2016-01-01T00:10:00Z",
+    ];
+    let o = tsmdb(&[&["--db", db.to_str().unwrap()][..], &common].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let lp = tsmdb(&[&common[..], &["--lp"]].concat());
+    // TSBS rows carry every field on one line: count each field of each row.
+    let mut expected = BTreeMap::new();
+    for line in stdout(&lp).lines() {
+        let mut parts = line.split(' ');
+        // The engine stores keys with their tags sorted (TSBS keeps its own tag order).
+        let mut tags: Vec<&str> = parts.next().unwrap().split(',').collect();
+        tags[1..].sort_unstable();
+        let key = tags.join(",");
+        for field in parts.next().unwrap().split(',') {
+            let name = field.split_once('=').unwrap().0;
+            *expected
+                .entry((key.clone(), name.to_string()))
+                .or_insert(0u64) += 1;
+        }
+    }
+    assert_eq!(expected.len(), 30);
+    assert_eq!(stored_counts(&db, "db"), expected);
 }
 
 #[test]
