@@ -12,6 +12,7 @@ mod inspect;
 mod output;
 mod query;
 mod stats;
+mod verify;
 mod write;
 
 use std::path::PathBuf;
@@ -47,6 +48,8 @@ enum Command {
     Query(query::Args),
     /// Show statistics of the data directory: databases, shards, series, files, bytes.
     Stats(stats::Args),
+    /// Check every file of the data directory (TSM, tombstones, WAL, index) without writing.
+    Verify(verify::Args),
     /// Ingest line protocol from files or standard input (the database is created if needed).
     Write(write::Args),
 }
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         Command::Inspect(cmd) => inspect::run(cmd),
         Command::Query(args) => query::run(args, &cli.db),
         Command::Stats(args) => stats::run(args, &cli.db),
+        Command::Verify(args) => verify::run(args, &cli.db),
         Command::Write(args) => write::run(args, &cli.db),
     };
     match result {
