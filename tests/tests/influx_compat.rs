@@ -191,6 +191,11 @@ const CASES: &[(&str, &str, Cmp)] = &[
         "SELECT max(usage_steal) FROM cpu WHERE hostname !~ /^host_[0-8]/ GROUP BY region",
         Exact,
     ),
+    (
+        "field-or-tag",
+        "SELECT count(usage_user) FROM cpu WHERE usage_user > 99 OR hostname = 'host_3' GROUP BY hostname",
+        Exact,
+    ),
     ("show-tag-keys-from", "SHOW TAG KEYS FROM cpu", Exact),
     ("show-field-keys-from", "SHOW FIELD KEYS FROM cpu", Exact),
     (
@@ -276,17 +281,11 @@ const CASES: &[(&str, &str, Cmp)] = &[
 
 /// Cases that differ deliberately or are not fixed yet, with the reason (see
 /// docs/compatibility.md, "Query results").
-const SKIPPED: &[(&str, &str)] = &[
-    (
-        "field-or",
-        "field conditions joined with OR are refused (tsmdb-query only ANDs field comparisons)",
-    ),
-    (
-        "percentile-int",
-        "the value matches; among equal values InfluxDB returns the time of whichever point its \
+const SKIPPED: &[(&str, &str)] = &[(
+    "percentile-int",
+    "the value matches; among equal values InfluxDB returns the time of whichever point its \
      unstable sort put at the rank, tsmdb that of another point with the same value",
-    ),
-];
+)];
 
 #[test]
 fn query_results_match_influxd() {

@@ -186,9 +186,10 @@ fn run(engine: &Engine, db: &str, s: &Statement, now: i64) -> Result<Vec<Series>
                         min: i64::MIN,
                         max: i64::MAX,
                         fields: Vec::new(),
+                        row_conds: Vec::new(),
                     },
                 };
-                if !split.fields.is_empty() {
+                if !split.fields.is_empty() || !split.row_conds.is_empty() {
                     return Err(QueryError::msg(
                         "fields not supported in WHERE clause during deletion",
                     ));
@@ -220,6 +221,9 @@ struct Split {
     min: i64,
     max: i64,
     fields: Vec<(String, CmpOp, Operand)>,
+    /// Conjuncts with an OR over at least one field comparison (tags may mix in): evaluated on
+    /// each row, like InfluxDB does.
+    row_conds: Vec<Cond>,
 }
 
 fn split_condition(c: &Cond, is_field: &dyn Fn(&str) -> bool) -> Result<Split, QueryError> {
@@ -228,6 +232,7 @@ fn split_condition(c: &Cond, is_field: &dyn Fn(&str) -> bool) -> Result<Split, Q
         min: i64::MIN,
         max: i64::MAX,
         fields: Vec::new(),
+        row_conds: Vec::new(),
     };
     let mut tag_parts = Vec::new();
     let mut conjuncts = Vec::new();
@@ -260,6 +265,14 @@ fn split_condition(c: &Cond, is_field: &dyn Fn(&str) -> bool) -> Result<Split, Q
             Cond::Cmp {
                 name, op, value, ..
             } if is_field(name) => split.fields.push((name.clone(), *op, value.clone())),
+            other @ Cond::Or(..) if mentions_field(other, is_field) => {
+                if mentions_time(other) {
+                    return Err(QueryError::msg(
+                        "time conditions must be joined to the rest with AND, not OR",
+                    ));
+                }
+                split.row_conds.push(other.clone());
+            }
             other => tag_parts.push(tag_expr(other, is_field)?),
         }
     }
@@ -271,6 +284,61 @@ fn split_condition(c: &Cond, is_field: &dyn Fn(&str) -> bool) -> Result<Split, Q
         };
     }
     Ok(split)
+}
+
+fn mentions_field(c: &Cond, is_field: &dyn Fn(&str) -> bool) -> bool {
+    match c {
+        Cond::And(a, b) | Cond::Or(a, b) => {
+            mentions_field(a, is_field) || mentions_field(b, is_field)
+        }
+        Cond::Cmp { name, .. } => is_field(name),
+    }
+}
+
+fn mentions_time(c: &Cond) -> bool {
+    match c {
+        Cond::And(a, b) | Cond::Or(a, b) => mentions_time(a) || mentions_time(b),
+        Cond::Cmp { name, .. } => name.eq_ignore_ascii_case("time"),
+    }
+}
+
+/// Evaluates a row condition: field names against the row's values (a missing value never
+/// matches), other names against the series' tags (a missing tag is the empty string).
+fn eval_row(
+    c: &Cond,
+    row: &[Option<Value>],
+    fields: &[String],
+    tags: &[(Vec<u8>, Vec<u8>)],
+) -> bool {
+    match c {
+        Cond::And(a, b) => eval_row(a, row, fields, tags) && eval_row(b, row, fields, tags),
+        Cond::Or(a, b) => eval_row(a, row, fields, tags) || eval_row(b, row, fields, tags),
+        Cond::Cmp {
+            name, op, value, ..
+        } => match fields.iter().position(|f| f == name) {
+            Some(i) => row
+                .get(i)
+                .and_then(Option::as_ref)
+                .is_some_and(|v| compare(v, *op, value)),
+            None => {
+                let tag = tags
+                    .iter()
+                    .find(|(k, _)| k.as_slice() == name.as_bytes())
+                    .map_or(String::new(), |(_, v)| lossy(v));
+                compare(&Value::String(tag), *op, value)
+            }
+        },
+    }
+}
+
+fn leaf_names<'a>(c: &'a Cond, out: &mut Vec<&'a str>) {
+    match c {
+        Cond::And(a, b) | Cond::Or(a, b) => {
+            leaf_names(a, out);
+            leaf_names(b, out);
+        }
+        Cond::Cmp { name, .. } => out.push(name),
+    }
 }
 
 fn flatten_and<'a>(c: &'a Cond, out: &mut Vec<&'a Cond>) {
@@ -497,6 +565,7 @@ fn select(
             min: i64::MIN,
             max: i64::MAX,
             fields: Vec::new(),
+            row_conds: Vec::new(),
         },
     };
     // Fields read: every field named in the select list or in a field condition.
@@ -599,6 +668,13 @@ fn select(
         .iter()
         .map(|(n, _, _)| field_index(n, &mut fields))
         .collect();
+    for c in &split.row_conds {
+        let mut names = Vec::new();
+        leaf_names(c, &mut names);
+        for n in names.into_iter().filter(|n| is_field(n)) {
+            field_index(n, &mut fields);
+        }
+    }
     let mut max_time = split.max;
     if s.group_by_time.is_some() && max_time == i64::MAX {
         max_time = now;
@@ -647,6 +723,10 @@ fn select(
                 .iter()
                 .zip(&filter_fields)
                 .all(|((_, op, rhs), &fi)| row[fi].as_ref().is_some_and(|v| compare(v, *op, rhs)))
+                && split
+                    .row_conds
+                    .iter()
+                    .all(|c| eval_row(c, row, &fields, &rows.tags))
         });
     }
     // Groups by tag values.
