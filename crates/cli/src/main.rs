@@ -7,6 +7,7 @@
 //! blocks), 2 the command itself failed (bad arguments, unreadable file).
 
 mod compact;
+mod delete;
 mod generate;
 mod inspect;
 mod output;
@@ -39,6 +40,8 @@ pub struct Cli {
 enum Command {
     /// Compact the TSM files of every shard directory under DIR (default --db) now.
     Compact(compact::Args),
+    /// Delete the values of a measurement's series chosen by tags and a time range.
+    Delete(delete::Args),
     /// Generate synthetic data: an `influxd generate` schema, `simple`, or TSBS devops.
     Generate(Box<generate::Args>),
     /// Look inside line protocol, encoded blocks, WAL and TSM files, and the index.
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Compact(args) => compact::run(args, &cli.db),
+        Command::Delete(args) => delete::run(args, &cli.db),
         Command::Generate(args) => generate::run(*args, &cli.db),
         Command::Inspect(cmd) => inspect::run(cmd),
         Command::Query(args) => query::run(args, &cli.db),
