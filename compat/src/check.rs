@@ -2,7 +2,9 @@
 
 use crate::case::{Case, Delete};
 use crate::convert;
-use crate::deliberate::{INFLUXDB_PANICS, KEY_SEPARATOR, STRICT_DECODE, STRICT_WAL};
+use crate::deliberate::{
+    DEFERRED_CONVERSION, INFLUXDB_PANICS, KEY_SEPARATOR, STRICT_DECODE, STRICT_WAL,
+};
 use crate::model::{Kind, ParseOutcome, Series, Value, WalEntry, hex, show, unhex};
 use crate::oracle::Oracle;
 use crate::ours::{self, Codec, NotWired};
@@ -95,7 +97,29 @@ fn lineproto(
     if key_separator_only(&ours, &theirs) {
         return Ok(Verdict::Deliberate(KEY_SEPARATOR));
     }
+    if deferred_conversion_only(&ours, &theirs) {
+        return Ok(Verdict::Deliberate(DEFERRED_CONVERSION));
+    }
     Ok(Verdict::Mismatch(parse_difference(&ours, &theirs)))
+}
+
+/// True when the only points InfluxDB has and we lack carry a field InfluxDB could not convert,
+/// and our error text contains each such conversion error.
+fn deferred_conversion_only(ours: &ParseOutcome, theirs: &ParseOutcome) -> bool {
+    let failing = |p: &&crate::model::ParsedPoint| p.fields.iter().any(|f| f.value.is_err());
+    let kept: Vec<_> = theirs.points.iter().filter(|p| !failing(p)).collect();
+    let our_error = ours
+        .error
+        .as_deref()
+        .map(String::from_utf8_lossy)
+        .unwrap_or_default();
+    let explained = theirs
+        .points
+        .iter()
+        .filter(failing)
+        .flat_map(|p| p.fields.iter().filter_map(|f| f.value.as_ref().err()))
+        .all(|e| our_error.contains(e.as_str()));
+    kept.len() < theirs.points.len() && kept.iter().copied().eq(ours.points.iter()) && explained
 }
 
 /// True when the only points InfluxDB has and we lack carry `#!~#` in their key, and our error

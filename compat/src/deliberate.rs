@@ -22,6 +22,9 @@ pub const KEY_SEPARATOR: &str = "key-separator";
 
 /// Our WAL replay validates entries strictly and stops where InfluxDB would accept a damaged one.
 pub const STRICT_WAL: &str = "strict-wal";
+/// A value InfluxDB's parser accepts but cannot convert (it fails the write later); we refuse
+/// the line at parse time with the same message.
+pub const DEFERRED_CONVERSION: &str = "deferred-conversion";
 /// Input on which InfluxDB's code panics.
 pub const INFLUXDB_PANICS: &str = "influxdb-panics";
 
@@ -65,6 +68,18 @@ pub const DELIBERATE: &[Deliberate] = &[
         why: "InfluxDB splits composite keys at the first `#!~#`, so such keys mis-split in deletes \
               and index rebuilds. Counted as deliberate only when every point we reject and \
               InfluxDB accepts has `#!~#` in its series key and our error says so.",
+    },
+    Deliberate {
+        id: DEFERRED_CONVERSION,
+        spec: "COMMON: one bad line never hides the good lines; errors at the line",
+        what: "On odd escapes InfluxDB's parser accepts a line whose field value its iterator \
+               later cannot convert (e.g. `f \\\\=\"=c\",e=0` gives a boolean \
+               `c\",e=0`); the write of that point then fails with `unable to parse bool \
+               value ...`. We reject the line at parse time with that same message.",
+        why: "The point can never be stored either way; reporting it with its line number at \
+              parse time is clearer than a failed write. Counted as deliberate only when the \
+              points InfluxDB accepts that we lack all carry a conversion error, our error text \
+              contains that error, and every other point is identical.",
     },
     Deliberate {
         id: INFLUXDB_PANICS,

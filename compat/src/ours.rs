@@ -298,8 +298,8 @@ pub fn tsm_delete(
 /// Writes a WAL segment with `tsmdb-wal` and returns its bytes.
 pub fn wal_write(entries: &[WalEntry]) -> Result<Result<Vec<u8>, String>, NotWired> {
     use tsmdb_wal::{
-        EntryKind, Record, Strings, Values, encode_delete_payload, encode_delete_range_payload,
-        encode_frame, encode_write_payload,
+        EntryKind, Record, encode_delete_payload, encode_delete_range_payload, encode_frame,
+        encode_write_payload,
     };
     let mut out = Vec::new();
     let mut encoder = snap::raw::Encoder::new();
@@ -321,13 +321,7 @@ pub fn wal_write(entries: &[WalEntry]) -> Result<Result<Vec<u8>, String>, NotWir
                     .map(|(s, c)| Record {
                         key: &s.key,
                         timestamps: &s.times,
-                        values: match c {
-                            Column::Float(v) => Values::Float(v),
-                            Column::Integer(v) => Values::Integer(v),
-                            Column::Unsigned(v) => Values::Unsigned(v),
-                            Column::Boolean(v) => Values::Boolean(v),
-                            Column::String(v) => Values::String(Strings::all(v)),
-                        },
+                        values: c.as_ref(),
                     })
                     .collect();
                 (
@@ -359,7 +353,7 @@ pub fn wal_write(entries: &[WalEntry]) -> Result<Result<Vec<u8>, String>, NotWir
 
 /// Replays a WAL segment with `tsmdb-wal`: the entries read and the damage that stopped it.
 pub fn wal_read(segment: &[u8]) -> Result<(Vec<WalEntry>, Option<String>), NotWired> {
-    use tsmdb_wal::{EntryKind, RecoveryPolicy, Values, read_segment};
+    use tsmdb_wal::{ColumnRef, EntryKind, RecoveryPolicy, read_segment};
     let result = in_temp_dir(|dir| {
         let path = dir.join("_00001.wal");
         std::fs::write(&path, segment).map_err(|e| e.to_string())?;
@@ -370,23 +364,23 @@ pub fn wal_read(segment: &[u8]) -> Result<(Vec<WalEntry>, Option<String>), NotWi
                     e.records()
                         .map(|r| {
                             let (kind, values) = match r.values {
-                                Values::Float(v) => (
+                                ColumnRef::Float(v) => (
                                     Kind::Float,
                                     v.iter().map(|f| Value::Float(f.to_bits())).collect(),
                                 ),
-                                Values::Integer(v) => (
+                                ColumnRef::Integer(v) => (
                                     Kind::Integer,
                                     v.iter().map(|i| Value::Integer(*i)).collect(),
                                 ),
-                                Values::Unsigned(v) => (
+                                ColumnRef::Unsigned(v) => (
                                     Kind::Unsigned,
                                     v.iter().map(|u| Value::Unsigned(*u)).collect(),
                                 ),
-                                Values::Boolean(v) => (
+                                ColumnRef::Boolean(v) => (
                                     Kind::Boolean,
                                     v.iter().map(|b| Value::Boolean(*b)).collect(),
                                 ),
-                                Values::String(v) => (
+                                ColumnRef::String(v) => (
                                     Kind::String,
                                     v.iter().map(|s| Value::String(s.to_vec())).collect(),
                                 ),

@@ -29,6 +29,9 @@ pub struct Options {
     pub save: bool,
     /// Signatures of bugs already saved as open fixtures: reported, not saved again.
     pub known: Vec<String>,
+    /// Stop a kind after this many cases (the run is then the same on any machine fast enough
+    /// to finish within `duration`); `None`: only the time limit.
+    pub max_cases_per_kind: Option<u64>,
 }
 
 impl Options {
@@ -42,6 +45,7 @@ impl Options {
             max_saved_per_kind: 3,
             save: true,
             known: crate::fixture::open_signatures(),
+            max_cases_per_kind: None,
         }
     }
 }
@@ -202,6 +206,10 @@ pub fn run(oracle: &mut dyn Oracle, options: &Options) -> Result<Report, Referen
             break;
         };
         let index = next_index.entry(kind).or_insert(0);
+        if options.max_cases_per_kind.is_some_and(|max| *index >= max) {
+            active.remove(&kind);
+            continue;
+        }
         let case_index = *index;
         *index += 1;
         let t0 = Instant::now();

@@ -56,6 +56,11 @@ fn parse_i64(text: &[u8]) -> Result<i64, &'static str> {
     }
 }
 
+/// Start of a key inside the field section, from its base-relative span.
+fn pos_key_start(key: (usize, usize), base: usize, start: usize) -> usize {
+    key.0 - base - start
+}
+
 /// Re-extracts the fields of `buf[start..end]` (a validated field section) as InfluxDB's
 /// iterator reads them. Offsets pushed are `base`-relative like the rest of the parser's.
 pub(crate) fn extract_fields_like_iterator(
@@ -98,8 +103,16 @@ pub(crate) fn extract_fields_like_iterator(
         let at = start + vs;
         pos = j + 1;
         let Some(&first) = v.first() else {
-            // InfluxDB's "empty" field type: no value is stored for it.
-            continue;
+            // InfluxDB's iterator reports a field without a value as an invalid value of the
+            // whole line (its "empty" field type), naming the key as written.
+            let raw_key = &f[pos_key_start(key, base, start)..i];
+            return Err((
+                ErrorKind::FieldConversion(format!(
+                    "invalid value: field-key={}",
+                    String::from_utf8_lossy(raw_key)
+                )),
+                at,
+            ));
         };
         let value = if first == b'"' {
             if v.len() >= 2 {
