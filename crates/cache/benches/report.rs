@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use tsbs::Workload;
-use tsmdb_cache::{Cache, CacheConfig, Values};
+use tsmdb_cache::{Cache, CacheConfig, ColumnRef};
 
 fn row(figure: &str, value: f64, baseline_value: f64) {
     println!("ROW\tcache\t{figure}\t{value}\tvalues/s\tHashMap append, 1 thread\t{baseline_value}");
@@ -42,7 +42,9 @@ fn main() {
         let mut map: HashMap<Vec<u8>, Vec<(i64, f64)>> = HashMap::new();
         for batch in &all {
             for r in batch {
-                let Values::Float(v) = r.values else { continue };
+                let ColumnRef::Float(v) = r.values else {
+                    continue;
+                };
                 let slot = match map.get_mut(r.key) {
                     Some(s) => s,
                     None => map.entry(r.key.to_vec()).or_default(),

@@ -15,8 +15,8 @@ use tsmdb_encoding::{Column, FieldType};
 use crate::entry::{Entry, push_from, values_size};
 use crate::error::CacheError;
 use crate::hash::{KeyMap, key_hash, partition_index, partition_of_hash, with_known_hash};
+use crate::record::Record;
 use crate::snapshot::Snapshot;
-use crate::values::Record;
 
 /// Snapshot threshold default: 25 MiB, as in InfluxDB.
 pub const DEFAULT_SNAPSHOT_SIZE: u64 = 25 * 1024 * 1024;

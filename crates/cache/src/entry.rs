@@ -1,8 +1,6 @@
 //! One key's values in the cache: timestamps plus a typed column, in write order until deduplicated.
 
-use tsmdb_encoding::{Column, FieldType, StringColumn};
-
-use crate::values::Values;
+use tsmdb_encoding::{Column, ColumnRef, FieldType, StringColumn};
 
 /// Bytes a value of `field_type` counts for in the cache's size estimate (InfluxDB's figures;
 /// strings add their length).
@@ -15,10 +13,10 @@ pub const fn value_size(field_type: FieldType) -> u64 {
 }
 
 /// The size estimate of a run of values.
-pub fn values_size(values: &Values<'_>) -> u64 {
+pub fn values_size(values: &ColumnRef<'_>) -> u64 {
     let fixed = value_size(values.field_type()) * values.len() as u64;
     match values {
-        Values::String(s) => fixed + s.iter().map(|v| v.len() as u64).sum::<u64>(),
+        ColumnRef::String(s) => fixed + s.iter().map(|v| v.len() as u64).sum::<u64>(),
         _ => fixed,
     }
 }
@@ -59,7 +57,7 @@ impl Entry {
     }
 
     /// Appends values of the entry's type (the caller checked it; a mismatch is ignored).
-    pub(crate) fn append(&mut self, timestamps: &[i64], values: &Values<'_>) {
+    pub(crate) fn append(&mut self, timestamps: &[i64], values: &ColumnRef<'_>) {
         if let (Some(&last), Some(&first)) = (self.timestamps.last(), timestamps.first()) {
             self.ordered &= first > last;
         }
@@ -68,11 +66,11 @@ impl Entry {
         }
         self.timestamps.extend_from_slice(timestamps);
         match (&mut self.values, values) {
-            (Column::Float(c), Values::Float(v)) => c.extend_from_slice(v),
-            (Column::Integer(c), Values::Integer(v)) => c.extend_from_slice(v),
-            (Column::Unsigned(c), Values::Unsigned(v)) => c.extend_from_slice(v),
-            (Column::Boolean(c), Values::Boolean(v)) => c.extend_from_slice(v),
-            (Column::String(c), Values::String(v)) => v.iter().for_each(|s| c.push(s)),
+            (Column::Float(c), ColumnRef::Float(v)) => c.extend_from_slice(v),
+            (Column::Integer(c), ColumnRef::Integer(v)) => c.extend_from_slice(v),
+            (Column::Unsigned(c), ColumnRef::Unsigned(v)) => c.extend_from_slice(v),
+            (Column::Boolean(c), ColumnRef::Boolean(v)) => c.extend_from_slice(v),
+            (Column::String(c), ColumnRef::String(v)) => v.iter().for_each(|s| c.push(s)),
             _ => debug_assert!(false, "type checked before append"),
         }
     }
@@ -93,14 +91,7 @@ impl Entry {
 
     /// Appends another entry of the same type (used when a snapshot is rolled back).
     pub(crate) fn append_entry(&mut self, other: &Entry) {
-        let values = match &other.values {
-            Column::Float(v) => Values::Float(v),
-            Column::Integer(v) => Values::Integer(v),
-            Column::Unsigned(v) => Values::Unsigned(v),
-            Column::Boolean(v) => Values::Boolean(v),
-            Column::String(v) => Values::String(crate::values::Strings::all(v)),
-        };
-        self.append(&other.timestamps, &values);
+        self.append(&other.timestamps, &other.values.as_ref());
     }
 
     /// Sorts by time and keeps the last written value of equal timestamps; returns the size
@@ -185,8 +176,8 @@ mod tests {
     fn dedup_keeps_last_write_of_equal_timestamps() {
         // The spec's example: writes (3,1),(1,1) then (3,2) → [(1,1),(3,2)].
         let mut e = Entry::new(FieldType::Integer);
-        e.append(&[3, 1], &Values::Integer(&[1, 1]));
-        e.append(&[3], &Values::Integer(&[2]));
+        e.append(&[3, 1], &ColumnRef::Integer(&[1, 1]));
+        e.append(&[3], &ColumnRef::Integer(&[2]));
         assert!(!e.ordered);
         e.dedup();
         assert_eq!(e.timestamps, [1, 3]);
@@ -198,9 +189,9 @@ mod tests {
     #[test]
     fn sizes_follow_influxdb() {
         let strings: StringColumn = [&b"abc"[..], b""].into_iter().collect();
-        let v = Values::String(crate::values::Strings::all(&strings));
+        let v = ColumnRef::String(strings.as_slice());
         assert_eq!(values_size(&v), 8 + 3 + 8);
-        assert_eq!(values_size(&Values::Boolean(&[true])), 9);
+        assert_eq!(values_size(&ColumnRef::Boolean(&[true])), 9);
         let mut e = Entry::new(FieldType::String);
         e.append(&[1, 2], &v);
         assert_eq!(e.size(), 19);

@@ -21,12 +21,12 @@
 //! scheduling. Keys are opaque bytes.
 //!
 //! ```
-//! use tsmdb_cache::{Cache, CacheConfig, Record, Values};
+//! use tsmdb_cache::{Cache, CacheConfig, Record, ColumnRef};
 //! use tsmdb_encoding::Column;
 //!
 //! let cache = Cache::new(CacheConfig::default());
-//! cache.write(&[Record { key: b"cpu#!~#usage", timestamps: &[20, 10], values: Values::Float(&[2.0, 1.0]) }])?;
-//! cache.write(&[Record { key: b"cpu#!~#usage", timestamps: &[20], values: Values::Float(&[3.0]) }])?;
+//! cache.write(&[Record { key: b"cpu#!~#usage", timestamps: &[20, 10], values: ColumnRef::Float(&[2.0, 1.0]) }])?;
+//! cache.write(&[Record { key: b"cpu#!~#usage", timestamps: &[20], values: ColumnRef::Float(&[3.0]) }])?;
 //!
 //! // Sorted, deduplicated, last write wins.
 //! let read = cache.read(b"cpu#!~#usage", i64::MIN, i64::MAX).unwrap();
@@ -35,8 +35,8 @@
 //!
 //! // A batch with a type conflict is rejected whole.
 //! let err = cache.write(&[
-//!     Record { key: b"cpu#!~#new", timestamps: &[1], values: Values::Integer(&[1]) },
-//!     Record { key: b"cpu#!~#usage", timestamps: &[1], values: Values::Integer(&[1]) },
+//!     Record { key: b"cpu#!~#new", timestamps: &[1], values: ColumnRef::Integer(&[1]) },
+//!     Record { key: b"cpu#!~#usage", timestamps: &[1], values: ColumnRef::Integer(&[1]) },
 //! ]).unwrap_err();
 //! assert!(err.to_string().starts_with("field type conflict"));
 //! assert!(cache.read(b"cpu#!~#new", i64::MIN, i64::MAX).is_none());
@@ -54,8 +54,8 @@ mod cache;
 mod entry;
 mod error;
 mod hash;
+mod record;
 mod snapshot;
-mod values;
 
 pub use cache::{
     Cache, CacheConfig, DEFAULT_MAX_SIZE, DEFAULT_SNAPSHOT_SIZE, ReadValues, WriteOutcome,
@@ -63,8 +63,9 @@ pub use cache::{
 pub use entry::{value_size, values_size};
 pub use error::CacheError;
 pub use hash::{KeyHashBuilder, KeyHasher, key_hash, partition_index};
+pub use record::Record;
 pub use snapshot::Snapshot;
-pub use values::{Record, Strings, Values};
+pub use tsmdb_encoding::{ColumnRef, StringSlice};
 
 /// The README's example, compiled and run as a doctest.
 #[doc = include_str!("../README.md")]

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tsmdb_cache::{Cache, CacheConfig, CacheError, Record, Values};
+use tsmdb_cache::{Cache, CacheConfig, CacheError, ColumnRef, Record};
 use tsmdb_encoding::Column;
 
 const KEYS: usize = 64;
@@ -39,7 +39,7 @@ fn writers_readers_and_snapshots_never_see_torn_or_mixed_state() {
                         .map(|k| Record {
                             key: k,
                             timestamps: &ts,
-                            values: Values::Float(&v),
+                            values: ColumnRef::Float(&v),
                         })
                         .collect();
                     cache.write(&batch).unwrap();
@@ -54,12 +54,12 @@ fn writers_readers_and_snapshots_never_see_torn_or_mixed_state() {
                         Record {
                             key: b"never#!~#f",
                             timestamps: &[1],
-                            values: Values::Integer(&[1]),
+                            values: ColumnRef::Integer(&[1]),
                         },
                         Record {
                             key: &keys[0],
                             timestamps: &[1],
-                            values: Values::Integer(&[1]),
+                            values: ColumnRef::Integer(&[1]),
                         },
                     ])
                     .unwrap_err();
@@ -114,7 +114,7 @@ fn one(key: &[u8], t: i64) -> Record<'_> {
     Record {
         key,
         timestamps: std::slice::from_ref(&TIMES[t as usize]),
-        values: Values::Float(std::slice::from_ref(&VALUES[0])),
+        values: ColumnRef::Float(std::slice::from_ref(&VALUES[0])),
     }
 }
 
@@ -181,7 +181,7 @@ fn type_conflict_names_the_key_and_both_types_and_checks_the_snapshot_too() {
         .write(&[Record {
             key: b"cpu#!~#x",
             timestamps: &[5],
-            values: Values::Boolean(&[true]),
+            values: ColumnRef::Boolean(&[true]),
         }])
         .unwrap_err();
     assert_eq!(
@@ -194,12 +194,12 @@ fn type_conflict_names_the_key_and_both_types_and_checks_the_snapshot_too() {
             Record {
                 key: b"new#!~#y",
                 timestamps: &[5],
-                values: Values::Unsigned(&[1]),
+                values: ColumnRef::Unsigned(&[1]),
             },
             Record {
                 key: b"new#!~#y",
                 timestamps: &[6],
-                values: Values::Integer(&[1]),
+                values: ColumnRef::Integer(&[1]),
             },
         ])
         .unwrap_err();

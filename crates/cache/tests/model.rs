@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use tsmdb_cache::{Cache, CacheConfig, CacheError, Record, Strings, Values};
+use tsmdb_cache::{Cache, CacheConfig, CacheError, Record};
 use tsmdb_encoding::{Column, FieldType, StringColumn};
 
 const KEYS: [&[u8]; 5] = [b"a#!~#f", b"b#!~#f", b"cpu,h=1#!~#x", b"cpu,h=2#!~#x", b""];
@@ -174,13 +174,7 @@ fn records(owned: &[Owned]) -> Vec<Record<'_>> {
         .map(|o| Record {
             key: KEYS[o.key],
             timestamps: &o.ts,
-            values: match &o.col {
-                Column::Float(v) => Values::Float(v),
-                Column::Integer(v) => Values::Integer(v),
-                Column::Boolean(v) => Values::Boolean(v),
-                Column::String(v) => Values::String(Strings::all(v)),
-                Column::Unsigned(v) => Values::Unsigned(v),
-            },
+            values: o.col.as_ref(),
         })
         .collect()
 }

@@ -14,7 +14,7 @@ use support as common;
 
 use std::time::{Duration, Instant};
 
-use tsmdb_cache::{Cache, CacheConfig, Record, Values};
+use tsmdb_cache::{Cache, CacheConfig, ColumnRef, Record};
 use tsmdb_compactor::{Compactor, CompactorConfig, Plan, PlanKind, Planner, scan_dir, tsm_paths};
 use tsmdb_tsm_file::FileId;
 
@@ -124,7 +124,7 @@ fn ingest(hosts: usize, points: usize, chunk: usize) {
                 .write(&[Record {
                     key,
                     timestamps: &t,
-                    values: Values::Float(&v),
+                    values: ColumnRef::Float(&v),
                 }])
                 .expect("cache write");
         }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use tsmdb_cache::{Cache, CacheConfig, Record, Values};
+use tsmdb_cache::{Cache, CacheConfig, ColumnRef, Record};
 use tsmdb_compactor::{Compactor, CompactorConfig, Error, Step, cleanup_dir, tsm_paths};
 use tsmdb_encoding::Column;
 use tsmdb_tsm_file::{FileId, TimeRange, TsmReader, Values as FileValues};
@@ -30,22 +30,22 @@ fn filled_cache() -> Cache {
             Record {
                 key: b"m,h=b#!~#f",
                 timestamps: &times,
-                values: Values::Float(&floats),
+                values: ColumnRef::Float(&floats),
             },
             Record {
                 key: b"m,h=a#!~#i",
                 timestamps: &times,
-                values: Values::Integer(&ints),
+                values: ColumnRef::Integer(&ints),
             },
             Record {
                 key: b"m,h=c#!~#b",
                 timestamps: &times[..10],
-                values: Values::Boolean(&bools[..10]),
+                values: ColumnRef::Boolean(&bools[..10]),
             },
             Record {
                 key: b"m,h=c#!~#s",
                 timestamps: &times,
-                values: Values::String(tsmdb_cache::Strings::all(&strings)),
+                values: ColumnRef::String(strings.as_slice()),
             },
         ])
         .expect("write");
@@ -54,7 +54,7 @@ fn filled_cache() -> Cache {
         .write(&[Record {
             key: b"m,h=a#!~#i",
             timestamps: &[0, 7],
-            values: Values::Integer(&[100, 200]),
+            values: ColumnRef::Integer(&[100, 200]),
         }])
         .expect("write");
     cache

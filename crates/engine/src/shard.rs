@@ -29,7 +29,6 @@ use tsmdb_tsm_file::{FileId, TSM_EXT, TimeRange, TsmReader, bad_path};
 use tsmdb_wal::{EntryKind, RecoveryPolicy, Wal, WalOptions};
 
 use crate::batch::ShardBatch;
-use crate::convert::{cache_values, wal_to_column, wal_values};
 use crate::error::{Result, io};
 use crate::keys::{parse_series_key, split_key};
 use crate::layout::{ShardRange, WAL_DIR};
@@ -147,11 +146,10 @@ impl Shard {
                                 continue;
                             }
                         }
-                        let column = wal_to_column(rec.values);
                         let one = [tsmdb_cache::Record {
                             key: rec.key,
                             timestamps: rec.timestamps,
-                            values: cache_values(&column),
+                            values: rec.values,
                         }];
                         if cache.write(&one).is_err() {
                             dropped += rec.values.len() as u64;
@@ -218,7 +216,7 @@ impl Shard {
             .map(|(k, v)| tsmdb_wal::Record {
                 key: k,
                 timestamps: &v.timestamps,
-                values: wal_values(&v.values),
+                values: v.values.as_ref(),
             })
             .collect();
         let cache_records: Vec<tsmdb_cache::Record<'_>> = batch
@@ -227,7 +225,7 @@ impl Shard {
             .map(|(k, v)| tsmdb_cache::Record {
                 key: k,
                 timestamps: &v.timestamps,
-                values: cache_values(&v.values),
+                values: v.values.as_ref(),
             })
             .collect();
         let _gate = self.gate.read();

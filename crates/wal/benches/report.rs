@@ -9,7 +9,7 @@ use std::fs::OpenOptions;
 use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};
 
-use tsmdb_wal::{Record, Values, Wal, WalOptions};
+use tsmdb_wal::{ColumnRef, Record, Wal, WalOptions};
 
 fn bench_dir() -> tempfile::TempDir {
     match std::env::var_os("TSMDB_BENCH_DIR") {
@@ -71,7 +71,7 @@ impl TsbsLine {
             .map(|(k, v)| Record {
                 key: k,
                 timestamps: &self.ts,
-                values: Values::Float(v),
+                values: ColumnRef::Float(v),
             })
             .collect()
     }

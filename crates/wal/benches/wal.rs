@@ -2,7 +2,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tsmdb_wal::{
-    Entry, EntryKind, Record, Values, Wal, WalOptions, encode_frame, encode_write_payload,
+    ColumnRef, Entry, EntryKind, Record, Wal, WalOptions, encode_frame, encode_write_payload,
 };
 
 fn records(keys: &[Vec<u8>], ts: &[i64], vals: &[f64]) -> Vec<Record<'static>> {
@@ -14,7 +14,7 @@ fn records(keys: &[Vec<u8>], ts: &[i64], vals: &[f64]) -> Vec<Record<'static>> {
         .map(|k| Record {
             key: k,
             timestamps: ts,
-            values: Values::Float(vals),
+            values: ColumnRef::Float(vals),
         })
         .collect()
 }
@@ -57,7 +57,7 @@ fn durable(c: &mut Criterion) {
             wal.write(&[Record {
                 key: &keys[0],
                 timestamps: &[t],
-                values: Values::Float(&[1.0]),
+                values: ColumnRef::Float(&[1.0]),
             }])
             .unwrap();
         })

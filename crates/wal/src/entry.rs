@@ -5,9 +5,9 @@
 
 use std::ops::Range;
 
-use tsmdb_encoding::{FieldType, StringColumn};
+use tsmdb_encoding::{ColumnRef, FieldType, StringColumn};
 
-use crate::values::{Record, Strings, Values};
+use crate::record::Record;
 
 /// Bytes of a frame header: type byte + u32 compressed length.
 pub const HEADER_LEN: usize = 5;
@@ -133,35 +133,35 @@ pub fn encode_write_payload(records: &[Record<'_>], out: &mut Vec<u8>) -> Result
         out.extend_from_slice(&count.to_be_bytes());
         let ts = record.timestamps;
         match record.values {
-            Values::Float(v) => {
+            ColumnRef::Float(v) => {
                 out.reserve(16 * n);
                 for (t, x) in ts.iter().zip(v) {
                     out.extend_from_slice(&t.to_be_bytes());
                     out.extend_from_slice(&x.to_bits().to_be_bytes());
                 }
             }
-            Values::Integer(v) => {
+            ColumnRef::Integer(v) => {
                 out.reserve(16 * n);
                 for (t, x) in ts.iter().zip(v) {
                     out.extend_from_slice(&t.to_be_bytes());
                     out.extend_from_slice(&x.to_be_bytes());
                 }
             }
-            Values::Unsigned(v) => {
+            ColumnRef::Unsigned(v) => {
                 out.reserve(16 * n);
                 for (t, x) in ts.iter().zip(v) {
                     out.extend_from_slice(&t.to_be_bytes());
                     out.extend_from_slice(&x.to_be_bytes());
                 }
             }
-            Values::Boolean(v) => {
+            ColumnRef::Boolean(v) => {
                 out.reserve(9 * n);
                 for (t, x) in ts.iter().zip(v) {
                     out.extend_from_slice(&t.to_be_bytes());
                     out.push(u8::from(*x));
                 }
             }
-            Values::String(v) => {
+            ColumnRef::String(v) => {
                 for (t, s) in ts.iter().zip(v.iter()) {
                     let len =
                         u32::try_from(s.len()).map_err(|_| EncodeError::TooLarge("string"))?;
@@ -299,11 +299,11 @@ impl Entry {
     fn record(&self, span: &RecordSpan) -> Record<'_> {
         let v = span.value_start..span.value_start + span.count;
         let values = match span.field_type {
-            FieldType::Float => Values::Float(&self.floats[v]),
-            FieldType::Integer => Values::Integer(&self.integers[v]),
-            FieldType::Unsigned => Values::Unsigned(&self.unsigneds[v]),
-            FieldType::Boolean => Values::Boolean(&self.booleans[v]),
-            FieldType::String => Values::String(Strings::range(&self.strings, v.start, v.end)),
+            FieldType::Float => ColumnRef::Float(&self.floats[v]),
+            FieldType::Integer => ColumnRef::Integer(&self.integers[v]),
+            FieldType::Unsigned => ColumnRef::Unsigned(&self.unsigneds[v]),
+            FieldType::Boolean => ColumnRef::Boolean(&self.booleans[v]),
+            FieldType::String => ColumnRef::String(self.strings.slice(v)),
         };
         Record {
             key: &self.payload[span.key.clone()],
@@ -582,7 +582,7 @@ mod tests {
             &[Record {
                 key: b"m#!~#f",
                 timestamps: &[5],
-                values: Values::Integer(&[6]),
+                values: ColumnRef::Integer(&[6]),
             }],
             &mut payload,
         )
@@ -606,7 +606,7 @@ mod tests {
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].key, b"m#!~#f");
         assert_eq!(r[0].timestamps, &[5]);
-        assert!(matches!(r[0].values, Values::Integer(&[6])));
+        assert!(matches!(r[0].values, ColumnRef::Integer(&[6])));
     }
 
     #[test]
@@ -673,17 +673,17 @@ mod tests {
             Record {
                 key: &long,
                 timestamps: &[1],
-                values: Values::Float(&[1.0]),
+                values: ColumnRef::Float(&[1.0]),
             },
             Record {
                 key: b"k",
                 timestamps: &[1, 2],
-                values: Values::Float(&[1.0]),
+                values: ColumnRef::Float(&[1.0]),
             },
             Record {
                 key: b"k",
                 timestamps: &[],
-                values: Values::Float(&[]),
+                values: ColumnRef::Float(&[]),
             },
         ];
         for r in bad {

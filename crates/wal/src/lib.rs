@@ -4,7 +4,7 @@
 //! delete and delete-range entries), so InfluxDB reads our segments and we replay theirs.
 //!
 //! What it owns:
-//! * **Encoding** entries straight from borrowed keys and typed slices ([`Record`], [`Values`]),
+//! * **Encoding** entries straight from borrowed keys and typed slices ([`Record`], [`ColumnRef`]),
 //!   and decoding them into a reusable [`Entry`].
 //! * **Durability**: [`Wal::write`] returns only once the entry is on stable storage
 //!   (`fdatasync`). Concurrent writers share fsyncs (group commit: one leader syncs for everyone
@@ -22,14 +22,14 @@
 //! stores keys as opaque bytes (`series key#!~#field`).
 //!
 //! ```
-//! use tsmdb_wal::{Record, Values, Wal, WalOptions};
+//! use tsmdb_wal::{Record, ColumnRef, Wal, WalOptions};
 //!
 //! let dir = tempfile::tempdir()?;
 //! let (wal, _) = Wal::open(dir.path(), WalOptions::default(), |_, _| {})?;
 //! wal.write(&[Record {
 //!     key: b"cpu,host=a#!~#usage",
 //!     timestamps: &[10, 20],
-//!     values: Values::Float(&[0.5, 0.75]),
+//!     values: ColumnRef::Float(&[0.5, 0.75]),
 //! }])?;
 //! wal.delete_range(&[b"cpu,host=a#!~#usage"], 0, 15)?;
 //! drop(wal);
@@ -48,8 +48,8 @@
 mod entry;
 mod error;
 mod reader;
+mod record;
 mod segment;
-mod values;
 mod wal;
 
 pub use entry::{
@@ -60,8 +60,9 @@ pub use error::WalError;
 pub use reader::{
     Damage, DamageKind, EntryPosition, RecoveryPolicy, ScanInput, SegmentScan, scan_segment_bytes,
 };
+pub use record::Record;
 pub use segment::{SegmentInfo, list_segments, parse_segment_file_name, segment_file_name};
-pub use values::{Record, Strings, Values};
+pub use tsmdb_encoding::{ColumnRef, StringSlice};
 pub use wal::{DEFAULT_SEGMENT_SIZE, Recovery, Wal, WalOptions, WalStats, read_dir, read_segment};
 
 /// The README's example, compiled and run as a doctest.

@@ -253,7 +253,8 @@ pub(crate) fn read_file(path: &Path, buf: &mut Vec<u8>) -> Result<(), WalError> 
 mod tests {
     use super::*;
     use crate::entry::{EntryKind, encode_frame, encode_write_payload};
-    use crate::values::{Record, Values};
+    use crate::record::Record;
+    use tsmdb_encoding::ColumnRef;
 
     fn frames(n: usize) -> (Vec<u8>, Vec<usize>) {
         let mut out = Vec::new();
@@ -266,7 +267,7 @@ mod tests {
                 &[Record {
                     key: format!("cpu#!~#f{i}").as_bytes(),
                     timestamps: &[1, 2, 3],
-                    values: Values::Float(&v),
+                    values: ColumnRef::Float(&v),
                 }],
                 &mut p,
             )

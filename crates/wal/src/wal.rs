@@ -24,8 +24,8 @@ use crate::error::WalError;
 use crate::reader::{
     Damage, EntryPosition, RecoveryPolicy, ScanInput, SegmentScan, read_file, scan_segment_bytes,
 };
+use crate::record::Record;
 use crate::segment::{SegmentInfo, list_segments, segment_file_name, sync_dir};
-use crate::values::Record;
 
 /// The default segment size limit: 10 MiB, as in InfluxDB.
 pub const DEFAULT_SEGMENT_SIZE: u64 = 10 * 1024 * 1024;

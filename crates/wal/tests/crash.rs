@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use tsmdb_wal::{Entry, Record, Values, Wal, WalOptions};
+use tsmdb_wal::{ColumnRef, Entry, Record, Wal, WalOptions};
 
 const CHILD_DIR: &str = "TSMDB_WAL_CRASH_DIR";
 const CHILD_START: &str = "TSMDB_WAL_CRASH_START";
@@ -45,7 +45,7 @@ fn entry_number(e: &Entry) -> u64 {
     assert_eq!(r.key, &key[..], "entry {n}");
     assert_eq!(r.timestamps, &ts[..], "entry {n}");
     match r.values {
-        Values::Float(v) => assert_eq!(v, &vals[..], "entry {n}"),
+        ColumnRef::Float(v) => assert_eq!(v, &vals[..], "entry {n}"),
         other => panic!("entry {n}: wrong type {other:?}"),
     }
     n
@@ -74,7 +74,7 @@ fn crash_child() {
                     wal.write(&[Record {
                         key: &key,
                         timestamps: &ts,
-                        values: Values::Float(&vals),
+                        values: ColumnRef::Float(&vals),
                     }])
                     .unwrap();
                     println!("ACK {n}");

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use tsmdb_wal::{
-    Entry, EntryKind, RecoveryPolicy, Values, encode_frame, encode_write_payload, read_segment,
+    ColumnRef, Entry, EntryKind, RecoveryPolicy, encode_frame, encode_write_payload, read_segment,
 };
 
 fn fixture(name: &str) -> PathBuf {
@@ -110,11 +110,11 @@ fn rows_of(entry: &Entry) -> Rows {
         let ty = r.values.field_type().name().to_string();
         for (i, &t) in r.timestamps.iter().enumerate() {
             let v = match r.values {
-                Values::Float(v) => Value::Float(v[i].to_bits()),
-                Values::Integer(v) => Value::Integer(v[i]),
-                Values::Unsigned(v) => Value::Unsigned(v[i]),
-                Values::Boolean(v) => Value::Boolean(v[i]),
-                Values::String(v) => Value::String(v.get(i).unwrap().to_vec()),
+                ColumnRef::Float(v) => Value::Float(v[i].to_bits()),
+                ColumnRef::Integer(v) => Value::Integer(v[i]),
+                ColumnRef::Unsigned(v) => Value::Unsigned(v[i]),
+                ColumnRef::Boolean(v) => Value::Boolean(v[i]),
+                ColumnRef::String(v) => Value::String(v.get(i).unwrap().to_vec()),
             };
             rows.push((r.key.to_vec(), ty.clone(), t, v));
         }

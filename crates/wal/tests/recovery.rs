@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 
 use tsmdb_wal::{
-    DamageKind, Entry, EntryKind, Record, RecoveryPolicy, Values, Wal, WalError, WalOptions,
+    ColumnRef, DamageKind, Entry, EntryKind, Record, RecoveryPolicy, Wal, WalError, WalOptions,
     read_segment, segment_file_name,
 };
 
@@ -18,7 +18,7 @@ fn write_entry(wal: &Wal, n: i64) {
     wal.write(&[Record {
         key: key.as_bytes(),
         timestamps: &timestamps,
-        values: Values::Integer(&values),
+        values: ColumnRef::Integer(&values),
     }])
     .unwrap();
 }
@@ -30,7 +30,7 @@ fn entry_number(entry: &Entry) -> i64 {
     let n = r.timestamps[0] / 100;
     assert_eq!(r.key, format!("m,t={}#!~#f", n % 4).as_bytes());
     assert_eq!(r.timestamps.len(), 1 + (n % 9) as usize);
-    let Values::Integer(v) = r.values else {
+    let ColumnRef::Integer(v) = r.values else {
         panic!("wrong type")
     };
     for (i, (&t, &x)) in r.timestamps.iter().zip(v).enumerate() {
@@ -340,7 +340,7 @@ fn closed_wal_refuses_writes_and_empty_segments_are_removed() {
         .write(&[Record {
             key: b"k",
             timestamps: &[1],
-            values: Values::Boolean(&[true]),
+            values: ColumnRef::Boolean(&[true]),
         }])
         .unwrap_err();
     assert!(matches!(err, WalError::Closed));

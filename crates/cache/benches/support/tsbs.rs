@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use tsmdb_cache::{Record, Values};
+use tsmdb_cache::{ColumnRef, Record};
 
 /// Keys of every series and field, plus one value per key and round.
 pub struct Workload {
@@ -65,7 +65,7 @@ impl Workload {
                         batch.push(Record {
                             key: &self.keys[k],
                             timestamps: std::slice::from_ref(t),
-                            values: Values::Float(std::slice::from_ref(&self.values[k])),
+                            values: ColumnRef::Float(std::slice::from_ref(&self.values[k])),
                         });
                     }
                 }

@@ -14,7 +14,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args as ClapArgs;
 use serde_json::{Value as Json, json};
-use tsmdb_wal::{Entry, EntryKind, EntryPosition, RecoveryPolicy, Values, read_dir, read_segment};
+use tsmdb_wal::{
+    ColumnRef, Entry, EntryKind, EntryPosition, RecoveryPolicy, read_dir, read_segment,
+};
 
 use crate::output::Format;
 
@@ -86,11 +88,11 @@ fn print_text(out: &mut impl Write, pos: EntryPosition, entry: &Entry) -> io::Re
                 for (i, t) in r.timestamps.iter().enumerate() {
                     write!(out, "{key}\t{ty}\t{t}\t")?;
                     match r.values {
-                        Values::Float(v) => out.write_all(go_float(v[i]).as_bytes())?,
-                        Values::Integer(v) => write!(out, "{}", v[i])?,
-                        Values::Unsigned(v) => write!(out, "{}", v[i])?,
-                        Values::Boolean(v) => write!(out, "{}", v[i])?,
-                        Values::String(v) => {
+                        ColumnRef::Float(v) => out.write_all(go_float(v[i]).as_bytes())?,
+                        ColumnRef::Integer(v) => write!(out, "{}", v[i])?,
+                        ColumnRef::Unsigned(v) => write!(out, "{}", v[i])?,
+                        ColumnRef::Boolean(v) => write!(out, "{}", v[i])?,
+                        ColumnRef::String(v) => {
                             out.write_all(go_quote(v.get(i).unwrap_or_default()).as_bytes())?
                         }
                     }
@@ -126,11 +128,11 @@ fn print_jsonl(out: &mut impl Write, pos: EntryPosition, entry: &Entry) -> io::R
                 let ty = r.values.field_type().name();
                 for (i, &t) in r.timestamps.iter().enumerate() {
                     let value = match r.values {
-                        Values::Float(v) => json_float(v[i]),
-                        Values::Integer(v) => json!(v[i]),
-                        Values::Unsigned(v) => json!(v[i]),
-                        Values::Boolean(v) => json!(v[i]),
-                        Values::String(v) => json_bytes(v.get(i).unwrap_or_default()),
+                        ColumnRef::Float(v) => json_float(v[i]),
+                        ColumnRef::Integer(v) => json!(v[i]),
+                        ColumnRef::Unsigned(v) => json!(v[i]),
+                        ColumnRef::Boolean(v) => json!(v[i]),
+                        ColumnRef::String(v) => json_bytes(v.get(i).unwrap_or_default()),
                     };
                     let line = json!({"entry": n, "type": "write", "key": key, "time": t,
                                       "value_type": ty, "value": value});

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
 use tsmdb_wal::{
-    Entry, EntryKind, RecoveryPolicy, ScanInput, Values, encode_delete_payload,
+    ColumnRef, Entry, EntryKind, RecoveryPolicy, ScanInput, encode_delete_payload,
     encode_delete_range_payload, encode_write_payload, scan_segment_bytes,
 };
 
@@ -48,13 +48,13 @@ fn round_trip(entry: &Entry) {
         assert_eq!(a.key, b.key);
         assert_eq!(a.timestamps, b.timestamps);
         match (a.values, b.values) {
-            (Values::Float(x), Values::Float(y)) => {
+            (ColumnRef::Float(x), ColumnRef::Float(y)) => {
                 assert!(x.iter().zip(y).all(|(p, q)| p.to_bits() == q.to_bits()))
             }
-            (Values::Integer(x), Values::Integer(y)) => assert_eq!(x, y),
-            (Values::Unsigned(x), Values::Unsigned(y)) => assert_eq!(x, y),
-            (Values::Boolean(x), Values::Boolean(y)) => assert_eq!(x, y),
-            (Values::String(x), Values::String(y)) => {
+            (ColumnRef::Integer(x), ColumnRef::Integer(y)) => assert_eq!(x, y),
+            (ColumnRef::Unsigned(x), ColumnRef::Unsigned(y)) => assert_eq!(x, y),
+            (ColumnRef::Boolean(x), ColumnRef::Boolean(y)) => assert_eq!(x, y),
+            (ColumnRef::String(x), ColumnRef::String(y)) => {
                 assert!(x.iter().eq(y.iter()))
             }
             _ => panic!("type changed in round trip"),
