@@ -211,6 +211,9 @@ impl Engine {
         let opts = ParseOptions {
             precision,
             unsigned: self.inner.options.unsigned,
+            // A line without a timestamp gets the time of the write, as InfluxDB gives it the
+            // server's time.
+            default_time: now_ns(),
             ..ParseOptions::default()
         };
         let mut parser = Parser::new(opts);
@@ -238,6 +241,9 @@ impl Engine {
         let opts = ParseOptions {
             precision,
             unsigned: self.inner.options.unsigned,
+            // A line without a timestamp gets the time of the write, as InfluxDB gives it the
+            // server's time.
+            default_time: now_ns(),
             ..ParseOptions::default()
         };
         let batch_points = batch_points.max(1) as u64;

@@ -284,3 +284,21 @@ fn cache_limit_refuses_writes_cleanly() {
     assert!(e.select("db", &Select::all("m")).unwrap().is_empty());
     assert_eq!(e.stats().write_errors, 1);
 }
+
+#[test]
+fn a_line_without_timestamp_gets_the_time_of_the_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Engine::open(dir.path(), manual()).unwrap();
+    e.create_database("db", None).unwrap();
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as i64
+    };
+    let before = now();
+    e.write_lp("db", b"m v=1\n", Precision::Nanosecond).unwrap();
+    let after = now();
+    let t = floats(&e, "db", "m", "v")[0].1[0].0;
+    assert!(before <= t && t <= after, "{before} <= {t} <= {after}");
+}
