@@ -11,3 +11,169 @@ pub enum Format {
     /// One JSON object per line, for other tools (a stable contract).
     Jsonl,
 }
+
+/// Go's `strconv.FormatFloat(f, 'g', -1, 64)` (also what `%v` prints, and how InfluxDB's tools and
+/// the fixtures print floats): shortest round-trip digits, in exponent form when the decimal
+/// exponent is below -4 or at least 6 (`1e+06`, `1e-05`), `+Inf`/`-Inf`, `NaN`, `-0`.
+pub fn go_float(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "+Inf" } else { "-Inf" }.into();
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    // Rust's `{:e}` prints the shortest round-trip digits, e.g. "-1.049e6".
+    let sci = format!("{f:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let sign = if f < 0.0 { "-" } else { "" };
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    if !(-4..6).contains(&exp) {
+        let (first, rest) = digits.split_at(1);
+        let dot = if rest.is_empty() { "" } else { "." };
+        let esign = if exp < 0 { '-' } else { '+' };
+        return format!("{sign}{first}{dot}{rest}e{esign}{:02}", exp.unsigned_abs());
+    }
+    let point = exp + 1; // digits before the decimal point
+    if point <= 0 {
+        format!(
+            "{sign}0.{}{digits}",
+            "0".repeat(point.unsigned_abs() as usize)
+        )
+    } else if point as usize >= digits.len() {
+        format!(
+            "{sign}{digits}{}",
+            "0".repeat(point as usize - digits.len())
+        )
+    } else {
+        let (int, frac) = digits.split_at(point as usize);
+        format!("{sign}{int}.{frac}")
+    }
+}
+
+/// True for characters Go's `unicode.IsPrint` rejects that we can tell without Unicode tables:
+/// controls, separators other than the ASCII space, format characters in common use and
+/// private-use code points.
+fn go_unprintable(c: char) -> bool {
+    c.is_control()
+        || (c != ' ' && c.is_whitespace())
+        || matches!(c, '\u{ad}' | '\u{61c}' | '\u{180e}' | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}' | '\u{e000}'..='\u{f8ff}' | '\u{f0000}'..)
+}
+
+/// Go's `strconv.Quote`, appended to `out`: `"` + escapes (`\"`, `\\`, `\n`, `\t`, ..., `\xNN` for
+/// invalid UTF-8, `\uNNNN` / `\UNNNNNNNN` for unprintable characters) + `"`.
+pub fn go_quote(bytes: &[u8], out: &mut String) {
+    use std::fmt::Write as _;
+    out.push('"');
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\u{7}' => out.push_str("\\a"),
+                '\u{8}' => out.push_str("\\b"),
+                '\u{c}' => out.push_str("\\f"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{b}' => out.push_str("\\v"),
+                c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                    let _ = write!(out, "\\x{:02x}", c as u32);
+                }
+                c if go_unprintable(c) && (c as u32) < 0x10000 => {
+                    let _ = write!(out, "\\u{:04x}", c as u32);
+                }
+                c if go_unprintable(c) => {
+                    let _ = write!(out, "\\U{:08x}", c as u32);
+                }
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out.push('"');
+}
+
+/// A float as exact JSON: finite floats as numbers (serde_json prints the shortest round-trip
+/// form), the Go spelling as a string otherwise (`"+Inf"`, `"-Inf"`, `"NaN"`: JSON has none).
+pub fn json_float(f: f64) -> serde_json::Value {
+    serde_json::Number::from_f64(f).map_or_else(
+        || serde_json::Value::String(go_float(f)),
+        serde_json::Value::Number,
+    )
+}
+
+/// Value `i` of `column` as exact JSON: integers as integers, floats as [`json_float`], booleans,
+/// strings unescaped (invalid UTF-8 as U+FFFD). Past the end: the type's default.
+pub fn value_json(column: &tsmdb_encoding::Column, i: usize) -> serde_json::Value {
+    use serde_json::Value;
+    use tsmdb_encoding::Column;
+    match column {
+        Column::Float(v) => json_float(v.get(i).copied().unwrap_or_default()),
+        Column::Integer(v) => Value::from(v.get(i).copied().unwrap_or_default()),
+        Column::Unsigned(v) => Value::from(v.get(i).copied().unwrap_or_default()),
+        Column::Boolean(v) => Value::from(v.get(i).copied().unwrap_or_default()),
+        Column::String(v) => {
+            Value::String(String::from_utf8_lossy(v.get(i).unwrap_or_default()).into_owned())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_print_as_go_does() {
+        for (f, s) in [
+            (0.64, "0.64"),
+            (1e10, "1e+10"),
+            (-0.0, "-0"),
+            (0.0, "0"),
+            (93.5, "93.5"),
+            (100000.0, "100000"),
+            (123456.0, "123456"),
+            (1234567.0, "1.234567e+06"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (-0.0035, "-0.0035"),
+            (-2.5, "-2.5"),
+            (5e-324, "5e-324"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (f64::INFINITY, "+Inf"),
+            (f64::NEG_INFINITY, "-Inf"),
+            (f64::NAN, "NaN"),
+        ] {
+            assert_eq!(go_float(f), s, "{f:e}");
+        }
+    }
+
+    #[test]
+    fn strings_quote_as_go_does() {
+        let q = |b: &[u8]| {
+            let mut s = String::new();
+            go_quote(b, &mut s);
+            s
+        };
+        assert_eq!(q(b"say \"hi\"\n"), r#""say \"hi\"\n""#);
+        assert_eq!(q(b"a\"b\\c\n\t"), r#""a\"b\\c\n\t""#);
+        assert_eq!(q(b"\xff\x01"), r#""\xff\x01""#);
+        assert_eq!(q("日本語 🚀".as_bytes()), "\"日本語 🚀\"");
+        assert_eq!(q("\u{a0}\u{200b}".as_bytes()), r#""\u00a0\u200b""#);
+        assert_eq!(q("\u{f0000}".as_bytes()), r#""\U000f0000""#);
+    }
+
+    #[test]
+    fn json_floats_are_exact_or_go_spelled() {
+        assert_eq!(json_float(0.1).to_string(), "0.1");
+        assert_eq!(json_float(f64::INFINITY), serde_json::json!("+Inf"));
+        assert_eq!(json_float(f64::NAN), serde_json::json!("NaN"));
+    }
+}

@@ -9,8 +9,8 @@ use anyhow::{Context, bail};
 use clap::Args as ClapArgs;
 use tsmdb_encoding::{Column, FieldType, Registry, split_block};
 
-use super::decode::{parse_hex, value_json, value_text};
-use crate::output::Format;
+use super::decode::{parse_hex, value_text};
+use crate::output::{Format, value_json};
 
 /// Arguments of `tsmdb inspect block`.
 #[derive(Debug, ClapArgs)]

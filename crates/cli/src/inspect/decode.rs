@@ -10,6 +10,8 @@ use anyhow::bail;
 use clap::Args as ClapArgs;
 use tsmdb_encoding::{Column, StringColumn};
 
+use crate::output::go_float;
+
 /// Arguments of `tsmdb inspect decode`.
 #[derive(Debug, ClapArgs)]
 #[command(after_help = "Example:\n  tsmdb inspect decode --type integer 2000000000000000020202")]
@@ -120,7 +122,7 @@ pub fn parse_hex(text: &str) -> anyhow::Result<Vec<u8>> {
 /// strings as JSON strings (invalid UTF-8 shown as U+FFFD).
 pub fn value_text(column: &Column, i: usize) -> String {
     match column {
-        Column::Float(v) => float_text(v[i]),
+        Column::Float(v) => go_float(v[i]),
         Column::Integer(v) => v[i].to_string(),
         Column::Unsigned(v) => v[i].to_string(),
         Column::Boolean(v) => v[i].to_string(),
@@ -128,70 +130,5 @@ pub fn value_text(column: &Column, i: usize) -> String {
             let s = String::from_utf8_lossy(v.get(i).unwrap_or_default());
             serde_json::Value::String(s.into_owned()).to_string()
         }
-    }
-}
-
-/// Value `i` as a JSON value: integers as JSON integers, finite floats as numbers that
-/// round-trip, infinities as the strings `"+Inf"`/`"-Inf"` (JSON has no infinity).
-pub fn value_json(column: &Column, i: usize) -> serde_json::Value {
-    use serde_json::Value;
-    match column {
-        Column::Float(v) => serde_json::Number::from_f64(v[i])
-            .map(Value::Number)
-            .unwrap_or_else(|| Value::String(float_text(v[i]))),
-        Column::Integer(v) => Value::from(v[i]),
-        Column::Unsigned(v) => Value::from(v[i]),
-        Column::Boolean(v) => Value::from(v[i]),
-        Column::String(v) => {
-            Value::String(String::from_utf8_lossy(v.get(i).unwrap_or_default()).into_owned())
-        }
-    }
-}
-
-/// Go's `strconv.FormatFloat(f, 'g', -1, 64)` (how the InfluxDB fixtures print floats): the
-/// shortest digits that round-trip, in exponent form when the decimal exponent is below -4 or
-/// at least 6 (`1e+06`, `-949000`), and `+Inf`/`-Inf`.
-pub fn float_text(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
-    }
-    // Rust's `{:e}` gives the shortest round-trip digits: "-1.049e6".
-    let sci = format!("{f:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let negative = mantissa.starts_with('-');
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let sign = if negative { "-" } else { "" };
-    if !(-4..6).contains(&exp) {
-        let (first, rest) = digits.split_at(1);
-        let dot = if rest.is_empty() { "" } else { "." };
-        let esign = if exp < 0 { '-' } else { '+' };
-        return format!("{sign}{first}{dot}{rest}e{esign}{:02}", exp.abs());
-    }
-    let point = exp + 1;
-    if point <= 0 {
-        format!("{sign}0.{}{digits}", "0".repeat((-point) as usize))
-    } else if point as usize >= digits.len() {
-        format!(
-            "{sign}{digits}{}",
-            "0".repeat(point as usize - digits.len())
-        )
-    } else {
-        let (int, frac) = digits.split_at(point as usize);
-        format!("{sign}{int}.{frac}")
     }
 }

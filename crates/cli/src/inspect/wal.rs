@@ -18,7 +18,7 @@ use tsmdb_wal::{
     ColumnRef, Entry, EntryKind, EntryPosition, RecoveryPolicy, read_dir, read_segment,
 };
 
-use crate::output::Format;
+use crate::output::{Format, go_float, go_quote, json_float};
 
 /// Arguments of `tsmdb inspect wal`.
 #[derive(Debug, ClapArgs)]
@@ -93,7 +93,9 @@ fn print_text(out: &mut impl Write, pos: EntryPosition, entry: &Entry) -> io::Re
                         ColumnRef::Unsigned(v) => write!(out, "{}", v[i])?,
                         ColumnRef::Boolean(v) => write!(out, "{}", v[i])?,
                         ColumnRef::String(v) => {
-                            out.write_all(go_quote(v.get(i).unwrap_or_default()).as_bytes())?
+                            let mut quoted = String::new();
+                            go_quote(v.get(i).unwrap_or_default(), &mut quoted);
+                            out.write_all(quoted.as_bytes())?
                         }
                     }
                     writeln!(out)?;
@@ -167,128 +169,5 @@ fn json_bytes(bytes: &[u8]) -> Json {
             let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
             json!({ "hex": hex })
         }
-    }
-}
-
-/// An exact JSON number for finite floats (serde_json prints the shortest round-trip form), the
-/// Go spelling as a string otherwise.
-fn json_float(v: f64) -> Json {
-    serde_json::Number::from_f64(v).map_or_else(|| Json::String(go_float(v)), Json::Number)
-}
-
-/// Go's `strconv.FormatFloat(v, 'g', -1, 64)` (also what `%v` prints): shortest round-trip
-/// digits, in exponent form when the decimal exponent is below -4 or at least 6.
-fn go_float(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "+Inf" } else { "-Inf" }.into();
-    }
-    // Rust's `{:e}` gives the shortest round-trip digits: "-1.2345e-7".
-    let sci = format!("{v:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => ("-", m),
-        None => ("", mantissa),
-    };
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    if !(-4..6).contains(&exp) {
-        let (first, rest) = digits.split_at(1);
-        let dot = if rest.is_empty() { "" } else { "." };
-        let esign = if exp < 0 { '-' } else { '+' };
-        return format!("{sign}{first}{dot}{rest}e{esign}{:02}", exp.abs());
-    }
-    let point = exp + 1; // digits before the decimal point
-    let nd = digits.len() as i32;
-    if point <= 0 {
-        format!("{sign}0.{}{digits}", "0".repeat((-point) as usize))
-    } else if point >= nd {
-        format!("{sign}{digits}{}", "0".repeat((point - nd) as usize))
-    } else {
-        let (a, b) = digits.split_at(point as usize);
-        format!("{sign}{a}.{b}")
-    }
-}
-
-/// Go's `strconv.Quote`: printable characters as they are, the usual backslash escapes, `\xNN`
-/// for bytes that are not UTF-8 and `\uNNNN` / `\UNNNNNNNN` for other non-printable characters.
-fn go_quote(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() + 2);
-    out.push('"');
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                '\u{7}' => out.push_str("\\a"),
-                '\u{8}' => out.push_str("\\b"),
-                '\u{c}' => out.push_str("\\f"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                '\u{b}' => out.push_str("\\v"),
-                c if is_go_printable(c) => out.push(c),
-                c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                    out.push_str(&format!("\\x{:02x}", c as u32))
-                }
-                c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
-                c => out.push_str(&format!("\\U{:08x}", c as u32)),
-            }
-        }
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// An approximation of Go's `unicode.IsPrint`: letters, marks, numbers, punctuation, symbols and
-/// the ASCII space; not controls, other spaces, format characters or private-use code points.
-fn is_go_printable(c: char) -> bool {
-    if c == ' ' {
-        return true;
-    }
-    !(c.is_control()
-        || c.is_whitespace()
-        || matches!(c as u32, 0xad | 0x200b..=0x200f | 0x2028..=0x202e | 0x2060..=0x206f
-            | 0xfeff | 0xfff9..=0xfffb | 0xe000..=0xf8ff | 0xf0000..))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn floats_print_like_go() {
-        let cases = [
-            (0.64, "0.64"),
-            (1e10, "1e+10"),
-            (-0.0, "-0"),
-            (93.5, "93.5"),
-            (100000.0, "100000"),
-            (1234567.0, "1.234567e+06"),
-            (0.0001, "0.0001"),
-            (0.00001, "1e-05"),
-            (-0.0035, "-0.0035"),
-            (f64::MAX, "1.7976931348623157e+308"),
-            (5e-324, "5e-324"),
-            (f64::INFINITY, "+Inf"),
-            (f64::NEG_INFINITY, "-Inf"),
-        ];
-        for (v, want) in cases {
-            assert_eq!(go_float(v), want, "{v:e}");
-        }
-    }
-
-    #[test]
-    fn strings_quote_like_go() {
-        assert_eq!(go_quote(b"say \"hi\"\n"), r#""say \"hi\"\n""#);
-        assert_eq!(go_quote(b"back\\slash"), r#""back\\slash""#);
-        assert_eq!(go_quote("日本語 🚀".as_bytes()), "\"日本語 🚀\"");
-        assert_eq!(go_quote(b"\xff\x01"), r#""\xff\x01""#);
-        assert_eq!(go_quote("\u{a0}".as_bytes()), r#""\u00a0""#);
     }
 }
