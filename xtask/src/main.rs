@@ -7,6 +7,7 @@ mod bench;
 mod ci;
 mod compat;
 mod fuzz;
+mod integration;
 mod soak;
 mod util;
 
@@ -30,6 +31,8 @@ enum Command {
     Bench(bench::Args),
     /// Run every cargo-fuzz target (nightly toolchain) for N seconds each and report findings.
     Fuzz(fuzz::Args),
+    /// End to end through the release `tsmdb` binary: generate, write, query, compact, verify.
+    Integration(integration::Args),
     /// Long runs of the crash tests (`soak wal --seconds N`).
     Soak(soak::Args),
     /// Differential run of our crates against InfluxDB 1.6.7's own Go code (docs/compatibility.md).
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
         Command::Ci => ci::run(),
         Command::Fuzz(args) => fuzz::run(args),
         Command::Soak(args) => soak::run(args),
+        Command::Integration(args) => integration::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Compat(args) => compat::run(args),
     };
