@@ -126,6 +126,16 @@ pub fn value_json(column: &tsmdb_encoding::Column, i: usize) -> serde_json::Valu
     }
 }
 
+/// Lower-case hex of `bytes`, two digits per byte (how `value_hex` and raw sections are printed).
+pub fn to_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,5 +185,11 @@ mod tests {
         assert_eq!(json_float(0.1).to_string(), "0.1");
         assert_eq!(json_float(f64::INFINITY), serde_json::json!("+Inf"));
         assert_eq!(json_float(f64::NAN), serde_json::json!("NaN"));
+    }
+
+    #[test]
+    fn hex_is_two_lower_case_digits_per_byte() {
+        assert_eq!(to_hex(&[0x00, 0x0f, 0xab, 0xff]), "000fabff");
+        assert_eq!(to_hex(&[]), "");
     }
 }

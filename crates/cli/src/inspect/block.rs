@@ -98,7 +98,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     && let Some(bytes) = s.get(i)
                     && std::str::from_utf8(bytes).is_err()
                 {
-                    line["value_hex"] = super::encode::to_hex(bytes).into();
+                    line["value_hex"] = crate::output::to_hex(bytes).into();
                 }
                 writeln!(out, "{line}")?;
             }

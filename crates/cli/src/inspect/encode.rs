@@ -10,6 +10,7 @@ use clap::Args as ClapArgs;
 use tsmdb_encoding::StringColumn;
 
 use super::decode::SectionType;
+use crate::output::to_hex;
 
 /// Arguments of `tsmdb inspect encode`.
 #[derive(Debug, ClapArgs)]
@@ -40,16 +41,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     println!("{}", to_hex(&section));
     Ok(ExitCode::SUCCESS)
-}
-
-/// Lowercase hex of `bytes`.
-pub fn to_hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 fn parse_each<T>(

@@ -16,7 +16,7 @@ use clap::Args as ClapArgs;
 use tsmdb_encoding::{Column, FieldType, Registry, block_count, split_block};
 use tsmdb_tsm_file::{ReadOptions, TimeRange, TsmReader};
 
-use crate::output::{Format, go_float, go_quote, value_json};
+use crate::output::{Format, go_float, go_quote, to_hex, value_json};
 
 /// Arguments of `tsmdb inspect tsm`.
 #[derive(Debug, ClapArgs)]
@@ -82,14 +82,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 fn key_text(key: &[u8]) -> String {
@@ -234,7 +226,7 @@ fn blocks(reader: &TsmReader, format: Format, out: &mut impl Write) -> anyhow::R
                     e.offset,
                     e.size,
                     count.map_or("?".to_string(), |c| c.to_string()),
-                    hex(data)
+                    to_hex(data)
                 )?;
             }
             Format::Jsonl => {

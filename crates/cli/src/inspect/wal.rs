@@ -18,7 +18,7 @@ use tsmdb_wal::{
     ColumnRef, Entry, EntryKind, EntryPosition, RecoveryPolicy, read_dir, read_segment,
 };
 
-use crate::output::{Format, go_float, go_quote, json_float};
+use crate::output::{Format, go_float, go_quote, json_float, to_hex};
 
 /// Arguments of `tsmdb inspect wal`.
 #[derive(Debug, ClapArgs)]
@@ -166,8 +166,7 @@ fn json_bytes(bytes: &[u8]) -> Json {
     match std::str::from_utf8(bytes) {
         Ok(s) => Json::String(s.to_string()),
         Err(_) => {
-            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            json!({ "hex": hex })
+            json!({ "hex": to_hex(bytes) })
         }
     }
 }
