@@ -5,7 +5,9 @@
 //! max/mean of a field per host over hourly windows, are asked of both directories with
 //! `tsmdb query --format json`; the answers must agree with a model computed here from the line
 //! protocol text alone. Then both directories are compacted and asked again (same answers), and
-//! `tsmdb verify` must find nothing wrong.
+//! `tsmdb verify` must find nothing wrong. Last, `tsmdb delete` removes one host's first hour from
+//! both, and the answers must match the model without those rows (and `verify` still pass, now
+//! with tombstones).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -33,7 +35,7 @@ const WINDOW_FIELD: &str = "usage_user";
 /// Runs the integration suite.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let (scale, end) = if args.long {
-        ("200", "2016-01-03T00:00:00Z")
+        ("100", "2016-01-03T00:00:00Z")
     } else {
         ("20", "2016-01-02T00:00:00Z")
     };
@@ -89,8 +91,9 @@ fn suite(bin: &Path, work: &Path, scale: &str, end: &str) -> anyhow::Result<()> 
     tsmdb(bin, &generated, &devops)?;
     tsmdb(bin, &written, &["write", lp_str])?;
 
-    let text = std::fs::read_to_string(&lp).with_context(|| format!("reading {}", lp.display()))?;
-    let model = Model::from_lp(&text)?;
+    let file = std::fs::File::open(&lp).with_context(|| format!("opening {}", lp.display()))?;
+    let model = Model::from_lp(std::io::BufReader::new(file))
+        .with_context(|| format!("reading {}", lp.display()))?;
     eprintln!(
         "xtask: model: {} hosts, {} fields, {} values",
         model.hosts().len(),
@@ -105,6 +108,41 @@ fn suite(bin: &Path, work: &Path, scale: &str, end: &str) -> anyhow::Result<()> 
         tsmdb(bin, dir, &["compact", "--full"])?;
         check(bin, dir, &model, end_ns)
             .with_context(|| format!("querying {} after compaction", dir.display()))?;
+        tsmdb(bin, dir, &["verify"])?;
+    }
+    // Delete the first hour of one host; the model loses exactly those rows.
+    let mut model = model;
+    let host = model.hosts()[0].to_string();
+    let first_hour = model
+        .windows
+        .remove(&(host.clone(), START_NS))
+        .context("the model has no first window")?
+        .2;
+    for ((h, _), count) in model.counts.iter_mut() {
+        if *h == host {
+            *count -= first_hour;
+        }
+    }
+    let condition = format!("hostname = '{host}'");
+    let hour_end = (START_NS + HOUR).to_string();
+    for dir in [&generated, &written] {
+        tsmdb(
+            bin,
+            dir,
+            &[
+                "delete",
+                "--measurement",
+                "cpu",
+                "--where",
+                &condition,
+                "--start",
+                START,
+                "--end",
+                &hour_end,
+            ],
+        )?;
+        check(bin, dir, &model, end_ns)
+            .with_context(|| format!("querying {} after a delete", dir.display()))?;
         tsmdb(bin, dir, &["verify"])?;
     }
     Ok(())
@@ -144,9 +182,11 @@ struct Model {
 
 impl Model {
     /// Parses devops rows: `cpu,hostname=H,... f1=Ni,f2=Ni,... TIME` (no escapes in this data).
-    fn from_lp(text: &str) -> anyhow::Result<Model> {
+    fn from_lp(text: impl std::io::BufRead) -> anyhow::Result<Model> {
         let mut m = Model::default();
         for (n, line) in text.lines().enumerate() {
+            let line = line?;
+            let line = line.as_str();
             let bad = || format!("line {}: {line:?}", n + 1);
             let mut parts = line.split(' ');
             let (Some(key), Some(fields), Some(time), None) =
