@@ -208,14 +208,7 @@ impl Engine {
         precision: Precision,
     ) -> Result<WriteSummary> {
         let db = self.inner.database(database)?;
-        let opts = ParseOptions {
-            precision,
-            unsigned: self.inner.options.unsigned,
-            // A line without a timestamp gets the time of the write, as InfluxDB gives it the
-            // server's time.
-            default_time: now_ns(),
-            ..ParseOptions::default()
-        };
+        let opts = self.parse_options(precision);
         let mut parser = Parser::new(opts);
         let mut sink = PointSink::new(&db, &self.inner.options);
         parser.parse(input, |r| match r {
@@ -238,14 +231,7 @@ impl Engine {
         mut progress: impl FnMut(&WriteSummary),
     ) -> Result<WriteSummary> {
         let db = self.inner.database(database)?;
-        let opts = ParseOptions {
-            precision,
-            unsigned: self.inner.options.unsigned,
-            // A line without a timestamp gets the time of the write, as InfluxDB gives it the
-            // server's time.
-            default_time: now_ns(),
-            ..ParseOptions::default()
-        };
+        let opts = self.parse_options(precision);
         let batch_points = batch_points.max(1) as u64;
         let mut total = WriteSummary::default();
         let mut sink = PointSink::new(&db, &self.inner.options);
@@ -292,6 +278,17 @@ impl Engine {
             add_typed_point(&mut sink, i as u64 + 1, p);
         }
         self.commit(&db, sink.finish())
+    }
+
+    fn parse_options(&self, precision: Precision) -> ParseOptions {
+        ParseOptions {
+            precision,
+            unsigned: self.inner.options.unsigned,
+            // A line without a timestamp gets the time of the write, as InfluxDB gives it the
+            // server's time.
+            default_time: now_ns(),
+            ..ParseOptions::default()
+        }
     }
 
     fn commit(&self, db: &Database, batch: Result<Batch>) -> Result<WriteSummary> {
