@@ -41,6 +41,9 @@ pub struct Parser {
     tags: Vec<RawTag>,
     fields: Vec<RawField>,
     key: Vec<u8>,
+    /// A field error InfluxDB only finds when it reads the fields back, after it has checked
+    /// the timestamp: reported only if the timestamp is fine.
+    deferred: Option<Fail>,
 }
 
 /// Where the series key of the current point lives.
@@ -269,6 +272,9 @@ impl Parser {
             }
         }
         let time = scan_time(buf, fields_end, &self.opts, default_time).map_err(at)?;
+        if let Some(e) = self.deferred.take() {
+            return Err(at(e));
+        }
         Ok(Parsed {
             measurement: (ls, ls + m_end),
             key,
@@ -375,6 +381,7 @@ impl Parser {
     /// recording each field. Returns the end of the section.
     fn scan_fields(&mut self, buf: &[u8], base: usize, from: usize) -> Result<usize, Fail> {
         self.fields.clear();
+        self.deferred = None;
         let len = buf.len();
         let start = skip_ws(buf, from);
         let mut i = start;
@@ -476,14 +483,16 @@ impl Parser {
         let end = i.min(len);
         if !simple {
             self.fields.clear();
-            extract_fields_like_iterator(
+            if let Err(e) = extract_fields_like_iterator(
                 buf,
                 base,
                 start,
                 end,
                 self.opts.unsigned,
                 &mut self.fields,
-            )?;
+            ) {
+                self.deferred = Some(e);
+            }
         }
         Ok(end)
     }
