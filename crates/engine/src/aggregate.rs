@@ -191,12 +191,17 @@ fn value_at(values: &Column, i: usize) -> AggValue {
 
 /// Arithmetic a numeric type needs for `sum` and `spread`, with Go's wrapping semantics.
 trait Num: Copy + PartialOrd {
+    /// A total order (floats by `total_cmp`, so a sort never sees an inconsistent order).
+    fn total_order(&self, other: &Self) -> std::cmp::Ordering;
     fn add(self, other: Self) -> Self;
     fn sub(self, other: Self) -> Self;
     fn zero() -> Self;
 }
 
 impl Num for f64 {
+    fn total_order(&self, o: &f64) -> std::cmp::Ordering {
+        self.total_cmp(o)
+    }
     fn add(self, o: f64) -> f64 {
         self + o
     }
@@ -209,6 +214,9 @@ impl Num for f64 {
 }
 
 impl Num for i64 {
+    fn total_order(&self, o: &i64) -> std::cmp::Ordering {
+        self.cmp(o)
+    }
     fn add(self, o: i64) -> i64 {
         self.wrapping_add(o)
     }
@@ -221,6 +229,9 @@ impl Num for i64 {
 }
 
 impl Num for u64 {
+    fn total_order(&self, o: &u64) -> std::cmp::Ordering {
+        self.cmp(o)
+    }
     fn add(self, o: u64) -> u64 {
         self.wrapping_add(o)
     }
@@ -292,11 +303,7 @@ fn numeric<T: Num>(
             }
             // Sort positions by value, ties by time, as InfluxDB sorts points.
             let mut order: Vec<usize> = (0..n).collect();
-            order.sort_by(|&a, &b| {
-                v[a].partial_cmp(&v[b])
-                    .unwrap_or(std::cmp::Ordering::Equal)
-                    .then(ts[a].cmp(&ts[b]))
-            });
+            order.sort_by(|&a, &b| v[a].total_order(&v[b]).then(ts[a].cmp(&ts[b])));
             let i = order[rank as usize];
             Some((ts[i], wrap(v[i])))
         }

@@ -411,12 +411,16 @@ impl Engine {
                 }
                 touched += 1;
             }
-            shard.delete_range(&keys, min_time, max_time)?;
+            let forget: Vec<_> = if whole_shard {
+                ids.iter().collect()
+            } else {
+                Vec::new()
+            };
+            shard.delete_range(&keys, min_time, max_time, &forget)?;
             if whole_shard {
-                for id in ids.iter() {
-                    shard.index.delete(id)?;
-                }
-                shard.index.sync()?;
+                // Drop the WAL segments that still hold the dropped series' writes, so a
+                // restart's replay cannot bring them (or their field types) back.
+                shard.snapshot(&self.inner.compactor)?;
             }
         }
         Ok(touched)

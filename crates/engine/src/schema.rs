@@ -45,6 +45,17 @@ impl Schema {
         measurement: &[u8],
         fields: impl Iterator<Item = (&'a [u8], FieldType)> + Clone,
     ) -> Result<(), Conflict> {
+        // The same field twice in one point with two types (`m x=1i,x=2`) is a conflict too.
+        let all: Vec<(&[u8], FieldType)> = fields.clone().collect();
+        for (i, (field, t)) in all.iter().enumerate() {
+            if let Some((_, earlier)) = all[..i].iter().find(|(f, e)| f == field && e != t) {
+                return Err(Conflict {
+                    field: field.to_vec(),
+                    new: *t,
+                    existing: *earlier,
+                });
+            }
+        }
         {
             let map = self.fields.read();
             if let Some(known) = map.get(measurement) {

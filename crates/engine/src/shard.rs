@@ -104,7 +104,7 @@ impl Shard {
             ..ShardReport::default()
         };
         report.cleanup = format!("{:?}", cleanup_dir(dir)?);
-        let files = open_files(dir, &mut report)?;
+        let files = open_files(dir, Some(&mut report))?;
         for f in &files {
             learn_schema(f, schema);
         }
@@ -198,6 +198,9 @@ impl Shard {
 
     /// Logs and applies one shard's part of a write batch. Returns the number of series created.
     pub(crate) fn write(&self, batch: &ShardBatch) -> Result<u64> {
+        // Shared from the index insert to the cache apply, so a delete (which holds it
+        // exclusively) never falls between them.
+        let _gate = self.gate.read();
         let mut created = 0;
         for s in batch.series.values() {
             let tags: Vec<(&[u8], &[u8])> = s
@@ -228,7 +231,6 @@ impl Shard {
                 values: v.values.as_ref(),
             })
             .collect();
-        let _gate = self.gate.read();
         self.wal.write(&wal_records)?;
         self.cache.write(&cache_records)?;
         *self.last_write.lock() = Instant::now();
@@ -274,12 +276,15 @@ impl Shard {
             files.extend(new_files);
             sort_files(&mut files);
         }
-        // Series created since the last sync must survive the WAL segments that named them.
-        self.index.sync()?;
+        // Series created since the last sync must survive the WAL segments that named them: if
+        // the index cannot be synced, the segments stay (replay re-creates the series), but the
+        // snapshot is committed either way, since its values are safely in the new files.
+        let synced = self.index.sync();
         self.cache.commit(&snap)?;
-        if let Some(seg) = closed_segment {
+        if let (Some(seg), Ok(())) = (closed_segment, &synced) {
             self.wal.remove_segments_up_to(seg)?;
         }
+        synced?;
         self.files_changed();
         self.snapshots.fetch_add(1, Ordering::Relaxed);
         Ok(true)
@@ -344,8 +349,7 @@ impl Shard {
     }
 
     fn reload_files(&self) -> Result<()> {
-        let mut report = ShardReport::default();
-        let files = open_files(&self.dir, &mut report)?;
+        let files = open_files(&self.dir, None)?;
         *self.files.write() = files;
         Ok(())
     }
@@ -373,6 +377,10 @@ impl Shard {
     ) -> Result<()> {
         ts.clear();
         values.clear();
+        // The cache before the file list: a snapshot adds its files before it drops its data
+        // from the cache, so reading in this order can see a value twice (merged away) but
+        // never miss it.
+        let cached = self.cache.read(key, min, max);
         let files = self.files.read().clone();
         let mut buf = tsmdb_tsm_file::Values::new();
         let range = TimeRange { min, max };
@@ -384,33 +392,50 @@ impl Shard {
                 merge_into(ts, values, &buf.timestamps, &buf.values, key)?;
             }
         }
-        if let Some(cached) = self.cache.read(key, min, max) {
+        if let Some(cached) = cached {
             merge_into(ts, values, &cached.timestamps, &cached.values, key)?;
         }
         Ok(())
     }
 
-    /// Deletes the values of `keys` in `[min, max]`: WAL first, then tombstones, then the cache.
-    pub(crate) fn delete_range(&self, keys: &[Vec<u8>], min: i64, max: i64) -> Result<()> {
-        if keys.is_empty() {
+    /// Deletes the values of `keys` in `[min, max]`: WAL first, then tombstones, then the cache,
+    /// then (for series whose every value is gone) the index. Holds the write gate exclusively,
+    /// so no write is half-applied around it.
+    pub(crate) fn delete_range(
+        &self,
+        keys: &[Vec<u8>],
+        min: i64,
+        max: i64,
+        forget: &[tsmdb_index_grid::SeriesId],
+    ) -> Result<()> {
+        if keys.is_empty() && forget.is_empty() {
             return Ok(());
         }
         let _m = self.maintenance.lock();
+        let _g = self.gate.write();
         let refs: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
-        self.wal.delete_range(&refs, min, max)?;
-        let range = TimeRange { min, max };
-        for f in self
-            .files
-            .read()
-            .iter()
-            .filter(|f| f.min_time() <= max && f.max_time() >= min)
-        {
-            let present: Vec<&[u8]> = refs.iter().copied().filter(|k| f.contains(k)).collect();
-            if !present.is_empty() {
-                f.delete_range(&present, range)?;
+        if !refs.is_empty() {
+            self.wal.delete_range(&refs, min, max)?;
+            let range = TimeRange { min, max };
+            for f in self
+                .files
+                .read()
+                .iter()
+                .filter(|f| f.min_time() <= max && f.max_time() >= min)
+            {
+                let present: Vec<&[u8]> = refs.iter().copied().filter(|k| f.contains(k)).collect();
+                if !present.is_empty() {
+                    f.delete_range(&present, range)?;
+                }
             }
+            self.cache.delete_range(&refs, min, max);
         }
-        self.cache.delete_range(&refs, min, max);
+        for id in forget {
+            self.index.delete(*id)?;
+        }
+        if !forget.is_empty() {
+            self.index.sync()?;
+        }
         self.files_changed();
         Ok(())
     }
@@ -454,9 +479,11 @@ fn sort_files(files: &mut Files) {
     files.sort_by_key(|f| FileId::parse(f.path()).ok());
 }
 
-/// Opens every `*.tsm` file of `dir`, oldest first; a file that fails to open is renamed to
-/// `.tsm.bad` and reported, and the others still open.
-fn open_files(dir: &Path, report: &mut ShardReport) -> Result<Files> {
+/// Opens every `*.tsm` file of `dir`, oldest first. At open (`report` given) a file that fails
+/// to open is renamed to `.tsm.bad` and reported, and the others still open; afterwards (no
+/// report) any failure is an error, because it may be transient (no file descriptors, memory)
+/// and must never set good data aside.
+fn open_files(dir: &Path, mut report: Option<&mut ShardReport>) -> Result<Files> {
     let mut files = Vec::new();
     let entries = fs::read_dir(dir).map_err(io("listing", dir))?;
     for entry in entries {
@@ -464,13 +491,14 @@ fn open_files(dir: &Path, report: &mut ShardReport) -> Result<Files> {
         if path.extension().is_none_or(|e| e != TSM_EXT) {
             continue;
         }
-        match TsmReader::open(&path) {
-            Ok(r) => files.push(Arc::new(r)),
-            Err(e) => {
+        match (TsmReader::open(&path), report.as_deref_mut()) {
+            (Ok(r), _) => files.push(Arc::new(r)),
+            (Err(e), Some(report)) => {
                 let bad = bad_path(&path);
                 let _ = fs::rename(&path, &bad);
                 report.bad_files.push((path, e.to_string()));
             }
+            (Err(e), None) => return Err(e.into()),
         }
     }
     sort_files(&mut files);

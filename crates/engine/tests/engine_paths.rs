@@ -302,3 +302,48 @@ fn a_line_without_timestamp_gets_the_time_of_the_write() {
     let t = floats(&e, "db", "m", "v")[0].1[0].0;
     assert!(before <= t && t <= after, "{before} <= {t} <= {after}");
 }
+
+#[test]
+fn one_field_twice_with_two_types_refuses_only_that_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Engine::open(dir.path(), manual()).unwrap();
+    e.create_database("db", None).unwrap();
+    let s = e
+        .write_lp("db", b"m x=1i,x=2 1\nm y=1 2\n", Precision::Nanosecond)
+        .unwrap();
+    assert_eq!(s.points, 1);
+    assert_eq!(s.rejected.len(), 1);
+    assert!(
+        s.rejected[0].reason.contains("field type conflict"),
+        "{:?}",
+        s.rejected
+    );
+    assert!(
+        e.field_keys("db", b"m")
+            .unwrap()
+            .iter()
+            .all(|(f, _)| f != b"x")
+    );
+}
+
+#[test]
+fn dropped_series_stay_dropped_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let e = Engine::open(dir.path(), manual()).unwrap();
+        e.create_database("db", None).unwrap();
+        e.write_lp("db", b"m,h=a v=1 1\nm,h=b v=2 1\n", Precision::Nanosecond)
+            .unwrap();
+        e.drop_series("db", b"m", &Expr::eq("h", "a")).unwrap();
+        assert_eq!(
+            e.series_keys("db", b"m", &Expr::all()).unwrap(),
+            vec![b"m,h=b".to_vec()]
+        );
+    }
+    let e = Engine::open(dir.path(), manual()).unwrap();
+    assert_eq!(
+        e.series_keys("db", b"m", &Expr::all()).unwrap(),
+        vec![b"m,h=b".to_vec()]
+    );
+    assert_eq!(floats(&e, "db", "m", "v").len(), 1);
+}

@@ -199,7 +199,10 @@ fn run(engine: &Engine, db: &str, s: &Statement, now: i64) -> Result<Vec<Series>
                         "DROP SERIES doesn't support time in WHERE clause",
                     ));
                 }
-                engine.delete(db, &m, &split.tags, split.min, split.max)?;
+                // An empty time range (`time > 10 AND time < 5`) deletes nothing.
+                if split.min <= split.max {
+                    engine.delete(db, &m, &split.tags, split.min, split.max)?;
+                }
             }
             Ok(Vec::new())
         }
@@ -742,6 +745,11 @@ fn select(
     };
     let mut groups: BTreeMap<TagSet, Vec<GroupRow>> = BTreeMap::new();
     for (key, rows) in per_series {
+        // A series whose every row a field condition removed is not in the result (InfluxDB
+        // returns no group for it, and it must not count toward SLIMIT).
+        if rows.rows.is_empty() {
+            continue;
+        }
         let gkey: Vec<(Vec<u8>, Vec<u8>)> = match &group_keys {
             None => Vec::new(),
             Some(keys) => keys
@@ -958,7 +966,9 @@ fn aggregate_rows(
 
 fn linear(m: &BTreeMap<i64, Value>, t: i64) -> Value {
     let before = m.range(..t).next_back();
-    let after = m.range(t + 1..).next();
+    let after = m
+        .range((std::ops::Bound::Excluded(t), std::ops::Bound::Unbounded))
+        .next();
     let num = |v: &Value| match v {
         Value::Float(f) => Some(*f),
         Value::Integer(i) => Some(*i as f64),
@@ -968,7 +978,8 @@ fn linear(m: &BTreeMap<i64, Value>, t: i64) -> Value {
     match (before, after) {
         (Some((t0, v0)), Some((t1, v1))) => match (num(v0), num(v1)) {
             (Some(a), Some(b)) => {
-                let y = a + (b - a) * ((t - t0) as f64 / (t1 - t0) as f64);
+                // In f64: the time differences of far-apart windows overflow i64.
+                let y = a + (b - a) * ((t as f64 - *t0 as f64) / (*t1 as f64 - *t0 as f64));
                 match v0 {
                     Value::Integer(_) => Value::Integer(y as i64),
                     _ => Value::Float(y),

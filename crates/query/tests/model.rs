@@ -328,3 +328,19 @@ fn show_delete_and_drop_statements() {
     run(&e, "DROP MEASUREMENT cpu");
     assert!(run(&e, "SHOW MEASUREMENTS").is_empty());
 }
+
+#[test]
+fn series_whose_rows_are_all_filtered_out_make_no_group() {
+    let (_d, e) = engine_with_data();
+    let series = run(
+        &e,
+        "SELECT count(usage) FROM cpu WHERE usage > 1000 AND time >= 0 AND time < 10m GROUP BY time(1m), hostname",
+    );
+    assert!(series.is_empty(), "{series:?}");
+    let r = execute(&e, "db", "DELETE FROM cpu WHERE time > 10 AND time < 5", 0).unwrap();
+    assert_eq!(r[0].error, None);
+    assert_eq!(
+        run(&e, "SELECT count(usage) FROM cpu")[0].values[0][1],
+        Value::Integer((HOSTS as i64) * POINTS)
+    );
+}
