@@ -63,6 +63,7 @@ struct ReadmeDoctests;
 mod batch;
 mod error;
 mod escape;
+mod goquote;
 mod key;
 mod number;
 mod options;
@@ -80,6 +81,7 @@ pub use escape::{
     escape_field_key, escape_measurement, escape_string, escape_tag, unescape_field_key,
     unescape_measurement, unescape_string, unescape_tag,
 };
+pub use goquote::go_quote;
 pub use key::{
     FIELD_SEPARATOR, append_composite_key, append_series_key, composite_key, series_key,
     series_key_measurement, split_composite_key,

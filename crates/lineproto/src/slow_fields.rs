@@ -13,38 +13,9 @@ use crate::error::ErrorKind;
 use crate::number::parse_float;
 use crate::point::{RawField, RawValue};
 
-/// Go's `%q` of a byte string: `\a \b \f \n \r \t \v \\ \"` escapes, `\xNN` for other
-/// control bytes and for bytes that are not UTF-8, `\uNNNN`/`\UNNNNNNNN` for other
-/// non-printable characters.
 fn go_quote(text: &[u8]) -> String {
-    let mut out = String::from("\"");
-    for chunk in text.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                '\u{7}' => out.push_str("\\a"),
-                '\u{8}' => out.push_str("\\b"),
-                '\u{c}' => out.push_str("\\f"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                '\u{b}' => out.push_str("\\v"),
-                c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                    out.push_str(&format!("\\x{:02x}", c as u32))
-                }
-                c if c.is_control() => match c as u32 {
-                    n if n < 0x10000 => out.push_str(&format!("\\u{n:04x}")),
-                    n => out.push_str(&format!("\\U{n:08x}")),
-                },
-                c => out.push(c),
-            }
-        }
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    out.push('"');
+    let mut out = String::new();
+    crate::goquote::go_quote(text, &mut out);
     out
 }
 
