@@ -118,6 +118,15 @@ fn killed_writers_lose_no_acknowledged_point() {
             let Ok(line) = line else { break };
             record(&line, &mut acked, &mut started);
         }
+        eprintln!(
+            "round {round}: killed after {seen} acknowledgements; {} acknowledged, {} started in all",
+            acked.len(),
+            started.len()
+        );
+        assert!(
+            seen >= kill_after.min(1),
+            "round {round}: the child acknowledged nothing"
+        );
         verify(dir.path(), &acked, &started, round);
     }
 }
