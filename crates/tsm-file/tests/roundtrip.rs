@@ -48,7 +48,8 @@ fn series_strategy() -> impl Strategy<Value = Series> {
         1usize..300,
         any::<u64>(),
         -1_000_000i64..1_000_000,
-        1i64..1000,
+        // At least 3, so the jitter below (0 to 2) can never make two timestamps equal.
+        3i64..1000,
     )
         .prop_map(|(ty, n, seed, start, step)| Series {
             times: (0..n as i64)
