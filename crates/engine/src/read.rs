@@ -92,10 +92,45 @@ pub(crate) fn series_key_of(sk: &SeriesKey) -> Vec<u8> {
     tsmdb_lineproto::series_key(&sk.measurement, &mut tags)
 }
 
+/// Which end of a time range [`Engine::select_edge`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edge {
+    /// The earliest value.
+    First,
+    /// The latest value.
+    Last,
+}
+
+/// How [`Engine::read_keys`] reads each key.
+#[derive(Clone, Copy)]
+enum Mode {
+    /// Every value in the range.
+    All,
+    /// One value at an end of the range.
+    Edge(Edge),
+}
+
 impl Engine {
     /// Reads the values of every matching series and field, ordered by series key then field.
     /// Series without values in the range are left out.
     pub fn select(&self, database: &str, select: &Select) -> Result<Vec<SeriesValues>> {
+        self.read_keys(database, select, Mode::All)
+    }
+
+    /// Like [`Engine::select`], but reads only the first or the last value of each series and
+    /// field in the range (at most one point each). Only the TSM blocks that can hold it are
+    /// decoded (the index's per-block min/max times rule out the others), so `last()` over a
+    /// long history costs one block per key.
+    pub fn select_edge(
+        &self,
+        database: &str,
+        select: &Select,
+        edge: Edge,
+    ) -> Result<Vec<SeriesValues>> {
+        self.read_keys(database, select, Mode::Edge(edge))
+    }
+
+    fn read_keys(&self, database: &str, select: &Select, mode: Mode) -> Result<Vec<SeriesValues>> {
         let db = self.inner().database(database)?;
         let known = db.schema.fields(&select.measurement);
         let fields: Vec<Vec<u8>> = if select.fields.is_empty() {
@@ -124,7 +159,10 @@ impl Engine {
                 for field in &fields {
                     key.clear();
                     tsmdb_lineproto::append_composite_key(&mut key, &series, field);
-                    shard.read(&key, min, max, &mut ts, &mut col)?;
+                    match mode {
+                        Mode::All => shard.read(&key, min, max, &mut ts, &mut col)?,
+                        Mode::Edge(e) => shard.read_edge(&key, min, max, e, &mut ts, &mut col)?,
+                    }
                     if ts.is_empty() {
                         continue;
                     }
@@ -138,8 +176,20 @@ impl Engine {
                             timestamps: Vec::new(),
                             values: Column::empty(col.field_type()),
                         });
-                    // Shards are visited oldest first and do not overlap, so this appends.
-                    merge_into(&mut entry.timestamps, &mut entry.values, &ts, &col, &key)?;
+                    match mode {
+                        // Shards are visited oldest first and do not overlap, so this appends.
+                        Mode::All => {
+                            merge_into(&mut entry.timestamps, &mut entry.values, &ts, &col, &key)?
+                        }
+                        // The oldest shard's first value stays.
+                        Mode::Edge(Edge::First) if !entry.timestamps.is_empty() => {}
+                        // A later shard's value replaces an earlier one.
+                        Mode::Edge(_) => {
+                            entry.timestamps.clear();
+                            entry.values.clear();
+                            merge_into(&mut entry.timestamps, &mut entry.values, &ts, &col, &key)?
+                        }
+                    }
                 }
             }
         }

@@ -34,6 +34,7 @@ use crate::keys::{parse_series_key, split_key};
 use crate::layout::{ShardRange, WAL_DIR};
 use crate::merge::merge_into;
 use crate::options::Options;
+use crate::read::Edge;
 use crate::schema::Schema;
 
 /// What opening a shard found and did. Nothing here stopped the shard from opening.
@@ -398,6 +399,88 @@ impl Shard {
         Ok(())
     }
 
+    /// The first or last value of `key` with `min <= t <= max` (at most one point in `ts` and
+    /// `values`), reading only the blocks that can hold it: the TSM index's per-block min/max
+    /// times rule out the others. Equal timestamps resolve as in [`Shard::read`] (the cache beats
+    /// files, a newer file beats an older one).
+    pub(crate) fn read_edge(
+        &self,
+        key: &[u8],
+        min: i64,
+        max: i64,
+        edge: Edge,
+        ts: &mut Vec<i64>,
+        values: &mut Column,
+    ) -> Result<()> {
+        ts.clear();
+        values.clear();
+        // Same order as `read`: the cache before the file list.
+        let cached = self.cache.read(key, min, max);
+        let files = self.files.read().clone();
+        let mut best: Option<i64> = None;
+        if let Some(c) = &cached {
+            let i = match edge {
+                Edge::First => 0,
+                Edge::Last => c.timestamps.len().wrapping_sub(1),
+            };
+            if let Some(&t) = c.timestamps.get(i) {
+                best = Some(t);
+                ts.push(t);
+                *values = Column::empty(c.values.field_type());
+                push_value(values, &c.values, i);
+            }
+        }
+        let (mut times, mut col) = (Vec::new(), Column::empty(values.field_type()));
+        // Newest file first: on a tie the source already held wins.
+        for f in files.iter().rev() {
+            let (lo, hi) = match best {
+                // Only a strictly better time can replace the held one.
+                Some(b) => match edge {
+                    Edge::First => (min, b.saturating_sub(1)),
+                    Edge::Last => (b.saturating_add(1), max),
+                },
+                None => (min, max),
+            };
+            if lo > hi || f.min_time() > hi || f.max_time() < lo {
+                continue;
+            }
+            let Some(k) = f.key(key) else { continue };
+            let n = k.len();
+            for j in 0..n {
+                let at = match edge {
+                    Edge::First => j,
+                    Edge::Last => n - 1 - j,
+                };
+                let Some(entry) = k.get(at).filter(|e| e.overlaps(lo, hi)) else {
+                    continue;
+                };
+                // Tombstones may empty a block; then the next one in time order is tried.
+                let narrowed = TimeRange { min: lo, max: hi };
+                f.read_block_values(&k, &entry, narrowed, &mut times, &mut col)?;
+                let i = match edge {
+                    Edge::First => 0,
+                    Edge::Last => times.len().wrapping_sub(1),
+                };
+                let Some(&t) = times.get(i) else { continue };
+                if !ts.is_empty() && values.field_type() != col.field_type() {
+                    return Err(crate::error::Error::InvalidQuery(format!(
+                        "key {} holds {} values in one file and {} in another",
+                        String::from_utf8_lossy(key),
+                        values.field_type(),
+                        col.field_type()
+                    )));
+                }
+                best = Some(t);
+                ts.clear();
+                ts.push(t);
+                *values = Column::empty(col.field_type());
+                push_value(values, &col, i);
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Deletes the values of `keys` in `[min, max]`: WAL first, then tombstones, then the cache,
     /// then (for series whose every value is gone) the index. Holds the write gate exclusively,
     /// so no write is half-applied around it.
@@ -461,6 +544,22 @@ impl Shard {
         self.index.sync()?;
         self.wal.close()?;
         Ok(())
+    }
+}
+
+/// Appends `src[i]` to `dst` (same type: checked by the caller).
+fn push_value(dst: &mut Column, src: &Column, i: usize) {
+    match (dst, src) {
+        (Column::Float(d), Column::Float(s)) => d.extend(s.get(i)),
+        (Column::Integer(d), Column::Integer(s)) => d.extend(s.get(i)),
+        (Column::Unsigned(d), Column::Unsigned(s)) => d.extend(s.get(i)),
+        (Column::Boolean(d), Column::Boolean(s)) => d.extend(s.get(i)),
+        (Column::String(d), Column::String(s)) => {
+            if let Some(v) = s.get(i) {
+                d.push(v);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -143,8 +143,12 @@ pub enum Fill {
     Previous,
     /// `fill(linear)`.
     Linear,
-    /// `fill(N)`.
+    /// `fill(N)` with a decimal number: cast to each column's type (an integer column gets it
+    /// truncated, as InfluxDB's casts do).
     Value(f64),
+    /// `fill(N)` with an integer literal: an integer column gets it exactly, a float column as a
+    /// float.
+    Integer(i64),
 }
 
 /// A condition tree.

@@ -1,12 +1,10 @@
 //! Running statements against an [`Engine`].
 
-use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use tsmdb_encoding::{Column, FieldType};
-use tsmdb_engine::{AggValue, Aggregate, Engine, Expr, Select, SeriesValues, Window, aggregate};
+use tsmdb_engine::{Engine, Expr};
 
-use crate::ast::{CmpOp, Cond, FieldExpr, Fill, GroupTags, Operand, SelectStatement, Statement};
+use crate::ast::{CmpOp, Cond, Operand, Statement};
 use crate::error::QueryError;
 use crate::parser::parse_statements;
 use crate::result::{Series, StatementResult, Value};
@@ -38,7 +36,7 @@ pub fn execute(
         .collect())
 }
 
-fn lossy(b: &[u8]) -> String {
+pub(crate) fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
@@ -58,7 +56,7 @@ fn run(engine: &Engine, db: &str, s: &Statement, now: i64) -> Result<Vec<Series>
         })
     };
     match s {
-        Statement::Select(sel) => select(engine, db, sel, now),
+        Statement::Select(sel) => crate::select::select(engine, db, sel, now),
         Statement::ShowDatabases => Ok(one(
             "databases",
             &["name"],
@@ -219,17 +217,20 @@ fn run(engine: &Engine, db: &str, s: &Statement, now: i64) -> Result<Vec<Series>
 
 /// A `WHERE` clause taken apart: the tag condition for the index, the time range, and the
 /// field comparisons that filter rows.
-struct Split {
-    tags: Expr,
-    min: i64,
-    max: i64,
-    fields: Vec<(String, CmpOp, Operand)>,
+pub(crate) struct Split {
+    pub tags: Expr,
+    pub min: i64,
+    pub max: i64,
+    pub fields: Vec<(String, CmpOp, Operand)>,
     /// Conjuncts with an OR over at least one field comparison (tags may mix in): evaluated on
     /// each row, like InfluxDB does.
-    row_conds: Vec<Cond>,
+    pub row_conds: Vec<Cond>,
 }
 
-fn split_condition(c: &Cond, is_field: &dyn Fn(&str) -> bool) -> Result<Split, QueryError> {
+pub(crate) fn split_condition(
+    c: &Cond,
+    is_field: &dyn Fn(&str) -> bool,
+) -> Result<Split, QueryError> {
     let mut split = Split {
         tags: Expr::all(),
         min: i64::MIN,
@@ -305,24 +306,21 @@ fn mentions_time(c: &Cond) -> bool {
     }
 }
 
-/// Evaluates a row condition: field names against the row's values (a missing value never
-/// matches), other names against the series' tags (a missing tag is the empty string).
-fn eval_row(
+/// Evaluates a row condition: `field(name)` gives a field's value in the row (`Some(None)` when
+/// the row has none, which never matches; `None` when `name` is not a field), other names are
+/// compared with the series' tags (a missing tag is the empty string).
+pub(crate) fn eval_row(
     c: &Cond,
-    row: &[Option<Value>],
-    fields: &[String],
+    field: &dyn Fn(&str) -> Option<Option<Value>>,
     tags: &[(Vec<u8>, Vec<u8>)],
 ) -> bool {
     match c {
-        Cond::And(a, b) => eval_row(a, row, fields, tags) && eval_row(b, row, fields, tags),
-        Cond::Or(a, b) => eval_row(a, row, fields, tags) || eval_row(b, row, fields, tags),
+        Cond::And(a, b) => eval_row(a, field, tags) && eval_row(b, field, tags),
+        Cond::Or(a, b) => eval_row(a, field, tags) || eval_row(b, field, tags),
         Cond::Cmp {
             name, op, value, ..
-        } => match fields.iter().position(|f| f == name) {
-            Some(i) => row
-                .get(i)
-                .and_then(Option::as_ref)
-                .is_some_and(|v| compare(v, *op, value)),
+        } => match field(name) {
+            Some(v) => v.is_some_and(|v| compare(&v, *op, value)),
             None => {
                 let tag = tags
                     .iter()
@@ -334,7 +332,7 @@ fn eval_row(
     }
 }
 
-fn leaf_names<'a>(c: &'a Cond, out: &mut Vec<&'a str>) {
+pub(crate) fn leaf_names<'a>(c: &'a Cond, out: &mut Vec<&'a str>) {
     match c {
         Cond::And(a, b) | Cond::Or(a, b) => {
             leaf_names(a, out);
@@ -409,33 +407,7 @@ fn tag_expr(c: &Cond, is_field: &dyn Fn(&str) -> bool) -> Result<Expr, QueryErro
     }
 }
 
-/// One series' rows: time → one value per selected field.
-struct Rows {
-    tags: Vec<(Vec<u8>, Vec<u8>)>,
-    rows: BTreeMap<i64, Vec<Option<Value>>>,
-}
-
-fn column_value(c: &Column, i: usize) -> Value {
-    match c {
-        Column::Float(v) => Value::Float(v[i]),
-        Column::Integer(v) => Value::Integer(v[i]),
-        Column::Unsigned(v) => Value::Unsigned(v[i]),
-        Column::Boolean(v) => Value::Boolean(v[i]),
-        Column::String(v) => Value::String(lossy(v.get(i).unwrap_or_default())),
-    }
-}
-
-fn agg_value(v: AggValue) -> Value {
-    match v {
-        AggValue::Float(f) => Value::Float(f),
-        AggValue::Integer(i) => Value::Integer(i),
-        AggValue::Unsigned(u) => Value::Unsigned(u),
-        AggValue::Boolean(b) => Value::Boolean(b),
-        AggValue::String(s) => Value::String(lossy(&s)),
-    }
-}
-
-fn compare(v: &Value, op: CmpOp, rhs: &Operand) -> bool {
+pub(crate) fn compare(v: &Value, op: CmpOp, rhs: &Operand) -> bool {
     use std::cmp::Ordering;
     let ord = match (v, rhs) {
         (Value::Float(a), Operand::Num(b)) => a.partial_cmp(b),
@@ -480,13 +452,6 @@ fn regex_match(pattern: &str, s: &str) -> bool {
     }
 }
 
-/// What one output column computes.
-enum OutCol {
-    Field(usize),
-    Tag(Vec<u8>),
-    Agg { field: usize, agg: Aggregate },
-}
-
 /// The sorted distinct values of tag `key` among the series of `m` that match `expr`.
 fn tag_values_where(
     engine: &Engine,
@@ -505,548 +470,4 @@ fn tag_values_where(
         }
     }
     Ok(values.into_iter().collect())
-}
-
-/// Gives clashing column names InfluxDB's suffixes: aliases keep their names, then each generated
-/// name that is already taken becomes `name_N`, N counting up from the times it was seen
-/// (`max, max` -> `max, max_1`).
-fn resolve_column_names(columns: &mut [(String, OutCol)], aliased: &[bool]) {
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for ((name, _), _) in columns.iter().zip(aliased).filter(|(_, a)| **a) {
-        seen.insert(name.clone(), 1);
-    }
-    for ((name, _), _) in columns.iter_mut().zip(aliased).filter(|(_, a)| !**a) {
-        if let Some(&count) = seen.get(name.as_str()) {
-            let mut n = count;
-            let resolved = loop {
-                let candidate = format!("{name}_{n}");
-                if !seen.contains_key(&candidate) {
-                    break candidate;
-                }
-                n += 1;
-            };
-            seen.insert(name.clone(), n + 1);
-            *name = resolved;
-        }
-        *seen.entry(name.clone()).or_insert(0) += 1;
-    }
-}
-
-fn parse_agg(func: &str, arg: Option<f64>) -> Result<Aggregate, QueryError> {
-    Ok(match func {
-        "count" => Aggregate::Count,
-        "sum" => Aggregate::Sum,
-        "mean" => Aggregate::Mean,
-        "median" => Aggregate::Median,
-        "min" => Aggregate::Min,
-        "max" => Aggregate::Max,
-        "first" => Aggregate::First,
-        "last" => Aggregate::Last,
-        "spread" => Aggregate::Spread,
-        "stddev" => Aggregate::Stddev,
-        "percentile" => Aggregate::Percentile(arg.ok_or_else(|| {
-            QueryError::msg("percentile() needs a percentile, e.g. percentile(x, 95)")
-        })?),
-        other => return Err(QueryError::msg(format!("unsupported function: {other}()"))),
-    })
-}
-
-fn select(
-    engine: &Engine,
-    db: &str,
-    s: &SelectStatement,
-    now: i64,
-) -> Result<Vec<Series>, QueryError> {
-    let m = s.from.as_bytes();
-    let field_types: Vec<(Vec<u8>, FieldType)> = engine.field_keys(db, m)?;
-    let tag_keys = engine.tag_keys(db, m)?;
-    let is_field = |name: &str| field_types.iter().any(|(f, _)| f == name.as_bytes());
-    let split = match &s.condition {
-        Some(c) => split_condition(c, &is_field)?,
-        None => Split {
-            tags: Expr::all(),
-            min: i64::MIN,
-            max: i64::MAX,
-            fields: Vec::new(),
-            row_conds: Vec::new(),
-        },
-    };
-    // Fields read: every field named in the select list or in a field condition.
-    let mut fields: Vec<String> = Vec::new();
-    let mut columns: Vec<(String, OutCol)> = Vec::new();
-    // Whether each column's name was given with AS (aliases keep their name on a clash).
-    let mut aliased: Vec<bool> = Vec::new();
-    let field_index =
-        |name: &str, fields: &mut Vec<String>| match fields.iter().position(|f| f == name) {
-            Some(i) => i,
-            None => {
-                fields.push(name.to_string());
-                fields.len() - 1
-            }
-        };
-    let mut has_agg = false;
-    let mut has_raw = false;
-    for fe in &s.fields {
-        match fe {
-            FieldExpr::Wildcard => {
-                has_raw = true;
-                let mut all: Vec<(String, bool)> =
-                    field_types.iter().map(|(f, _)| (lossy(f), true)).collect();
-                let grouped = |k: &[u8]| match &s.group_by_tags {
-                    GroupTags::All => true,
-                    GroupTags::Keys(keys) => keys.iter().any(|g| g.as_bytes() == k),
-                    GroupTags::None => false,
-                };
-                all.extend(
-                    tag_keys
-                        .iter()
-                        .filter(|k| !grouped(k))
-                        .map(|k| (lossy(k), false)),
-                );
-                all.sort();
-                for (name, is_f) in all {
-                    let col = if is_f {
-                        OutCol::Field(field_index(&name, &mut fields))
-                    } else {
-                        OutCol::Tag(name.clone().into_bytes())
-                    };
-                    columns.push((name, col));
-                    aliased.push(false);
-                }
-            }
-            FieldExpr::Field { name, alias } => {
-                has_raw = true;
-                let col = if is_field(name) {
-                    OutCol::Field(field_index(name, &mut fields))
-                } else {
-                    OutCol::Tag(name.clone().into_bytes())
-                };
-                columns.push((alias.clone().unwrap_or_else(|| name.clone()), col));
-                aliased.push(alias.is_some());
-            }
-            FieldExpr::Call {
-                func,
-                field,
-                arg,
-                alias,
-            } => {
-                has_agg = true;
-                let agg = parse_agg(func, *arg)?;
-                let targets: Vec<String> = if field == "*" {
-                    field_types.iter().map(|(f, _)| lossy(f)).collect()
-                } else {
-                    vec![field.clone()]
-                };
-                for t in targets {
-                    let name = match (alias, field.as_str()) {
-                        (Some(a), _) => a.clone(),
-                        (None, "*") => format!("{func}_{t}"),
-                        (None, _) => func.clone(),
-                    };
-                    columns.push((
-                        name,
-                        OutCol::Agg {
-                            field: field_index(&t, &mut fields),
-                            agg,
-                        },
-                    ));
-                    aliased.push(alias.is_some());
-                }
-            }
-        }
-    }
-    resolve_column_names(&mut columns, &aliased);
-    if has_agg && has_raw {
-        return Err(QueryError::msg(
-            "mixing aggregate and non-aggregate queries is not supported",
-        ));
-    }
-    if !has_agg && s.group_by_time.is_some() {
-        return Err(QueryError::msg(
-            "GROUP BY requires at least one aggregate function",
-        ));
-    }
-    let filter_fields: Vec<usize> = split
-        .fields
-        .iter()
-        .map(|(n, _, _)| field_index(n, &mut fields))
-        .collect();
-    for c in &split.row_conds {
-        let mut names = Vec::new();
-        leaf_names(c, &mut names);
-        for n in names.into_iter().filter(|n| is_field(n)) {
-            field_index(n, &mut fields);
-        }
-    }
-    let mut max_time = split.max;
-    if s.group_by_time.is_some() && max_time == i64::MAX {
-        max_time = now;
-    }
-    let data = engine.select(
-        db,
-        &Select {
-            measurement: m.to_vec(),
-            condition: split.tags.clone(),
-            fields: fields.iter().map(|f| f.as_bytes().to_vec()).collect(),
-            min_time: split.min,
-            max_time,
-        },
-    )?;
-    // Rows per series.
-    let mut per_series: BTreeMap<Vec<u8>, Rows> = BTreeMap::new();
-    for sv in data {
-        let SeriesValues {
-            series_key,
-            tags,
-            field,
-            timestamps,
-            values,
-            ..
-        } = sv;
-        let Some(fi) = fields.iter().position(|f| f.as_bytes() == field.as_slice()) else {
-            continue;
-        };
-        let entry = per_series.entry(series_key).or_insert_with(|| Rows {
-            tags,
-            rows: BTreeMap::new(),
-        });
-        for (i, t) in timestamps.iter().enumerate() {
-            let row = entry
-                .rows
-                .entry(*t)
-                .or_insert_with(|| vec![None; fields.len()]);
-            row[fi] = Some(column_value(&values, i));
-        }
-    }
-    // Field conditions filter rows.
-    for rows in per_series.values_mut() {
-        rows.rows.retain(|_, row| {
-            split
-                .fields
-                .iter()
-                .zip(&filter_fields)
-                .all(|((_, op, rhs), &fi)| row[fi].as_ref().is_some_and(|v| compare(v, *op, rhs)))
-                && split
-                    .row_conds
-                    .iter()
-                    .all(|c| eval_row(c, row, &fields, &rows.tags))
-        });
-    }
-    // Groups by tag values.
-    let group_keys: Option<Vec<Vec<u8>>> = match &s.group_by_tags {
-        GroupTags::None => None,
-        GroupTags::All => Some(tag_keys.clone()),
-        GroupTags::Keys(keys) => {
-            let mut k: Vec<Vec<u8>> = keys.iter().map(|k| k.as_bytes().to_vec()).collect();
-            k.sort();
-            k.dedup();
-            Some(k)
-        }
-    };
-    let mut groups: BTreeMap<TagSet, Vec<GroupRow>> = BTreeMap::new();
-    for (key, rows) in per_series {
-        // A series whose every row a field condition removed is not in the result (InfluxDB
-        // returns no group for it, and it must not count toward SLIMIT).
-        if rows.rows.is_empty() {
-            continue;
-        }
-        let gkey: Vec<(Vec<u8>, Vec<u8>)> = match &group_keys {
-            None => Vec::new(),
-            Some(keys) => keys
-                .iter()
-                .map(|k| {
-                    (
-                        k.clone(),
-                        rows.tags
-                            .iter()
-                            .find(|(tk, _)| tk == k)
-                            .map(|(_, v)| v.clone())
-                            .unwrap_or_default(),
-                    )
-                })
-                .collect(),
-        };
-        let tags = rows.tags;
-        let g = groups.entry(gkey).or_default();
-        for (t, row) in rows.rows {
-            let _ = &key;
-            g.push((t, tag_blob(&tags), row));
-        }
-    }
-    let mut out = Vec::new();
-    let soffset = s.soffset.unwrap_or(0);
-    for (gkey, mut rows) in groups
-        .into_iter()
-        .skip(soffset)
-        .take(s.slimit.unwrap_or(usize::MAX))
-    {
-        rows.sort_by_key(|r| r.0);
-        let mut values: Vec<Vec<Value>> = if has_agg {
-            aggregate_rows(&rows, &columns, s, split.min, max_time)?
-        } else {
-            rows.iter()
-                .filter(|(_, _, row)| {
-                    columns
-                        .iter()
-                        .any(|(_, c)| matches!(c, OutCol::Field(i) if row[*i].is_some()))
-                })
-                .map(|(t, tags, row)| {
-                    let mut r = vec![Value::Time(*t)];
-                    for (_, c) in &columns {
-                        r.push(match c {
-                            OutCol::Field(i) => row[*i].clone().unwrap_or(Value::Null),
-                            OutCol::Tag(k) => tag_from_blob(tags, k)
-                                .map_or(Value::Null, |v| Value::String(lossy(&v))),
-                            OutCol::Agg { .. } => Value::Null,
-                        });
-                    }
-                    r
-                })
-                .collect()
-        };
-        if s.descending {
-            values.reverse();
-        }
-        let values: Vec<Vec<Value>> = values
-            .into_iter()
-            .skip(s.offset.unwrap_or(0))
-            .take(s.limit.unwrap_or(usize::MAX))
-            .collect();
-        if values.is_empty() {
-            continue;
-        }
-        let mut names = vec!["time".to_string()];
-        names.extend(columns.iter().map(|(n, _)| n.clone()));
-        out.push(Series {
-            name: s.from.clone(),
-            tags: gkey.iter().map(|(k, v)| (lossy(k), lossy(v))).collect(),
-            columns: names,
-            values,
-        });
-    }
-    Ok(out)
-}
-
-/// A series' tags packed for the row list (only read back for `SELECT *` tag columns).
-fn tag_blob(tags: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (k, v) in tags {
-        out.extend_from_slice(&(k.len() as u32).to_le_bytes());
-        out.extend_from_slice(k);
-        out.extend_from_slice(&(v.len() as u32).to_le_bytes());
-        out.extend_from_slice(v);
-    }
-    out
-}
-
-fn tag_from_blob(mut blob: &[u8], key: &[u8]) -> Option<Vec<u8>> {
-    let take = |b: &mut &[u8]| -> Option<Vec<u8>> {
-        let len = u32::from_le_bytes(b.get(..4)?.try_into().ok()?) as usize;
-        let v = b.get(4..4 + len)?.to_vec();
-        *b = &b[4 + len..];
-        Some(v)
-    };
-    while !blob.is_empty() {
-        let k = take(&mut blob)?;
-        let v = take(&mut blob)?;
-        if k == key {
-            return Some(v);
-        }
-    }
-    None
-}
-
-type GroupRow = (i64, Vec<u8>, Vec<Option<Value>>);
-/// A group's tag values, by key.
-type TagSet = Vec<(Vec<u8>, Vec<u8>)>;
-
-/// Aggregates a group's rows into output rows (one per window, or one in all).
-fn aggregate_rows(
-    rows: &[GroupRow],
-    columns: &[(String, OutCol)],
-    s: &SelectStatement,
-    min: i64,
-    max: i64,
-) -> Result<Vec<Vec<Value>>, QueryError> {
-    let window = s
-        .group_by_time
-        .map(|(every, offset)| Window { every, offset });
-    let range_start = if min == i64::MIN { 0 } else { min };
-    // Per column: window start (or selected time) -> value.
-    let mut per_col: Vec<BTreeMap<i64, Value>> = Vec::new();
-    let single_selector = window.is_none()
-        && columns.len() == 1
-        && matches!(&columns[0].1, OutCol::Agg { agg, .. } if agg.is_selector());
-    let mut selector_time = None;
-    // InfluxDB fills empty windows of count() with 0 rather than null.
-    let mut is_count: Vec<bool> = Vec::new();
-    for (_, col) in columns {
-        let OutCol::Agg { field, agg } = col else {
-            continue;
-        };
-        is_count.push(*agg == Aggregate::Count);
-        let (ts, column) = gather(rows, *field)?;
-        let results = aggregate(&ts, &column, *agg, window, range_start)?;
-        let mut map = BTreeMap::new();
-        for (t, v) in results {
-            if single_selector {
-                selector_time = Some(t);
-            }
-            let key = if window.is_some() { t } else { 0 };
-            map.insert(key, agg_value(v));
-        }
-        per_col.push(map);
-    }
-    let mut out = Vec::new();
-    match window {
-        None => {
-            if per_col.iter().all(BTreeMap::is_empty) {
-                return Ok(out);
-            }
-            let t = selector_time.unwrap_or(range_start);
-            let mut row = vec![Value::Time(t)];
-            row.extend(
-                per_col
-                    .iter()
-                    .map(|m| m.get(&0).cloned().unwrap_or(Value::Null)),
-            );
-            out.push(row);
-        }
-        Some(w) => {
-            let first = if min == i64::MIN {
-                rows.first().map(|r| w.start_of(r.0))
-            } else {
-                Some(w.start_of(min))
-            };
-            let Some(mut t) = first else { return Ok(out) };
-            let last = w.start_of(if max == i64::MAX {
-                rows.last().map_or(t, |r| r.0)
-            } else {
-                max
-            });
-            let buckets = (last.saturating_sub(t)) / w.every.max(1);
-            if buckets > 1_000_000 {
-                return Err(QueryError::msg(format!(
-                    "GROUP BY time would make {buckets} windows; narrow the time range"
-                )));
-            }
-            let mut previous: Vec<Option<Value>> = vec![None; per_col.len()];
-            while t <= last {
-                let mut row = vec![Value::Time(t)];
-                let mut any = false;
-                for (i, m) in per_col.iter().enumerate() {
-                    let v = match m.get(&t) {
-                        Some(v) => {
-                            any = true;
-                            previous[i] = Some(v.clone());
-                            v.clone()
-                        }
-                        None => match &s.fill {
-                            Fill::Null if is_count[i] => Value::Integer(0),
-                            Fill::Null | Fill::None => Value::Null,
-                            Fill::Previous => previous[i].clone().unwrap_or(Value::Null),
-                            Fill::Value(x) => Value::Float(*x),
-                            Fill::Linear => linear(m, t),
-                        },
-                    };
-                    row.push(v);
-                }
-                if any || s.fill != Fill::None {
-                    out.push(row);
-                }
-                t = match t.checked_add(w.every) {
-                    Some(n) => n,
-                    None => break,
-                };
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn linear(m: &BTreeMap<i64, Value>, t: i64) -> Value {
-    let before = m.range(..t).next_back();
-    let after = m
-        .range((std::ops::Bound::Excluded(t), std::ops::Bound::Unbounded))
-        .next();
-    let num = |v: &Value| match v {
-        Value::Float(f) => Some(*f),
-        Value::Integer(i) => Some(*i as f64),
-        Value::Unsigned(u) => Some(*u as f64),
-        _ => None,
-    };
-    match (before, after) {
-        (Some((t0, v0)), Some((t1, v1))) => match (num(v0), num(v1)) {
-            (Some(a), Some(b)) => {
-                // In f64: the time differences of far-apart windows overflow i64.
-                let y = a + (b - a) * ((t as f64 - *t0 as f64) / (*t1 as f64 - *t0 as f64));
-                match v0 {
-                    Value::Integer(_) => Value::Integer(y as i64),
-                    _ => Value::Float(y),
-                }
-            }
-            _ => Value::Null,
-        },
-        _ => Value::Null,
-    }
-}
-
-/// One field's values across a group's rows, as a typed column (rows are sorted by time; equal
-/// times from different series stay, in series order).
-fn gather(rows: &[GroupRow], field: usize) -> Result<(Vec<i64>, Column), QueryError> {
-    let mut ts = Vec::new();
-    let mut col: Option<Column> = None;
-    for (t, _, row) in rows {
-        let Some(v) = &row[field] else { continue };
-        let c = col.get_or_insert_with(|| match v {
-            Value::Float(_) => Column::Float(Vec::new()),
-            Value::Integer(_) => Column::Integer(Vec::new()),
-            Value::Unsigned(_) => Column::Unsigned(Vec::new()),
-            Value::Boolean(_) => Column::Boolean(Vec::new()),
-            _ => Column::String(Default::default()),
-        });
-        match (v, c) {
-            (Value::Float(x), Column::Float(c)) => c.push(*x),
-            (Value::Integer(x), Column::Integer(c)) => c.push(*x),
-            (Value::Unsigned(x), Column::Unsigned(c)) => c.push(*x),
-            (Value::Boolean(x), Column::Boolean(c)) => c.push(*x),
-            (Value::String(x), Column::String(c)) => c.push(x.as_bytes()),
-            _ => {
-                return Err(QueryError::msg(
-                    "a field has values of two types in one group",
-                ));
-            }
-        }
-        ts.push(*t);
-    }
-    Ok((ts, col.unwrap_or(Column::Float(Vec::new()))))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn names(input: &[(&str, bool)]) -> Vec<String> {
-        let mut cols: Vec<(String, OutCol)> = input
-            .iter()
-            .map(|(n, _)| (n.to_string(), OutCol::Tag(Vec::new())))
-            .collect();
-        let aliased: Vec<bool> = input.iter().map(|(_, a)| *a).collect();
-        resolve_column_names(&mut cols, &aliased);
-        cols.into_iter().map(|(n, _)| n).collect()
-    }
-
-    #[test]
-    fn clashing_column_names_get_influxdb_suffixes() {
-        assert_eq!(
-            names(&[("max", false), ("max", false), ("max", false)]),
-            ["max", "max_1", "max_2"]
-        );
-        // an alias keeps its name; generated names step around taken ones
-        assert_eq!(
-            names(&[("max", false), ("max_1", true), ("max", false)]),
-            ["max", "max_1", "max_2"]
-        );
-        assert_eq!(names(&[("a", false), ("b", false)]), ["a", "b"]);
-    }
 }

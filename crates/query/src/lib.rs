@@ -38,7 +38,10 @@ mod exec;
 mod lexer;
 mod parser;
 mod result;
+mod select;
+mod series;
 mod timefmt;
+mod windows;
 
 pub use ast::{CmpOp, Cond, FieldExpr, Fill, GroupTags, Operand, SelectStatement, Statement};
 pub use error::QueryError;

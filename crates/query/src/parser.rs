@@ -363,10 +363,10 @@ impl Parser {
                     Fill::Previous
                 }
                 Token::Ident { name, .. } if name.eq_ignore_ascii_case("linear") => Fill::Linear,
-                Token::Int(n) => Fill::Value(n as f64),
+                Token::Int(n) => Fill::Integer(n),
                 Token::Float(f) => Fill::Value(f),
                 Token::Op("-") => match self.next() {
-                    Token::Int(n) => Fill::Value(-(n as f64)),
+                    Token::Int(n) => Fill::Integer(n.wrapping_neg()),
                     Token::Float(f) => Fill::Value(-f),
                     _ => {
                         return Err(QueryError::at(
