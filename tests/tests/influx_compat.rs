@@ -234,6 +234,58 @@ const CASES: &[(&str, &str, Cmp)] = &[
         "SELECT count(usage_user) FROM cpu WHERE hostname = 'host_1' AND usage_user > 85 AND time >= '2018-01-01T00:00:00Z' AND time < '2018-01-01T00:17:00Z' GROUP BY time(30s) fill(-1)",
         Exact,
     ),
+    (
+        "fill-integer-field",
+        "SELECT max(usage_guest) FROM cpu WHERE hostname = 'host_1' AND usage_user > 85 AND time >= '2018-01-01T00:00:00Z' AND time < '2018-01-01T00:17:00Z' GROUP BY time(30s) fill(7)",
+        Exact,
+    ),
+    (
+        "fill-decimal-integer-field",
+        "SELECT sum(usage_guest) FROM cpu WHERE hostname = 'host_1' AND usage_user > 85 AND time >= '2018-01-01T00:00:00Z' AND time < '2018-01-01T00:17:00Z' GROUP BY time(30s) fill(2.5)",
+        Exact,
+    ),
+    (
+        "fill-integer-float-field",
+        "SELECT max(usage_user) FROM cpu WHERE hostname = 'host_1' AND usage_user > 85 AND time >= '2018-01-01T00:00:00Z' AND time < '2018-01-01T00:17:00Z' GROUP BY time(30s) fill(3)",
+        Exact,
+    ),
+    // the first()/last() fast path (one value per key) and DESC LIMIT windows
+    ("last-all-series", "SELECT last(usage_user) FROM cpu", Exact),
+    (
+        "first-star-by-region",
+        "SELECT first(*) FROM cpu GROUP BY region",
+        Exact,
+    ),
+    (
+        "last-range",
+        "SELECT last(usage_idle),last(usage_guest) FROM cpu WHERE time < '2018-01-01T00:05:00Z' GROUP BY hostname SLIMIT 4",
+        Exact,
+    ),
+    (
+        "groupby-orderby-limit-offset",
+        "SELECT mean(usage_user),count(usage_guest) FROM cpu WHERE time >= '2018-01-01T00:01:00Z' AND time < '2018-01-01T00:15:00Z' GROUP BY time(1m),datacenter ORDER BY time DESC LIMIT 3 OFFSET 2",
+        Tolerant,
+    ),
+    (
+        "groupby-orderby-limit-fill",
+        "SELECT max(usage_user) FROM cpu WHERE time < '2018-01-01T00:40:00Z' GROUP BY time(4m) fill(-1) ORDER BY time DESC LIMIT 8",
+        Exact,
+    ),
+    (
+        "desc-groups-slimit",
+        "SELECT usage_user FROM cpu WHERE time < '2018-01-01T00:00:30Z' GROUP BY hostname ORDER BY time DESC LIMIT 2 SLIMIT 3 SOFFSET 1",
+        Exact,
+    ),
+    (
+        "raw-all-series",
+        "SELECT usage_user,hostname FROM cpu WHERE time < '2018-01-01T00:00:20Z' AND hostname =~ /^host_1/",
+        Exact,
+    ),
+    (
+        "desc-raw-all-series",
+        "SELECT usage_user,hostname FROM cpu WHERE time < '2018-01-01T00:00:20Z' AND hostname =~ /^host_1/ ORDER BY time DESC",
+        Exact,
+    ),
     // raw selections, limits
     (
         "raw-fields-and-tag",
@@ -281,11 +333,28 @@ const CASES: &[(&str, &str, Cmp)] = &[
 
 /// Cases that differ deliberately or are not fixed yet, with the reason (see
 /// docs/compatibility.md, "Query results").
-const SKIPPED: &[(&str, &str)] = &[(
-    "percentile-int",
-    "the value matches; among equal values InfluxDB returns the time of whichever point its \
-     unstable sort put at the rank, tsmdb that of another point with the same value",
-)];
+const SKIPPED: &[(&str, &str)] = &[
+    (
+        "percentile-int",
+        "the value matches; among equal values InfluxDB returns the time of whichever point its \
+         unstable sort put at the rank, tsmdb that of another point with the same value",
+    ),
+    (
+        "first-star-by-region",
+        "not fixed yet: first() over several series with points at the same time; InfluxDB's \
+         choice among them differs field by field and follows no order we could pin down, \
+         tsmdb takes the first series in key order",
+    ),
+    (
+        "raw-all-series",
+        "not fixed yet: raw rows of several series at the same time come in InfluxDB in another \
+         order than series key order (the values and times match)",
+    ),
+    (
+        "desc-raw-all-series",
+        "not fixed yet: as raw-all-series, in descending time",
+    ),
+];
 
 #[test]
 fn query_results_match_influxd() {

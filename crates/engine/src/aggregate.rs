@@ -168,7 +168,13 @@ fn reduce(
     match agg {
         Aggregate::Count => return Ok(Some((first_time, AggValue::Integer(ts.len() as i64)))),
         Aggregate::First => return Ok(Some((ts[0], value_at(values, range.start)))),
-        Aggregate::Last => return Ok(Some((ts[ts.len() - 1], value_at(values, range.end - 1)))),
+        Aggregate::Last => {
+            // Equal times come from different series of one group (in series key order); as in
+            // InfluxDB, only a later time replaces the held point, so the first of them wins.
+            let end = ts[ts.len() - 1];
+            let run = ts.len() - ts.partition_point(|&t| t < end);
+            return Ok(Some((end, value_at(values, range.end - run))));
+        }
         _ => {}
     }
     Ok(match values {
@@ -387,6 +393,15 @@ mod tests {
             .start_of(-1),
             -10
         );
+    }
+
+    #[test]
+    fn first_and_last_keep_the_first_of_equal_times() {
+        let ts = [1, 1, 1, 5, 5];
+        let col = floats(&[2.0, 7.0, 3.0, 4.0, 9.0]);
+        let one = |agg| aggregate(&ts, &col, agg, None, 0).unwrap().remove(0);
+        assert_eq!(one(Aggregate::First), (1, AggValue::Float(2.0)));
+        assert_eq!(one(Aggregate::Last), (5, AggValue::Float(4.0)));
     }
 
     #[test]

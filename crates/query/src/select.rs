@@ -279,11 +279,16 @@ pub(crate) fn select(
 
     let mut out = Vec::new();
     let soffset = s.soffset.unwrap_or(0);
-    for (gkey, members) in groups
+    let mut chosen: Vec<(TagSet, Vec<usize>)> = groups
         .into_iter()
         .skip(soffset)
         .take(s.slimit.unwrap_or(usize::MAX))
-    {
+        .collect();
+    // InfluxDB emits the groups in reverse order too when the time order is descending.
+    if s.descending {
+        chosen.reverse();
+    }
+    for (gkey, members) in chosen {
         let values = if has_agg {
             let group: Vec<&SeriesData> = members.iter().map(|&i| &series[i]).collect();
             let mut values = aggregate_group(&group, &agg_columns, s, split.min, max_time)?;
