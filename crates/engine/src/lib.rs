@@ -70,7 +70,7 @@ pub use layout::{DATABASE_META, ShardRange, WAL_DIR};
 pub use lock::LOCK_FILE;
 pub use options::Options;
 pub use point::{FieldValue, Point};
-pub use read::{Edge, Select, SeriesValues};
+pub use read::{Edge, FieldColumn, Select, SeriesColumns, SeriesValues};
 pub use shard::ShardReport;
 pub use stats::Stats;
 pub use tsmdb_index_grid::Expr;

@@ -20,7 +20,9 @@ pub(crate) fn merge_into(
     }
     if acc_ts.is_empty() {
         acc_ts.extend_from_slice(src_ts);
-        *acc = src.clone();
+        // Reuses `acc`'s allocation when it already holds this type.
+        acc.reset(src.field_type());
+        append(acc, src, 0..src_ts.len());
         return Ok(());
     }
     if acc.field_type() != src.field_type() {

@@ -1,14 +1,13 @@
 //! The read path: series selected by the index, values merged from TSM files and caches across
 //! shards.
 
-use std::collections::BTreeMap;
-
 use tsmdb_encoding::{Column, FieldType};
-use tsmdb_index_grid::{Expr, SeriesKey};
+use tsmdb_index_grid::{Expr, SeriesId, SeriesKey};
 
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::merge::merge_into;
+use crate::shard::Shard;
 
 /// What to read: the series of one measurement matching a tag condition, some fields, a time
 /// range (both ends inclusive).
@@ -101,7 +100,7 @@ pub enum Edge {
     Last,
 }
 
-/// How [`Engine::read_keys`] reads each key.
+/// How [`Engine::read_series`] reads each key.
 #[derive(Clone, Copy)]
 enum Mode {
     /// Every value in the range.
@@ -110,90 +109,127 @@ enum Mode {
     Edge(Edge),
 }
 
+/// One field's values in one series, sorted by time, one value per timestamp.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldColumn {
+    /// Timestamps, strictly increasing.
+    pub timestamps: Vec<i64>,
+    /// Values, one per timestamp.
+    pub values: Column,
+}
+
+/// The values of several fields of one series (see [`Engine::select_columns`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesColumns {
+    /// The canonical series key (escaped, tags sorted).
+    pub series_key: Vec<u8>,
+    /// Measurement (unescaped).
+    pub measurement: Vec<u8>,
+    /// Tags (unescaped, sorted by key).
+    pub tags: Vec<(Vec<u8>, Vec<u8>)>,
+    /// One entry per field asked for, in the order asked; `None` where the series has no value
+    /// of that field in the range.
+    pub fields: Vec<Option<FieldColumn>>,
+}
+
+/// Below this many keys a read stays on the calling thread: handing work to other threads
+/// costs more than reading a few blocks.
+const PARALLEL_KEYS: usize = 64;
+
 impl Engine {
     /// Reads the values of every matching series and field, ordered by series key then field.
     /// Series without values in the range are left out.
     pub fn select(&self, database: &str, select: &Select) -> Result<Vec<SeriesValues>> {
-        self.read_keys(database, select, Mode::All)
+        let (fields, series) = self.read_series(database, select, Mode::All)?;
+        Ok(one_per_field(&fields, series))
     }
 
-    /// Like [`Engine::select`], but reads only the first or the last value of each series and
-    /// field in the range (at most one point each). Only the TSM blocks that can hold it are
+    /// Reads `select.fields` (every field of the measurement, sorted, when empty) of every
+    /// matching series: one entry per series with a value in the range, ordered by series key,
+    /// each field's values in the order asked. With `edge`, only the first or the last value of
+    /// each field is read (at most one point each): only the TSM blocks that can hold it are
     /// decoded (the index's per-block min/max times rule out the others), so `last()` over a
-    /// long history costs one block per key.
+    /// long history costs one block per key. Large reads run on several threads.
+    pub fn select_columns(
+        &self,
+        database: &str,
+        select: &Select,
+        edge: Option<Edge>,
+    ) -> Result<Vec<SeriesColumns>> {
+        let mode = edge.map_or(Mode::All, Mode::Edge);
+        Ok(self.read_series(database, select, mode)?.1)
+    }
+
+    /// Like [`Engine::select`], but only the first or the last value of each series and field
+    /// in the range (see [`Engine::select_columns`]).
     pub fn select_edge(
         &self,
         database: &str,
         select: &Select,
         edge: Edge,
     ) -> Result<Vec<SeriesValues>> {
-        self.read_keys(database, select, Mode::Edge(edge))
+        let (fields, series) = self.read_series(database, select, Mode::Edge(edge))?;
+        Ok(one_per_field(&fields, series))
     }
 
-    fn read_keys(&self, database: &str, select: &Select, mode: Mode) -> Result<Vec<SeriesValues>> {
+    /// The field names read and the series, as [`Engine::select_columns`] describes.
+    fn read_series(
+        &self,
+        database: &str,
+        select: &Select,
+        mode: Mode,
+    ) -> Result<(Vec<Vec<u8>>, Vec<SeriesColumns>)> {
         let db = self.inner().database(database)?;
         let known = db.schema.fields(&select.measurement);
         let fields: Vec<Vec<u8>> = if select.fields.is_empty() {
-            known.into_iter().map(|(f, _)| f).collect()
+            known.iter().map(|(f, _)| f.clone()).collect()
         } else {
-            select
-                .fields
-                .iter()
-                .filter(|f| known.iter().any(|(k, _)| k == *f))
-                .cloned()
-                .collect()
+            select.fields.clone()
         };
-        let mut out: BTreeMap<(Vec<u8>, Vec<u8>), SeriesValues> = BTreeMap::new();
-        let mut ts = Vec::new();
-        let mut col = Column::Float(Vec::new());
-        let mut key = Vec::new();
+        // Fields the schema does not know have no values anywhere.
+        let readable: Vec<bool> = fields
+            .iter()
+            .map(|f| known.iter().any(|(k, _)| k == f))
+            .collect();
+        let mut out: Vec<SeriesColumns> = Vec::new();
+        let mut shards_read = 0;
         for shard in db.shards_overlapping(select.min_time, select.max_time) {
             let min = select.min_time.max(shard.range.start);
             let max = select.max_time.min(shard.range.end - 1);
-            let ids = shard.index.query(&select.measurement, &select.condition);
-            for id in ids.iter() {
-                let Some(sk) = shard.index.tags_of(id) else {
-                    continue;
+            let ids: Vec<_> = shard
+                .index
+                .query(&select.measurement, &select.condition)
+                .iter()
+                .collect();
+            let job = ShardRead {
+                shard: &shard,
+                fields: &fields,
+                readable: &readable,
+                min,
+                max,
+                mode,
+            };
+            let found: Vec<Option<SeriesColumns>> =
+                if ids.len() * fields.len().max(1) >= PARALLEL_KEYS {
+                    use rayon::prelude::*;
+                    ids.par_iter()
+                        .map_init(Scratch::default, |scratch, &id| job.series(id, scratch))
+                        .collect::<Result<_>>()?
+                } else {
+                    let mut scratch = Scratch::default();
+                    ids.iter()
+                        .map(|&id| job.series(id, &mut scratch))
+                        .collect::<Result<_>>()?
                 };
-                let series = series_key_of(&sk);
-                for field in &fields {
-                    key.clear();
-                    tsmdb_lineproto::append_composite_key(&mut key, &series, field);
-                    match mode {
-                        Mode::All => shard.read(&key, min, max, &mut ts, &mut col)?,
-                        Mode::Edge(e) => shard.read_edge(&key, min, max, e, &mut ts, &mut col)?,
-                    }
-                    if ts.is_empty() {
-                        continue;
-                    }
-                    let entry = out
-                        .entry((series.clone(), field.clone()))
-                        .or_insert_with(|| SeriesValues {
-                            series_key: series.clone(),
-                            measurement: sk.measurement.clone(),
-                            tags: sk.tags.clone(),
-                            field: field.clone(),
-                            timestamps: Vec::new(),
-                            values: Column::empty(col.field_type()),
-                        });
-                    match mode {
-                        // Shards are visited oldest first and do not overlap, so this appends.
-                        Mode::All => {
-                            merge_into(&mut entry.timestamps, &mut entry.values, &ts, &col, &key)?
-                        }
-                        // The oldest shard's first value stays.
-                        Mode::Edge(Edge::First) if !entry.timestamps.is_empty() => {}
-                        // A later shard's value replaces an earlier one.
-                        Mode::Edge(_) => {
-                            entry.timestamps.clear();
-                            entry.values.clear();
-                            merge_into(&mut entry.timestamps, &mut entry.values, &ts, &col, &key)?
-                        }
-                    }
-                }
-            }
+            out.extend(found.into_iter().flatten());
+            shards_read += 1;
         }
-        Ok(out.into_values().collect())
+        if shards_read > 1 {
+            out = merge_shards(out, mode)?;
+        } else {
+            out.sort_by(|a, b| a.series_key.cmp(&b.series_key));
+        }
+        Ok((fields, out))
     }
 
     /// Measurements of a database, sorted.
@@ -269,4 +305,135 @@ impl Engine {
         all.dedup();
         Ok(all)
     }
+}
+
+/// Reusable buffers of one reading thread.
+struct Scratch {
+    blocks: tsmdb_tsm_file::Values,
+    ts: Vec<i64>,
+    values: Column,
+    key: Vec<u8>,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Scratch {
+            blocks: tsmdb_tsm_file::Values::new(),
+            ts: Vec::new(),
+            values: Column::empty(FieldType::Float),
+            key: Vec::new(),
+        }
+    }
+}
+
+/// One shard's part of a read.
+struct ShardRead<'a> {
+    shard: &'a Shard,
+    fields: &'a [Vec<u8>],
+    readable: &'a [bool],
+    min: i64,
+    max: i64,
+    mode: Mode,
+}
+
+impl ShardRead<'_> {
+    /// The fields of series `id`, or `None` when it has no value in the range.
+    fn series(&self, id: SeriesId, scratch: &mut Scratch) -> Result<Option<SeriesColumns>> {
+        let Some(sk) = self.shard.index.tags_of(id) else {
+            return Ok(None);
+        };
+        let series = series_key_of(&sk);
+        let mut columns: Vec<Option<FieldColumn>> = vec![None; self.fields.len()];
+        let mut any = false;
+        let Scratch {
+            blocks,
+            ts,
+            values,
+            key,
+        } = scratch;
+        for ((field, slot), &readable) in self.fields.iter().zip(&mut columns).zip(self.readable) {
+            if !readable {
+                continue;
+            }
+            key.clear();
+            tsmdb_lineproto::append_composite_key(key, &series, field);
+            match self.mode {
+                Mode::All => self
+                    .shard
+                    .read(key, self.min, self.max, blocks, ts, values)?,
+                Mode::Edge(e) => self
+                    .shard
+                    .read_edge(key, self.min, self.max, e, blocks, ts, values)?,
+            }
+            if ts.is_empty() {
+                continue;
+            }
+            any = true;
+            *slot = Some(FieldColumn {
+                timestamps: ts.clone(),
+                values: values.clone(),
+            });
+        }
+        Ok(any.then(|| SeriesColumns {
+            series_key: series,
+            measurement: sk.measurement,
+            tags: sk.tags,
+            fields: columns,
+        }))
+    }
+}
+
+/// Joins the entries of one series from several shards (given oldest shard first; shards do
+/// not overlap in time), ordered by series key.
+fn merge_shards(mut all: Vec<SeriesColumns>, mode: Mode) -> Result<Vec<SeriesColumns>> {
+    // Stable: a series' entries stay oldest shard first.
+    all.sort_by(|a, b| a.series_key.cmp(&b.series_key));
+    let mut out: Vec<SeriesColumns> = Vec::with_capacity(all.len());
+    for s in all {
+        let same = out.last().is_some_and(|l| l.series_key == s.series_key);
+        if !same {
+            out.push(s);
+            continue;
+        }
+        let Some(acc) = out.last_mut() else { continue };
+        for (slot, col) in acc.fields.iter_mut().zip(s.fields) {
+            let Some(col) = col else { continue };
+            match (slot.as_mut(), mode) {
+                (None, _) => *slot = Some(col),
+                // The oldest shard's first value stays.
+                (Some(_), Mode::Edge(Edge::First)) => {}
+                // A later shard's last value replaces an earlier one.
+                (Some(_), Mode::Edge(Edge::Last)) => *slot = Some(col),
+                (Some(a), Mode::All) => merge_into(
+                    &mut a.timestamps,
+                    &mut a.values,
+                    &col.timestamps,
+                    &col.values,
+                    &acc.series_key,
+                )?,
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One [`SeriesValues`] per series and field with values, ordered by series key then field.
+fn one_per_field(fields: &[Vec<u8>], series: Vec<SeriesColumns>) -> Vec<SeriesValues> {
+    let mut out = Vec::new();
+    for s in series {
+        for (field, column) in fields.iter().zip(s.fields) {
+            let Some(c) = column else { continue };
+            out.push(SeriesValues {
+                series_key: s.series_key.clone(),
+                measurement: s.measurement.clone(),
+                tags: s.tags.clone(),
+                field: field.clone(),
+                timestamps: c.timestamps,
+                values: c.values,
+            });
+        }
+    }
+    // Fields come in the order asked; the contract is name order within a series.
+    out.sort_by(|a, b| (&a.series_key, &a.field).cmp(&(&b.series_key, &b.field)));
+    out
 }

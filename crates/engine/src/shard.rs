@@ -368,11 +368,13 @@ impl Shard {
     }
 
     /// The values of `key` with `min <= t <= max`, merged from every file and the cache.
+    /// `scratch` holds decoded blocks; reusing it across keys saves allocations.
     pub(crate) fn read(
         &self,
         key: &[u8],
         min: i64,
         max: i64,
+        scratch: &mut tsmdb_tsm_file::Values,
         ts: &mut Vec<i64>,
         values: &mut Column,
     ) -> Result<()> {
@@ -380,19 +382,20 @@ impl Shard {
         values.clear();
         // The cache before the file list: a snapshot adds its files before it drops its data
         // from the cache, so reading in this order can see a value twice (merged away) but
-        // never miss it.
+        // never miss it. The list stays read-locked for this key only (a snapshot or a
+        // compaction swapping it waits that long).
         let cached = self.cache.read(key, min, max);
-        let files = self.files.read().clone();
-        let mut buf = tsmdb_tsm_file::Values::new();
+        let files = self.files.read();
         let range = TimeRange { min, max };
         for f in files
             .iter()
             .filter(|f| f.min_time() <= max && f.max_time() >= min)
         {
-            if f.read_values(key, range, &mut buf)? {
-                merge_into(ts, values, &buf.timestamps, &buf.values, key)?;
+            if f.read_values(key, range, scratch)? {
+                merge_into(ts, values, &scratch.timestamps, &scratch.values, key)?;
             }
         }
+        drop(files);
         if let Some(cached) = cached {
             merge_into(ts, values, &cached.timestamps, &cached.values, key)?;
         }
@@ -409,6 +412,7 @@ impl Shard {
         min: i64,
         max: i64,
         edge: Edge,
+        scratch: &mut tsmdb_tsm_file::Values,
         ts: &mut Vec<i64>,
         values: &mut Column,
     ) -> Result<()> {
@@ -416,7 +420,7 @@ impl Shard {
         values.clear();
         // Same order as `read`: the cache before the file list.
         let cached = self.cache.read(key, min, max);
-        let files = self.files.read().clone();
+        let files = self.files.read();
         let mut best: Option<i64> = None;
         if let Some(c) = &cached {
             let i = match edge {
@@ -426,11 +430,12 @@ impl Shard {
             if let Some(&t) = c.timestamps.get(i) {
                 best = Some(t);
                 ts.push(t);
-                *values = Column::empty(c.values.field_type());
+                values.reset(c.values.field_type());
                 push_value(values, &c.values, i);
             }
         }
-        let (mut times, mut col) = (Vec::new(), Column::empty(values.field_type()));
+        let times = &mut scratch.timestamps;
+        let col = &mut scratch.values;
         // Newest file first: on a tie the source already held wins.
         for f in files.iter().rev() {
             let (lo, hi) = match best {
@@ -456,7 +461,7 @@ impl Shard {
                 };
                 // Tombstones may empty a block; then the next one in time order is tried.
                 let narrowed = TimeRange { min: lo, max: hi };
-                f.read_block_values(&k, &entry, narrowed, &mut times, &mut col)?;
+                f.read_block_values(&k, &entry, narrowed, times, col)?;
                 let i = match edge {
                     Edge::First => 0,
                     Edge::Last => times.len().wrapping_sub(1),
@@ -473,8 +478,8 @@ impl Shard {
                 best = Some(t);
                 ts.clear();
                 ts.push(t);
-                *values = Column::empty(col.field_type());
-                push_value(values, &col, i);
+                values.reset(col.field_type());
+                push_value(values, col, i);
                 break;
             }
         }

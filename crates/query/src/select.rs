@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use tsmdb_encoding::FieldType;
-use tsmdb_engine::{Aggregate, Edge, Engine, Expr, Select, Window};
+use tsmdb_engine::{Aggregate, Edge, Engine, Expr, Select, SeriesColumns, Window};
 
 use crate::ast::{FieldExpr, Fill, GroupTags, SelectStatement};
 use crate::error::QueryError;
@@ -173,6 +173,10 @@ pub(crate) fn select(
             _ => None,
         })
         .collect();
+    if fields.is_empty() {
+        // Only tags selected: no field, so no row (as before; InfluxDB refuses the statement).
+        return Ok(Vec::new());
+    }
     let request = Select {
         measurement: m.to_vec(),
         condition: split.tags.clone(),
@@ -183,32 +187,32 @@ pub(crate) fn select(
     let data = if let Some(edge) = edge_only(has_agg, filtered, window, &agg_columns) {
         // Every column is first() (or every one last()) over the whole range: one value per
         // series and field decides it.
-        engine.select_edge(db, &request, edge)?
+        engine.select_columns(db, &request, Some(edge))?
     } else if let Some(from) = desc_limit_start(s, has_agg, filtered, window, split.min, max_time) {
         // Only the newest LIMIT + OFFSET windows can be shown: read those, plus each series'
         // last value before them so groups, and the first window of an open range, come out
         // as from the whole range (that value's window is never shown).
-        let mut recent = engine.select(
+        let recent = engine.select_columns(
             db,
             &Select {
                 min_time: from,
                 ..request.clone()
             },
+            None,
         )?;
-        let earlier = engine.select_edge(
+        let earlier = engine.select_columns(
             db,
             &Select {
                 max_time: from - 1,
                 ..request
             },
-            Edge::Last,
+            Some(Edge::Last),
         )?;
-        prepend_edges(&mut recent, earlier);
-        recent
+        prepend_edges(recent, earlier)
     } else {
-        engine.select(db, &request)?
+        engine.select_columns(db, &request, None)?
     };
-    let mut series = collect_series(data, &fields);
+    let mut series = collect_series(data);
 
     // Field conditions: a row mask per series.
     let mut rows_of: Vec<Option<Rows>> = Vec::with_capacity(series.len());
@@ -464,42 +468,44 @@ fn desc_limit_start(
     (from > min && from > i64::MIN).then_some(from)
 }
 
-/// Puts each series' value from before the shown windows (`earlier`, at most one per series
-/// and field) in front of its recent values, adding the series that have only such a value.
-fn prepend_edges(
-    recent: &mut Vec<tsmdb_engine::SeriesValues>,
-    earlier: Vec<tsmdb_engine::SeriesValues>,
-) {
-    let mut by_key: HashMap<(Vec<u8>, Vec<u8>), usize> = recent
-        .iter()
-        .enumerate()
-        .map(|(i, sv)| ((sv.series_key.clone(), sv.field.clone()), i))
-        .collect();
-    let mut added = false;
-    for e in earlier {
-        match by_key.get(&(e.series_key.clone(), e.field.clone())) {
-            Some(&i) => {
-                let r = &mut recent[i];
-                if r.values.field_type() != e.values.field_type() {
-                    continue;
+/// Puts each series' value from before the shown windows (`earlier`, at most one per field)
+/// in front of its recent values, adding the series that have only such a value. Both lists
+/// are ordered by series key, and so is the result.
+fn prepend_edges(recent: Vec<SeriesColumns>, earlier: Vec<SeriesColumns>) -> Vec<SeriesColumns> {
+    let mut out = Vec::with_capacity(recent.len().max(earlier.len()));
+    let mut recent = recent.into_iter().peekable();
+    let mut earlier = earlier.into_iter().peekable();
+    loop {
+        let order = match (recent.peek(), earlier.peek()) {
+            (Some(r), Some(e)) => r.series_key.cmp(&e.series_key),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => break,
+        };
+        match order {
+            std::cmp::Ordering::Less => out.extend(recent.next()),
+            std::cmp::Ordering::Greater => out.extend(earlier.next()),
+            std::cmp::Ordering::Equal => {
+                let (Some(mut r), Some(e)) = (recent.next(), earlier.next()) else {
+                    break;
+                };
+                for (slot, before) in r.fields.iter_mut().zip(e.fields) {
+                    let Some(mut before) = before else { continue };
+                    match slot {
+                        Some(now) if now.values.field_type() == before.values.field_type() => {
+                            before.timestamps.extend_from_slice(&now.timestamps);
+                            append_column(&mut before.values, &now.values);
+                            *now = before;
+                        }
+                        Some(_) => {}
+                        None => *slot = Some(before),
+                    }
                 }
-                let mut ts = e.timestamps;
-                ts.extend_from_slice(&r.timestamps);
-                let mut values = e.values;
-                append_column(&mut values, &r.values);
-                r.timestamps = ts;
-                r.values = values;
-            }
-            None => {
-                by_key.insert((e.series_key.clone(), e.field.clone()), recent.len());
-                recent.push(e);
-                added = true;
+                out.push(r);
             }
         }
     }
-    if added {
-        recent.sort_by(|a, b| (&a.series_key, &a.field).cmp(&(&b.series_key, &b.field)));
-    }
+    out
 }
 
 fn append_column(dst: &mut tsmdb_encoding::Column, src: &tsmdb_encoding::Column) {

@@ -3,7 +3,7 @@
 //! timeline that joins the fields by time. Nothing here builds a value per row.
 
 use tsmdb_encoding::Column;
-use tsmdb_engine::SeriesValues;
+use tsmdb_engine::SeriesColumns;
 
 use crate::error::QueryError;
 use crate::result::Value;
@@ -140,33 +140,23 @@ impl SeriesData {
     }
 }
 
-/// Groups the engine's output (ordered by series key, then field) into series, placing each
-/// field at its index in `fields`.
-pub(crate) fn collect_series(data: Vec<SeriesValues>, fields: &[String]) -> Vec<SeriesData> {
-    let mut out: Vec<SeriesData> = Vec::new();
-    let mut last_key: Option<Vec<u8>> = None;
-    for sv in data {
-        let Some(fi) = fields
-            .iter()
-            .position(|f| f.as_bytes() == sv.field.as_slice())
-        else {
-            continue;
-        };
-        if last_key.as_deref() != Some(sv.series_key.as_slice()) {
-            out.push(SeriesData {
-                tags: sv.tags,
-                fields: vec![None; fields.len()],
-            });
-            last_key = Some(sv.series_key);
-        }
-        if let Some(s) = out.last_mut() {
-            s.fields[fi] = Some(FieldData {
-                ts: sv.timestamps,
-                values: sv.values,
-            });
-        }
-    }
-    out
+/// The engine's series (fields in the query's field order) as the executor's.
+pub(crate) fn collect_series(data: Vec<SeriesColumns>) -> Vec<SeriesData> {
+    data.into_iter()
+        .map(|s| SeriesData {
+            tags: s.tags,
+            fields: s
+                .fields
+                .into_iter()
+                .map(|f| {
+                    f.map(|c| FieldData {
+                        ts: c.timestamps,
+                        values: c.values,
+                    })
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// The value at `i` as a result cell.
