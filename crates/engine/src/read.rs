@@ -361,9 +361,13 @@ impl ShardRead<'_> {
                 Mode::All => self
                     .shard
                     .read(key, self.min, self.max, blocks, ts, values)?,
-                Mode::Edge(e) => self
-                    .shard
-                    .read_edge(key, self.min, self.max, e, blocks, ts, values)?,
+                Mode::Edge(e) => {
+                    let range = tsmdb_tsm_file::TimeRange {
+                        min: self.min,
+                        max: self.max,
+                    };
+                    self.shard.read_edge(key, range, e, blocks, ts, values)?
+                }
             }
             if ts.is_empty() {
                 continue;
@@ -374,7 +378,7 @@ impl ShardRead<'_> {
                 values: values.clone(),
             });
         }
-        Ok(any.then(|| SeriesColumns {
+        Ok(any.then_some(SeriesColumns {
             series_key: series,
             measurement: sk.measurement,
             tags: sk.tags,

@@ -402,20 +402,20 @@ impl Shard {
         Ok(())
     }
 
-    /// The first or last value of `key` with `min <= t <= max` (at most one point in `ts` and
+    /// The first or last value of `key` in `range` (at most one point in `ts` and
     /// `values`), reading only the blocks that can hold it: the TSM index's per-block min/max
     /// times rule out the others. Equal timestamps resolve as in [`Shard::read`] (the cache beats
     /// files, a newer file beats an older one).
     pub(crate) fn read_edge(
         &self,
         key: &[u8],
-        min: i64,
-        max: i64,
+        range: TimeRange,
         edge: Edge,
         scratch: &mut tsmdb_tsm_file::Values,
         ts: &mut Vec<i64>,
         values: &mut Column,
     ) -> Result<()> {
+        let TimeRange { min, max } = range;
         ts.clear();
         values.clear();
         // Same order as `read`: the cache before the file list.

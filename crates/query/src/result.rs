@@ -92,56 +92,153 @@ impl Value {
 
 /// The whole response as InfluxDB's JSON, keys in InfluxDB's order:
 /// `{"results":[{"statement_id":0,"series":[{"name":..,"tags":{..},"columns":[..],"values":[[..]]}]}]}`.
+///
+/// Written straight into one buffer (no JSON tree per cell): the same text as
+/// [`Value::to_json`] printed, since both format numbers and escape strings with serde_json.
 pub fn to_json(results: &[StatementResult], epoch: Epoch) -> String {
-    let quote = |s: &str| serde_json::Value::String(s.to_string()).to_string();
-    let mut out = String::from("{\"results\":[");
+    let mut out: Vec<u8> = Vec::with_capacity(256);
+    out.extend_from_slice(b"{\"results\":[");
     for (i, r) in results.iter().enumerate() {
         if i > 0 {
-            out.push(',');
+            out.push(b',');
         }
-        out.push_str(&format!("{{\"statement_id\":{}", r.statement_id));
+        out.extend_from_slice(b"{\"statement_id\":");
+        out.extend_from_slice(r.statement_id.to_string().as_bytes());
         if let Some(e) = &r.error {
-            out.push_str(&format!(",\"error\":{}", quote(e)));
+            out.extend_from_slice(b",\"error\":");
+            json_str(&mut out, e);
         } else if !r.series.is_empty() {
-            out.push_str(",\"series\":[");
+            out.extend_from_slice(b",\"series\":[");
             for (j, s) in r.series.iter().enumerate() {
                 if j > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
+                out.push(b'{');
                 // InfluxDB omits an empty name (SHOW SERIES).
-                out.push('{');
                 if !s.name.is_empty() {
-                    out.push_str(&format!("\"name\":{},", quote(&s.name)));
+                    out.extend_from_slice(b"\"name\":");
+                    json_str(&mut out, &s.name);
+                    out.push(b',');
                 }
                 if !s.tags.is_empty() {
-                    let tags: Vec<String> = s
-                        .tags
-                        .iter()
-                        .map(|(k, v)| format!("{}:{}", quote(k), quote(v)))
-                        .collect();
-                    out.push_str(&format!("\"tags\":{{{}}},", tags.join(",")));
+                    out.extend_from_slice(b"\"tags\":{");
+                    for (n, (k, v)) in s.tags.iter().enumerate() {
+                        if n > 0 {
+                            out.push(b',');
+                        }
+                        json_str(&mut out, k);
+                        out.push(b':');
+                        json_str(&mut out, v);
+                    }
+                    out.extend_from_slice(b"},");
                 }
-                let cols: Vec<String> = s.columns.iter().map(|c| quote(c)).collect();
-                out.push_str(&format!("\"columns\":[{}]", cols.join(",")));
-                let rows: Vec<String> = s
-                    .values
-                    .iter()
-                    .map(|row| {
-                        format!(
-                            "[{}]",
-                            row.iter()
-                                .map(|v| v.to_json(epoch).to_string())
-                                .collect::<Vec<_>>()
-                                .join(",")
-                        )
-                    })
-                    .collect();
-                out.push_str(&format!(",\"values\":[{}]}}", rows.join(",")));
+                out.extend_from_slice(b"\"columns\":[");
+                for (n, c) in s.columns.iter().enumerate() {
+                    if n > 0 {
+                        out.push(b',');
+                    }
+                    json_str(&mut out, c);
+                }
+                out.extend_from_slice(b"],\"values\":[");
+                for (n, row) in s.values.iter().enumerate() {
+                    if n > 0 {
+                        out.push(b',');
+                    }
+                    out.push(b'[');
+                    for (m, v) in row.iter().enumerate() {
+                        if m > 0 {
+                            out.push(b',');
+                        }
+                        json_value(&mut out, v, epoch);
+                    }
+                    out.push(b']');
+                }
+                out.extend_from_slice(b"]}");
             }
-            out.push(']');
+            out.push(b']');
         }
-        out.push('}');
+        out.push(b'}');
     }
-    out.push_str("]}");
-    out
+    out.extend_from_slice(b"]}");
+    // Only valid UTF-8 went in (str, ASCII and serde_json's output).
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends `v` as serde_json prints it (a float that is not finite is `null`, as
+/// [`Value::to_json`] gives it).
+fn json_value(out: &mut Vec<u8>, v: &Value, epoch: Epoch) {
+    match v {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Time(t) => match epoch {
+            Epoch::Rfc3339 => json_str(out, &format_rfc3339(*t)),
+            Epoch::Nanoseconds => json_write(out, t),
+        },
+        Value::Float(f) if f.is_finite() => json_write(out, f),
+        Value::Float(_) => out.extend_from_slice(b"null"),
+        Value::Integer(i) => json_write(out, i),
+        Value::Unsigned(u) => json_write(out, u),
+        Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::String(s) => json_str(out, s),
+    }
+}
+
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    json_write(out, s);
+}
+
+fn json_write<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) {
+    // Writing into a Vec cannot fail, and these types always serialize.
+    let _ = serde_json::to_writer(&mut *out, v);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The buffer writer prints exactly what a serde_json tree of the same values prints.
+    #[test]
+    fn direct_json_equals_the_serde_tree() {
+        let values = vec![
+            Value::Null,
+            Value::Time(1_514_764_800_000_000_000),
+            Value::Float(0.1),
+            Value::Float(100.0),
+            Value::Float(-1e300),
+            Value::Float(f64::NAN),
+            Value::Integer(i64::MIN),
+            Value::Unsigned(u64::MAX),
+            Value::Boolean(true),
+            Value::String("quote \" back \\ nl \n \u{1} é".into()),
+        ];
+        let result = StatementResult {
+            statement_id: 3,
+            series: vec![Series {
+                name: "m\"x".into(),
+                tags: vec![("k".into(), "v\\".into())],
+                columns: vec!["time".into(), "a".into()],
+                values: vec![values.clone(), vec![Value::Null]],
+            }],
+            error: None,
+        };
+        let failed = StatementResult {
+            statement_id: 4,
+            series: Vec::new(),
+            error: Some("bad \"x\"".into()),
+        };
+        for epoch in [Epoch::Rfc3339, Epoch::Nanoseconds] {
+            let got = to_json(&[result.clone(), failed.clone()], epoch);
+            let row = |r: &[Value]| {
+                serde_json::Value::Array(r.iter().map(|v| v.to_json(epoch)).collect())
+            };
+            let want = format!(
+                "{{\"results\":[{{\"statement_id\":3,\"series\":[{{\"name\":{},\"tags\":{{\"k\":{}}},\"columns\":[\"time\",\"a\"],\"values\":[{},{}]}}]}},{{\"statement_id\":4,\"error\":{}}}]}}",
+                serde_json::Value::from("m\"x"),
+                serde_json::Value::from("v\\"),
+                row(&values),
+                row(&[Value::Null]),
+                serde_json::Value::from("bad \"x\""),
+            );
+            assert_eq!(got, want);
+        }
+    }
 }
