@@ -172,6 +172,53 @@ impl Engine {
         Ok(one_per_field(&fields, series))
     }
 
+    /// Canonical keys (sorted) of the series matching `select` that have a value of one of
+    /// its fields in its time range. Answered from the TSM index where it can be (a block
+    /// starting or ending in the range proves a value), decoding only blocks that merely span
+    /// the range or carry deletes.
+    pub fn series_with_values(&self, database: &str, select: &Select) -> Result<Vec<Vec<u8>>> {
+        let db = self.inner().database(database)?;
+        let known = db.schema.fields(&select.measurement);
+        let fields: Vec<&Vec<u8>> = if select.fields.is_empty() {
+            known.iter().map(|(f, _)| f).collect()
+        } else {
+            select
+                .fields
+                .iter()
+                .filter(|f| known.iter().any(|(k, _)| k == *f))
+                .collect()
+        };
+        let mut out = Vec::new();
+        let mut scratch = Scratch::default();
+        for shard in db.shards_overlapping(select.min_time, select.max_time) {
+            let range = tsmdb_tsm_file::TimeRange {
+                min: select.min_time.max(shard.range.start),
+                max: select.max_time.min(shard.range.end - 1),
+            };
+            for id in shard
+                .index
+                .query(&select.measurement, &select.condition)
+                .iter()
+            {
+                let Some(sk) = shard.index.tags_of(id) else {
+                    continue;
+                };
+                let series = series_key_of(&sk);
+                for field in &fields {
+                    scratch.key.clear();
+                    tsmdb_lineproto::append_composite_key(&mut scratch.key, &series, field);
+                    if shard.has_value(&scratch.key, range, &mut scratch.blocks)? {
+                        out.push(series);
+                        break;
+                    }
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
     /// The field names read and the series, as [`Engine::select_columns`] describes.
     fn read_series(
         &self,

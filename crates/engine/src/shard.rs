@@ -486,6 +486,50 @@ impl Shard {
         Ok(())
     }
 
+    /// True when `key` has a value in `range`. A block whose first or last time falls in the
+    /// range proves it from the TSM index alone (when the key has no tombstones in that file);
+    /// only blocks that merely span the range, or carry deletes, are decoded.
+    pub(crate) fn has_value(
+        &self,
+        key: &[u8],
+        range: TimeRange,
+        scratch: &mut tsmdb_tsm_file::Values,
+    ) -> Result<bool> {
+        let TimeRange { min, max } = range;
+        if self
+            .cache
+            .read(key, min, max)
+            .is_some_and(|c| !c.timestamps.is_empty())
+        {
+            return Ok(true);
+        }
+        let files = self.files.read();
+        for f in files
+            .iter()
+            .filter(|f| f.min_time() <= max && f.max_time() >= min)
+        {
+            let Some(k) = f.key(key) else { continue };
+            let clean = f.with_deleted_ranges(k.position, <[TimeRange]>::is_empty);
+            for entry in k.overlapping(min, max) {
+                let edge_inside = range.contains(entry.min_time) || range.contains(entry.max_time);
+                if clean && edge_inside {
+                    return Ok(true);
+                }
+                f.read_block_values(
+                    &k,
+                    &entry,
+                    range,
+                    &mut scratch.timestamps,
+                    &mut scratch.values,
+                )?;
+                if !scratch.timestamps.is_empty() {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+
     /// Deletes the values of `keys` in `[min, max]`: WAL first, then tombstones, then the cache,
     /// then (for series whose every value is gone) the index. Holds the write gate exclusively,
     /// so no write is half-applied around it.

@@ -125,6 +125,10 @@ proptest! {
             let got = engine.select_edge("db", &select, edge).unwrap();
             prop_assert_eq!(got, edges_of(&full, edge), "{:?}", edge);
         }
+        // series_with_values names exactly the series select finds.
+        let mut with: Vec<Vec<u8>> = full.iter().map(|s| s.series_key.clone()).collect();
+        with.dedup();
+        prop_assert_eq!(engine.series_with_values("db", &select).unwrap(), with);
         // select_columns carries the same values, one entry per series.
         let columns = engine
             .select_columns("db", &select.clone().fields(["b", "a"]), None)

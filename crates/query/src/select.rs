@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use tsmdb_encoding::FieldType;
-use tsmdb_engine::{Aggregate, Edge, Engine, Expr, Select, SeriesColumns, Window};
+use tsmdb_engine::{Aggregate, Edge, Engine, Expr, Select, Window};
 
 use crate::ast::{FieldExpr, Fill, GroupTags, SelectStatement};
 use crate::error::QueryError;
@@ -184,14 +184,14 @@ pub(crate) fn select(
         min_time: split.min,
         max_time,
     };
-    let data = if let Some(edge) = edge_only(has_agg, filtered, window, &agg_columns) {
+    let mut series = if let Some(edge) = edge_only(has_agg, filtered, window, &agg_columns) {
         // Every column is first() (or every one last()) over the whole range: one value per
         // series and field decides it.
-        engine.select_columns(db, &request, Some(edge))?
+        collect_series(engine.select_columns(db, &request, Some(edge))?)
     } else if let Some(from) = desc_limit_start(s, has_agg, filtered, window, split.min, max_time) {
-        // Only the newest LIMIT + OFFSET windows can be shown: read those, plus each series'
-        // last value before them so groups, and the first window of an open range, come out
-        // as from the whole range (that value's window is never shown).
+        // Only the newest LIMIT + OFFSET windows can be shown: read those. Which series have
+        // older values (they make groups, and an open range's first window, as from the whole
+        // range; those windows are never shown) the TSM index mostly tells without decoding.
         let recent = engine.select_columns(
             db,
             &Select {
@@ -200,19 +200,19 @@ pub(crate) fn select(
             },
             None,
         )?;
-        let earlier = engine.select_columns(
+        let older = engine.series_with_values(
             db,
             &Select {
                 max_time: from - 1,
                 ..request
             },
-            Some(Edge::Last),
         )?;
-        prepend_edges(recent, earlier)
+        let mut series = collect_series(recent);
+        add_older(&mut series, older, from - 1, fields.len());
+        series
     } else {
-        engine.select_columns(db, &request, None)?
+        collect_series(engine.select_columns(db, &request, None)?)
     };
-    let mut series = collect_series(data);
 
     // Field conditions: a row mask per series.
     let mut rows_of: Vec<Option<Rows>> = Vec::with_capacity(series.len());
@@ -468,59 +468,33 @@ fn desc_limit_start(
     (from > min && from > i64::MIN).then_some(from)
 }
 
-/// Puts each series' value from before the shown windows (`earlier`, at most one per field)
-/// in front of its recent values, adding the series that have only such a value. Both lists
-/// are ordered by series key, and so is the result.
-fn prepend_edges(recent: Vec<SeriesColumns>, earlier: Vec<SeriesColumns>) -> Vec<SeriesColumns> {
-    let mut out = Vec::with_capacity(recent.len().max(earlier.len()));
-    let mut recent = recent.into_iter().peekable();
-    let mut earlier = earlier.into_iter().peekable();
-    loop {
-        let order = match (recent.peek(), earlier.peek()) {
-            (Some(r), Some(e)) => r.series_key.cmp(&e.series_key),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => break,
-        };
-        match order {
-            std::cmp::Ordering::Less => out.extend(recent.next()),
-            std::cmp::Ordering::Greater => out.extend(earlier.next()),
-            std::cmp::Ordering::Equal => {
-                let (Some(mut r), Some(e)) = (recent.next(), earlier.next()) else {
-                    break;
+/// Marks the series of `older` (sorted keys) as having a value at `at` that was not read,
+/// adding the ones `series` (sorted by key) lacks.
+fn add_older(series: &mut Vec<SeriesData>, older: Vec<Vec<u8>>, at: i64, fields: usize) {
+    let mut added = false;
+    for key in older {
+        match series.binary_search_by(|s| s.key.cmp(&key)) {
+            Ok(i) => series[i].before = Some(at),
+            Err(_) => {
+                let Some((_, tags)) = tsmdb_engine::parse_series_key(&key) else {
+                    continue;
                 };
-                for (slot, before) in r.fields.iter_mut().zip(e.fields) {
-                    let Some(mut before) = before else { continue };
-                    match slot {
-                        Some(now) if now.values.field_type() == before.values.field_type() => {
-                            before.timestamps.extend_from_slice(&now.timestamps);
-                            append_column(&mut before.values, &now.values);
-                            *now = before;
-                        }
-                        Some(_) => {}
-                        None => *slot = Some(before),
-                    }
-                }
-                out.push(r);
+                let tags = tags
+                    .into_iter()
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect();
+                series.push(SeriesData {
+                    key,
+                    tags,
+                    before: Some(at),
+                    fields: (0..fields).map(|_| None).collect(),
+                });
+                added = true;
             }
         }
     }
-    out
-}
-
-fn append_column(dst: &mut tsmdb_encoding::Column, src: &tsmdb_encoding::Column) {
-    use tsmdb_encoding::Column;
-    match (dst, src) {
-        (Column::Float(d), Column::Float(s)) => d.extend_from_slice(s),
-        (Column::Integer(d), Column::Integer(s)) => d.extend_from_slice(s),
-        (Column::Unsigned(d), Column::Unsigned(s)) => d.extend_from_slice(s),
-        (Column::Boolean(d), Column::Boolean(s)) => d.extend_from_slice(s),
-        (Column::String(d), Column::String(s)) => {
-            for v in s.iter() {
-                d.push(v);
-            }
-        }
-        _ => {}
+    if added {
+        series.sort_by(|a, b| a.key.cmp(&b.key));
     }
 }
 

@@ -42,7 +42,12 @@ impl Rows {
 /// One series of a query: its tags and, per queried field, its values.
 #[derive(Debug)]
 pub(crate) struct SeriesData {
+    /// Canonical series key.
+    pub key: Vec<u8>,
     pub tags: Vec<(Vec<u8>, Vec<u8>)>,
+    /// A time at which the series is known to have a value that was not read (older than the
+    /// windows a `DESC LIMIT` can show): it counts for the series' time span only.
+    pub before: Option<i64>,
     /// Indexed like the query's field list; `None` when the series has no value of the field.
     pub fields: Vec<Option<FieldData>>,
 }
@@ -58,7 +63,7 @@ impl SeriesData {
 
     /// Earliest and latest timestamp over every field, or `None` without values.
     pub fn time_span(&self) -> Option<(i64, i64)> {
-        let mut span: Option<(i64, i64)> = None;
+        let mut span: Option<(i64, i64)> = self.before.map(|t| (t, t));
         for f in self.fields.iter().flatten() {
             if let (Some(&a), Some(&b)) = (f.ts.first(), f.ts.last()) {
                 span = Some(span.map_or((a, b), |(lo, hi)| (lo.min(a), hi.max(b))));
@@ -144,7 +149,9 @@ impl SeriesData {
 pub(crate) fn collect_series(data: Vec<SeriesColumns>) -> Vec<SeriesData> {
     data.into_iter()
         .map(|s| SeriesData {
+            key: s.series_key,
             tags: s.tags,
+            before: None,
             fields: s
                 .fields
                 .into_iter()
@@ -277,7 +284,9 @@ mod tests {
             let a: Vec<i64> = a.into_iter().collect();
             let b: Vec<i64> = b.into_iter().collect();
             let s = SeriesData {
+                key: Vec::new(),
                 tags: Vec::new(),
+                before: None,
                 fields: vec![
                     (!a.is_empty()).then(|| field(&a)),
                     (b_present && !b.is_empty()).then(|| field(&b)),
@@ -333,7 +342,9 @@ mod tests {
     #[test]
     fn retain_rows_keeps_each_fields_values_of_kept_rows() {
         let mut s = SeriesData {
+            key: Vec::new(),
             tags: Vec::new(),
+            before: None,
             fields: vec![Some(field(&[1, 2, 3])), Some(field(&[2, 4]))],
         };
         let rows = s.rows();
