@@ -1,124 +1,93 @@
-//! `tsmdb compact` end to end: small TSM files written with tsm-file, compacted by the binary,
-//! values checked through the library.
+//! `tsmdb compact` end to end: data written through the engine in several snapshots (several
+//! TSM files per shard, some values still only in the WAL), compacted by the binary, values
+//! checked through the library.
 
-use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
+use std::time::Duration;
 
-use tsmdb_encoding::{Column, ColumnRef};
-use tsmdb_tsm_file::{FileId, TimeRange, TsmReader, TsmWriter, Values};
+use tsmdb_engine::{Engine, Options, Select, SeriesValues};
+use tsmdb_lineproto::Precision;
 
-const KEY: &[u8] = b"cpu,host=a#!~#usage";
-
-/// Generation `g`: times g*100 .. g*100+150 (overlapping the next), values time*10+g.
-fn write_generation(dir: &Path, g: u32) {
-    let mut w = TsmWriter::create(dir.join(FileId::new(g, 1).tsm_name())).expect("create");
-    let times: Vec<i64> = (0..150).map(|i| i64::from(g) * 100 + i).collect();
-    let values: Vec<i64> = times.iter().map(|t| t * 10 + i64::from(g)).collect();
-    let _ = w
-        .write_values(KEY, &times, ColumnRef::Integer(&values))
-        .expect("write");
-    w.finish().expect("finish");
-}
-
-fn read_all(dir: &Path) -> BTreeMap<i64, i64> {
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .expect("ls")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "tsm"))
-        .collect();
-    paths.sort();
-    let mut out = BTreeMap::new();
-    let mut values = Values::new();
-    for p in paths {
-        TsmReader::open(&p)
-            .expect("open")
-            .read_values(KEY, TimeRange::ALL, &mut values)
-            .expect("read");
-        let Column::Integer(v) = &values.values else {
-            panic!("integers")
-        };
-        out.extend(values.timestamps.iter().copied().zip(v.iter().copied()));
-    }
-    out
-}
-
-fn tsmdb(args: &[&str], db: &Path) -> std::process::Output {
+fn tsmdb(db: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tsmdb"))
+        .arg("--db")
+        .arg(db)
         .args(args)
-        .env("TSMDB_DB", db)
+        .env_remove("TSMDB_DB")
         .output()
         .expect("run tsmdb")
 }
 
-#[test]
-fn compacts_every_shard_directory_under_db() {
-    let db = tempfile::tempdir().expect("tempdir");
-    let shards = [
-        db.path().join("db0/autogen/1"),
-        db.path().join("db0/autogen/2"),
-    ];
-    for (n, shard) in shards.iter().enumerate() {
-        std::fs::create_dir_all(shard).expect("mkdir");
-        for g in 1..=(3 + n as u32) {
-            write_generation(shard, g);
+fn options() -> Options {
+    // One-hour shards: the data below spans two.
+    Options::default()
+        .background(false)
+        .shard_duration(Duration::from_secs(3600))
+}
+
+/// Four snapshots of two hosts over 90 minutes, then one more batch left in the WAL.
+fn setup(db: &Path) -> Vec<SeriesValues> {
+    let engine = Engine::open(db, options()).expect("open");
+    engine.create_database("db", None).expect("create");
+    for batch in 0..5i64 {
+        let mut lp = String::new();
+        for host in 0..2 {
+            for i in 0..18i64 {
+                let minute = batch * 18 + i;
+                lp += &format!(
+                    "cpu,host=h{host} v={minute}i {}\n",
+                    minute * 60_000_000_000 + host
+                );
+            }
+        }
+        engine
+            .write_lp("db", lp.as_bytes(), Precision::Nanosecond)
+            .expect("write");
+        if batch < 4 {
+            engine.snapshot_all().expect("snapshot");
         }
     }
-    let before: Vec<_> = shards.iter().map(|s| read_all(s)).collect();
-    // Newest generation wins on overlaps: t=250 comes from generation 2.
-    assert_eq!(before[0].get(&250), Some(&2502));
+    let all = engine.select("db", &Select::all("cpu")).expect("select");
+    assert_eq!(engine.stats().tsm_files, 5, "{:?}", engine.stats());
+    all
+}
 
-    let out = tsmdb(&["compact", "--full"], db.path());
+/// One test, run in sequence: a test holding the directory lock while another spawns a child
+/// would lend the child its lock descriptor between fork and exec.
+#[test]
+fn compacts_every_shard_through_the_engine_and_respects_the_lock() {
+    let out = tsmdb(Path::new("/definitely/not/here"), &["compact"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a directory"));
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("data");
+    let before = setup(&db);
+
+    // Another process (here: this one) has the directory open: compact must not touch it.
+    let holder = Engine::open(&db, options()).expect("open");
+    let out = tsmdb(&db, &["compact", "--full"]);
+    assert_ne!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("opening"), "{stderr}");
+    assert_eq!(holder.stats().tsm_files, 5);
+    drop(holder);
+
+    let out = tsmdb(&db, &["compact", "--full"]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("3 files"), "{stdout}");
-    assert!(stdout.contains("-> 1 files"), "{stdout}");
-    assert!(stdout.lines().any(|l| l.starts_with("total:")), "{stdout}");
-    for (shard, expected) in shards.iter().zip(&before) {
-        assert_eq!(&read_all(shard), expected);
-        let names: Vec<String> = std::fs::read_dir(shard)
-            .expect("ls")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(names.len(), 1, "{names:?}");
-    }
-    let last = FileId::new(4, 2).tsm_name();
-    assert!(shards[1].join(last).exists());
-}
+    assert!(stdout.contains("-> 2 files"), "{stdout}");
 
-#[test]
-fn explicit_directory_without_full_runs_level_plans() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for g in 1..=9 {
-        write_generation(dir.path(), g);
-    }
-    let before = read_all(dir.path());
-    let out = tsmdb(
-        &["compact", &dir.path().display().to_string()],
-        Path::new("/nonexistent"),
+    let engine = Engine::open(&db, options()).expect("reopen");
+    let stats = engine.stats();
+    assert_eq!((stats.shards, stats.tsm_files), (2, 2), "{stats:?}");
+    assert_eq!(
+        engine.select("db", &Select::all("cpu")).expect("select"),
+        before
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // Level 1 takes generations 1–8 into 8-2; generation 9 waits for more company.
-    assert_eq!(read_all(dir.path()), before);
-    assert!(dir.path().join(FileId::new(8, 2).tsm_name()).exists());
-    assert!(dir.path().join(FileId::new(9, 1).tsm_name()).exists());
-    assert!(!dir.path().join(FileId::new(1, 1).tsm_name()).exists());
-}
-
-#[test]
-fn missing_directory_is_an_error() {
-    let out = tsmdb(
-        &["compact", "/definitely/not/here"],
-        Path::new("/nonexistent"),
-    );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not a directory"));
 }
