@@ -203,6 +203,32 @@ const CASES: &[(&str, &str, Cmp)] = &[
         "SHOW SERIES FROM cpu WHERE region = 'us-west-1'",
         Exact,
     ),
+    // time conditions in SHOW (InfluxDB 1.6.7's own behaviour decides)
+    (
+        "show-series-time-after-data",
+        "SHOW SERIES FROM cpu WHERE time > '2019-01-01T00:00:00Z'",
+        Exact,
+    ),
+    (
+        "show-series-tag-and-time",
+        "SHOW SERIES FROM cpu WHERE region = 'us-west-1' AND time < '2017-01-01T00:00:00Z'",
+        Exact,
+    ),
+    (
+        "show-series-time-in-shard-after-points",
+        "SHOW SERIES FROM cpu WHERE hostname = 'host_3' AND time > '2018-01-01T00:30:00Z'",
+        Exact,
+    ),
+    (
+        "show-tag-values-time-after-data",
+        "SHOW TAG VALUES FROM cpu WITH KEY = region WHERE time > '2019-01-01T00:00:00Z'",
+        Exact,
+    ),
+    (
+        "show-tag-values-tag-and-time",
+        "SHOW TAG VALUES FROM cpu WITH KEY = hostname WHERE region = 'eu-west-1' AND time >= '2018-01-01T00:05:00Z'",
+        Exact,
+    ),
     // fill modes: the field condition leaves empty windows
     (
         "fill-null",

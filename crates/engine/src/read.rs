@@ -339,9 +339,23 @@ impl Engine {
         measurement: &[u8],
         condition: &Expr,
     ) -> Result<Vec<Vec<u8>>> {
+        self.series_keys_between(database, measurement, condition, i64::MIN, i64::MAX)
+    }
+
+    /// Like [`Engine::series_keys`], but only the series of the shards whose time range
+    /// overlaps `[min, max]`: InfluxDB 1.x answers `SHOW SERIES ... WHERE time ...` by shard
+    /// too (its shard groups and ours have the same boundaries by default).
+    pub fn series_keys_between(
+        &self,
+        database: &str,
+        measurement: &[u8],
+        condition: &Expr,
+        min: i64,
+        max: i64,
+    ) -> Result<Vec<Vec<u8>>> {
         let db = self.inner().database(database)?;
         let mut all = Vec::new();
-        for s in db.all_shards() {
+        for s in db.shards_overlapping(min, max) {
             for id in s.index.query(measurement, condition).iter() {
                 if let Some(sk) = s.index.tags_of(id) {
                     all.push(series_key_of(&sk));

@@ -100,8 +100,12 @@ fn run(engine: &Engine, db: &str, s: &Statement, now: i64) -> Result<Vec<Series>
             condition,
         } => {
             let mut out = Vec::new();
+            // A time condition keeps the values of the shards it overlaps, as in InfluxDB.
             let expr = match condition {
-                Some(c) => Some(split_condition(c, &|_| false)?.tags),
+                Some(c) => {
+                    let split = split_condition(c, &|_| false)?;
+                    Some((split.tags, split.min, split.max))
+                }
                 None => None,
             };
             for m in measurements(from)? {
@@ -112,7 +116,9 @@ fn run(engine: &Engine, db: &str, s: &Statement, now: i64) -> Result<Vec<Series>
                 for k in &sorted {
                     let values = match &expr {
                         None => engine.tag_values(db, &m, k.as_bytes())?,
-                        Some(e) => tag_values_where(engine, db, &m, k.as_bytes(), e)?,
+                        Some((e, min, max)) => {
+                            tag_values_where(engine, db, &m, k.as_bytes(), e, *min, *max)?
+                        }
                     };
                     for v in values {
                         rows.push(vec![Value::String(k.clone()), Value::String(lossy(&v))]);
@@ -144,13 +150,17 @@ fn run(engine: &Engine, db: &str, s: &Statement, now: i64) -> Result<Vec<Series>
             Ok(out)
         }
         Statement::ShowSeries { from, condition } => {
-            let expr = match condition {
-                Some(c) => split_condition(c, &|_| false)?.tags,
-                None => Expr::all(),
+            // A time condition keeps the series of the shards it overlaps, as in InfluxDB.
+            let (expr, min, max) = match condition {
+                Some(c) => {
+                    let split = split_condition(c, &|_| false)?;
+                    (split.tags, split.min, split.max)
+                }
+                None => (Expr::all(), i64::MIN, i64::MAX),
             };
             let mut rows = Vec::new();
             for m in measurements(from)? {
-                for k in engine.series_keys(db, &m, &expr)? {
+                for k in engine.series_keys_between(db, &m, &expr, min, max)? {
                     rows.push(vec![Value::String(lossy(&k))]);
                 }
             }
@@ -452,16 +462,19 @@ fn regex_match(pattern: &str, s: &str) -> bool {
     }
 }
 
-/// The sorted distinct values of tag `key` among the series of `m` that match `expr`.
+/// The sorted distinct values of tag `key` among the series of `m` that match `expr`, in the
+/// shards overlapping `[min, max]`.
 fn tag_values_where(
     engine: &Engine,
     db: &str,
     m: &[u8],
     key: &[u8],
     expr: &Expr,
+    min: i64,
+    max: i64,
 ) -> Result<Vec<Vec<u8>>, QueryError> {
     let mut values = std::collections::BTreeSet::new();
-    for series in engine.series_keys(db, m, expr)? {
+    for series in engine.series_keys_between(db, m, expr, min, max)? {
         let Some((_, tags)) = tsmdb_engine::parse_series_key(&series) else {
             continue;
         };
