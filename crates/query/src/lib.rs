@@ -37,6 +37,7 @@ mod error;
 mod exec;
 mod lexer;
 mod parser;
+mod partial;
 mod result;
 mod select;
 mod series;

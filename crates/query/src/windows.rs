@@ -58,27 +58,36 @@ pub(crate) fn aggregate_group(
             .iter()
             .filter_map(|sd| sd.fields.get(col.field)?.as_ref())
             .collect();
-        let data = match sources.as_slice() {
-            [] => None,
-            [one] => Some(*one),
-            _ => {
+        // Several series: per-series partials combined where the function allows, else the
+        // series merged into one column (once per field).
+        let partial = if sources.len() > 1 {
+            crate::partial::combine(&sources, col.agg, window, range_start)
+        } else {
+            None
+        };
+        let computed = match (partial, sources.as_slice()) {
+            (Some(r), _) => r,
+            (None, []) => Vec::new(),
+            (None, [one]) => aggregate(&one.ts, &one.values, col.agg, window, range_start)?,
+            (None, _) => {
                 if merged.len() <= col.field {
                     merged.resize_with(col.field + 1, || None);
                 }
                 if merged[col.field].is_none() {
                     merged[col.field] = Some(merge_sources(&sources)?);
                 }
-                merged[col.field].as_ref()
+                match &merged[col.field] {
+                    Some(d) => aggregate(&d.ts, &d.values, col.agg, window, range_start)?,
+                    None => Vec::new(),
+                }
             }
         };
-        let mut results = Vec::new();
-        if let Some(d) = data {
-            for (t, v) in aggregate(&d.ts, &d.values, col.agg, window, range_start)? {
-                if single_selector {
-                    selector_time = Some(t);
-                }
-                results.push((t, agg_value(v)));
+        let mut results = Vec::with_capacity(computed.len());
+        for (t, v) in computed {
+            if single_selector {
+                selector_time = Some(t);
             }
+            results.push((t, agg_value(v)));
         }
         per_col.push(results);
     }
