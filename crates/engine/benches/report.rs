@@ -8,6 +8,9 @@
 //! are compared with `medium.tsm`, the TSM file InfluxDB 1.6.7 itself wrote from the same input.
 //! Without `influxd` the influxd rows are left out (the message says why).
 //!
+//! A second, larger data set (100 hosts x 1 hour of the same 10 fields every 10 s, 360,000
+//! values, generated here) runs the TSBS shapes again, beside influxd loaded with the same lines.
+//!
 //! `TSMDB_BENCH_QUICK=1`: fewer repetitions (the data is the same).
 
 use std::path::Path;
@@ -185,5 +188,137 @@ fn main() {
             theirs(&theirs_q),
         );
     }
+    larger_queries(server.as_ref(), quick, now);
     drop(server);
+}
+
+/// Hosts and minutes of the larger TSBS-like data set.
+const LARGE_HOSTS: usize = 100;
+const LARGE_MINUTES: i64 = 60;
+
+/// The TSBS query shapes over the larger data set (one hour from 2018-01-01T00:00:00Z).
+const LARGE_QUERIES: &[(&str, &str)] = &[
+    (
+        "single-groupby-1-1-1",
+        "SELECT max(usage_user) FROM cpu WHERE hostname = 'host_1' AND time >= '2018-01-01T00:10:00Z' AND time < '2018-01-01T00:22:00Z' GROUP BY time(1m)",
+    ),
+    (
+        "cpu-max-all-1",
+        "SELECT max(usage_user),max(usage_system),max(usage_idle),max(usage_nice),max(usage_iowait),max(usage_irq),max(usage_softirq),max(usage_steal),max(usage_guest),max(usage_guest_nice) FROM cpu WHERE hostname = 'host_3' AND time >= '2018-01-01T00:00:00Z' AND time < '2018-01-01T01:00:00Z' GROUP BY time(10m)",
+    ),
+    (
+        "double-groupby-1",
+        "SELECT mean(usage_user) FROM cpu WHERE time >= '2018-01-01T00:00:00Z' AND time < '2018-01-01T01:00:00Z' GROUP BY time(5m),hostname",
+    ),
+    (
+        "double-groupby-all",
+        "SELECT mean(usage_user),mean(usage_system),mean(usage_idle),mean(usage_nice),mean(usage_iowait),mean(usage_irq),mean(usage_softirq),mean(usage_steal),mean(usage_guest),mean(usage_guest_nice) FROM cpu WHERE time >= '2018-01-01T00:00:00Z' AND time < '2018-01-01T01:00:00Z' GROUP BY time(5m),hostname",
+    ),
+    (
+        "high-cpu-all",
+        "SELECT * FROM cpu WHERE usage_user > 90.0 AND time >= '2018-01-01T00:00:00Z' AND time < '2018-01-01T00:30:00Z'",
+    ),
+    ("lastpoint", "SELECT last(*) FROM cpu GROUP BY *"),
+    (
+        "groupby-orderby-limit",
+        "SELECT max(usage_user) FROM cpu WHERE time < '2018-01-01T00:55:00Z' GROUP BY time(1m) ORDER BY time DESC LIMIT 5",
+    ),
+];
+
+/// `LARGE_HOSTS` hosts reporting the 10 TSBS `cpu` fields every 10 s for `LARGE_MINUTES`
+/// minutes (a deterministic random walk; tags shaped like TSBS devops).
+fn larger_lp() -> Vec<u8> {
+    const REGIONS: [&str; 4] = ["us-east-1", "us-west-1", "eu-west-1", "ap-northeast-1"];
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut usage = vec![[50.0f64; 10]; LARGE_HOSTS];
+    let mut out = Vec::new();
+    let start = 1_514_764_800_000_000_000i64;
+    for step in 0..LARGE_MINUTES * 6 {
+        let t = start + step * 10_000_000_000;
+        for (h, u) in usage.iter_mut().enumerate() {
+            for v in u.iter_mut() {
+                let delta = (next() % 2001) as f64 / 100.0 - 10.0;
+                *v = (*v + delta).clamp(0.0, 100.0);
+            }
+            let region = REGIONS[h % REGIONS.len()];
+            let line = format!(
+                "cpu,hostname=host_{h},region={region},datacenter={region}{} usage_user={},usage_system={},usage_idle={},usage_nice={},usage_iowait={},usage_irq={},usage_softirq={},usage_steal={},usage_guest={}i,usage_guest_nice={}i {t}\n",
+                ["a", "b", "c"][h % 3],
+                u[0],
+                u[1],
+                u[2],
+                u[3],
+                u[4],
+                u[5],
+                u[6],
+                u[7],
+                u[8] as i64,
+                u[9] as i64,
+            );
+            out.extend_from_slice(line.as_bytes());
+        }
+    }
+    out
+}
+
+/// The TSBS shapes over the larger data set, ours (snapshotted and fully compacted) beside
+/// influxd's on the same data in the same run.
+fn larger_queries(server: Option<&Influxd>, quick: bool, now: i64) {
+    let runs = if quick { 3 } else { 9 };
+    let lp = larger_lp();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let options = Options {
+        background: false,
+        ..Options::default()
+    };
+    let engine = Engine::open(dir.path(), options).expect("open");
+    engine.create_database(DB, None).expect("create database");
+    engine
+        .write_reader(DB, &lp[..], Precision::Nanosecond, 5000, |_| {})
+        .expect("ingest");
+    engine.snapshot_all().expect("snapshot");
+    engine.compact_all(true).expect("full compaction");
+    let db = "large";
+    let loaded = server.inspect(|s| {
+        s.create_database(db).expect("influxd CREATE DATABASE");
+        // In pieces: one body per 5000 lines, as the medium set goes.
+        let text = String::from_utf8_lossy(&lp);
+        let lines: Vec<&str> = text.lines().collect();
+        for chunk in lines.chunks(5000) {
+            let mut body = chunk.join("\n");
+            body.push('\n');
+            s.write_lp(db, body.as_bytes()).expect("influxd write");
+        }
+    });
+    let shape = format!("{LARGE_HOSTS}x{LARGE_MINUTES}m");
+    for (name, q) in LARGE_QUERIES {
+        let mut ours = Vec::new();
+        for _ in 0..runs {
+            let start = Instant::now();
+            let r = execute(&engine, DB, q, now).expect("query");
+            std::hint::black_box(to_json(&r, Epoch::Nanoseconds));
+            ours.push(start.elapsed().as_secs_f64() * 1e3);
+        }
+        let mut theirs_q = Vec::new();
+        if let Some(s) = loaded {
+            for _ in 0..runs {
+                let start = Instant::now();
+                std::hint::black_box(s.query(db, q).expect("influxd query"));
+                theirs_q.push(start.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+        row(
+            &format!("query {name} {shape} (median)"),
+            median(ours),
+            "ms",
+            "influxd HTTP /query",
+            (!theirs_q.is_empty()).then(|| median(theirs_q)),
+        );
+    }
 }
