@@ -8,6 +8,7 @@ use crate::engine::Engine;
 use crate::error::Result;
 use crate::merge::merge_into;
 use crate::shard::Shard;
+use std::sync::Arc;
 
 /// What to read: the series of one measurement matching a tag condition, some fields, a time
 /// range (both ends inclusive).
@@ -219,6 +220,28 @@ impl Engine {
         Ok(out)
     }
 
+    /// Reads like [`Engine::select_columns`] (without `edge`) and hands each series to `f` as
+    /// soon as it is read, on several threads when the read is large; returns `f`'s results in
+    /// series key order. A series' values are dropped when `f` returns, so memory holds the
+    /// series being worked on and `f`'s results, not the whole read. (When the range spans
+    /// several shards, each series is first joined across them.)
+    pub fn map_series<T, F>(&self, database: &str, select: &Select, f: F) -> Result<Vec<T>>
+    where
+        T: Send,
+        F: Fn(SeriesColumns) -> T + Sync,
+    {
+        let db = self.inner().database(database)?;
+        let shards = db.shards_overlapping(select.min_time, select.max_time);
+        if shards.len() > 1 {
+            let (_, series) = self.read_series(database, select, Mode::All)?;
+            return Ok(series.into_iter().map(f).collect());
+        }
+        let map = |s: SeriesColumns| (s.series_key.clone(), f(s));
+        let mut keyed = self.read_mapped(database, select, &shards, Mode::All, &map)?;
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(keyed.into_iter().map(|(_, t)| t).collect())
+    }
+
     /// The field names read and the series, as [`Engine::select_columns`] describes.
     fn read_series(
         &self,
@@ -226,21 +249,54 @@ impl Engine {
         select: &Select,
         mode: Mode,
     ) -> Result<(Vec<Vec<u8>>, Vec<SeriesColumns>)> {
+        let fields = self.fields_of(database, select)?;
+        let shards = self
+            .inner()
+            .database(database)?
+            .shards_overlapping(select.min_time, select.max_time);
+        let mut out = self.read_mapped(database, select, &shards, mode, &|s| s)?;
+        if shards.len() > 1 {
+            out = merge_shards(out, mode)?;
+        } else {
+            out.sort_by(|a, b| a.series_key.cmp(&b.series_key));
+        }
+        Ok((fields, out))
+    }
+
+    /// The fields a read returns, in order: `select.fields`, or every field of the measurement.
+    fn fields_of(&self, database: &str, select: &Select) -> Result<Vec<Vec<u8>>> {
         let db = self.inner().database(database)?;
-        let known = db.schema.fields(&select.measurement);
-        let fields: Vec<Vec<u8>> = if select.fields.is_empty() {
-            known.iter().map(|(f, _)| f.clone()).collect()
+        Ok(if select.fields.is_empty() {
+            db.schema
+                .fields(&select.measurement)
+                .into_iter()
+                .map(|(f, _)| f)
+                .collect()
         } else {
             select.fields.clone()
-        };
+        })
+    }
+
+    /// Every series with values of `shards` (oldest shard first, then in index order), each
+    /// passed through `map` on the reading thread.
+    fn read_mapped<T: Send>(
+        &self,
+        database: &str,
+        select: &Select,
+        shards: &[Arc<Shard>],
+        mode: Mode,
+        map: &(dyn Fn(SeriesColumns) -> T + Sync),
+    ) -> Result<Vec<T>> {
+        let db = self.inner().database(database)?;
+        let known = db.schema.fields(&select.measurement);
+        let fields = self.fields_of(database, select)?;
         // Fields the schema does not know have no values anywhere.
         let readable: Vec<bool> = fields
             .iter()
             .map(|f| known.iter().any(|(k, _)| k == f))
             .collect();
-        let mut out: Vec<SeriesColumns> = Vec::new();
-        let mut shards_read = 0;
-        for shard in db.shards_overlapping(select.min_time, select.max_time) {
+        let mut out: Vec<T> = Vec::new();
+        for shard in shards {
             let min = select.min_time.max(shard.range.start);
             let max = select.max_time.min(shard.range.end - 1);
             let ids: Vec<_> = shard
@@ -249,34 +305,30 @@ impl Engine {
                 .iter()
                 .collect();
             let job = ShardRead {
-                shard: &shard,
+                shard,
                 fields: &fields,
                 readable: &readable,
                 min,
                 max,
                 mode,
             };
-            let found: Vec<Option<SeriesColumns>> =
-                if ids.len() * fields.len().max(1) >= PARALLEL_KEYS {
-                    use rayon::prelude::*;
-                    ids.par_iter()
-                        .map_init(Scratch::default, |scratch, &id| job.series(id, scratch))
-                        .collect::<Result<_>>()?
-                } else {
-                    let mut scratch = Scratch::default();
-                    ids.iter()
-                        .map(|&id| job.series(id, &mut scratch))
-                        .collect::<Result<_>>()?
-                };
+            let read = |id, scratch: &mut Scratch| -> Result<Option<T>> {
+                Ok(job.series(id, scratch)?.map(map))
+            };
+            let found: Vec<Option<T>> = if ids.len() * fields.len().max(1) >= PARALLEL_KEYS {
+                use rayon::prelude::*;
+                ids.par_iter()
+                    .map_init(Scratch::default, |scratch, &id| read(id, scratch))
+                    .collect::<Result<_>>()?
+            } else {
+                let mut scratch = Scratch::default();
+                ids.iter()
+                    .map(|&id| read(id, &mut scratch))
+                    .collect::<Result<_>>()?
+            };
             out.extend(found.into_iter().flatten());
-            shards_read += 1;
         }
-        if shards_read > 1 {
-            out = merge_shards(out, mode)?;
-        } else {
-            out.sort_by(|a, b| a.series_key.cmp(&b.series_key));
-        }
-        Ok((fields, out))
+        Ok(out)
     }
 
     /// Measurements of a database, sorted.

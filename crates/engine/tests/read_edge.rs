@@ -133,6 +133,11 @@ proptest! {
         let columns = engine
             .select_columns("db", &select.clone().fields(["b", "a"]), None)
             .unwrap();
+        // map_series hands over the same series, in the same order.
+        let mapped = engine
+            .map_series("db", &select.clone().fields(["b", "a"]), |s| s)
+            .unwrap();
+        prop_assert_eq!(&mapped, &columns);
         let mut flat = Vec::new();
         for s in columns {
             for (field, c) in ["b", "a"].iter().zip(s.fields) {

@@ -14,8 +14,7 @@ use tsmdb_engine::{AggValue, Aggregate, Window};
 use crate::series::FieldData;
 
 /// A numeric column type with Go's wrapping integer arithmetic.
-trait Numeric: Copy + PartialOrd {
-    fn slice(c: &Column) -> Option<&[Self]>;
+pub(crate) trait Numeric: Copy + PartialOrd {
     fn wrap(self) -> AggValue;
     fn to_f64(self) -> f64;
     fn plus(self, o: Self) -> Self;
@@ -23,12 +22,6 @@ trait Numeric: Copy + PartialOrd {
 }
 
 impl Numeric for f64 {
-    fn slice(c: &Column) -> Option<&[f64]> {
-        match c {
-            Column::Float(v) => Some(v),
-            _ => None,
-        }
-    }
     fn wrap(self) -> AggValue {
         AggValue::Float(self)
     }
@@ -44,12 +37,6 @@ impl Numeric for f64 {
 }
 
 impl Numeric for i64 {
-    fn slice(c: &Column) -> Option<&[i64]> {
-        match c {
-            Column::Integer(v) => Some(v),
-            _ => None,
-        }
-    }
     fn wrap(self) -> AggValue {
         AggValue::Integer(self)
     }
@@ -65,12 +52,6 @@ impl Numeric for i64 {
 }
 
 impl Numeric for u64 {
-    fn slice(c: &Column) -> Option<&[u64]> {
-        match c {
-            Column::Unsigned(v) => Some(v),
-            _ => None,
-        }
-    }
     fn wrap(self) -> AggValue {
         AggValue::Unsigned(self)
     }
@@ -86,8 +67,8 @@ impl Numeric for u64 {
 }
 
 /// One window's partial result: enough for every covered function.
-#[derive(Clone, Copy)]
-struct Partial<T> {
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Partial<T> {
     count: i64,
     sum: T,
     float_sum: f64,
@@ -166,15 +147,9 @@ impl<T: Numeric> Partial<T> {
     }
 }
 
-/// `agg` over `sources` per window (or over everything), with `aggregate`'s result times, or
-/// `None` when the function or the field type is not covered (the caller merges instead).
-pub(crate) fn combine(
-    sources: &[&FieldData],
-    agg: Aggregate,
-    window: Option<Window>,
-    range_start: i64,
-) -> Option<Vec<(i64, AggValue)>> {
-    if !matches!(
+/// True for the functions partials cover.
+pub(crate) fn covered(agg: Aggregate) -> bool {
+    matches!(
         agg,
         Aggregate::Count
             | Aggregate::Sum
@@ -184,61 +159,141 @@ pub(crate) fn combine(
             | Aggregate::First
             | Aggregate::Last
             | Aggregate::Spread
-    ) {
+    )
+}
+
+/// One series' partial results of one field, per window (key 0 without windows), in window
+/// order.
+#[derive(Debug)]
+pub(crate) enum SeriesPartials {
+    Float(Vec<(i64, Partial<f64>)>),
+    Integer(Vec<(i64, Partial<i64>)>),
+    Unsigned(Vec<(i64, Partial<u64>)>),
+}
+
+/// The partials of one series' field, or `None` for a type partials do not cover.
+pub(crate) fn series_partials(data: &FieldData, window: Option<Window>) -> Option<SeriesPartials> {
+    Some(match &data.values {
+        Column::Float(v) => SeriesPartials::Float(partials_of(&data.ts, v, window)),
+        Column::Integer(v) => SeriesPartials::Integer(partials_of(&data.ts, v, window)),
+        Column::Unsigned(v) => SeriesPartials::Unsigned(partials_of(&data.ts, v, window)),
+        Column::Boolean(_) | Column::String(_) => return None,
+    })
+}
+
+fn partials_of<T: Numeric>(ts: &[i64], v: &[T], window: Option<Window>) -> Vec<(i64, Partial<T>)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < ts.len() {
+        let (end, key) = match window {
+            Some(w) => {
+                let ws = w.start_of(ts[start]);
+                (
+                    start + ts[start..].partition_point(|&t| w.start_of(t) == ws),
+                    ws,
+                )
+            }
+            None => (ts.len(), 0),
+        };
+        if let Some(p) = v
+            .get(start..end)
+            .and_then(|vals| Partial::of(&ts[start..end], vals))
+        {
+            out.push((key, p));
+        }
+        start = end;
+    }
+    out
+}
+
+/// `agg` over the partials of a group's series (in series order), with `aggregate`'s result
+/// times; `None` when the series hold different types (the caller reports it) or `agg` is not
+/// covered.
+pub(crate) fn combine_partials(
+    parts: &[&SeriesPartials],
+    agg: Aggregate,
+    window: Option<Window>,
+    range_start: i64,
+) -> Option<Vec<(i64, AggValue)>> {
+    if !covered(agg) {
         return None;
     }
-    match sources.first()?.values {
-        Column::Float(_) => combine_typed::<f64>(sources, agg, window, range_start),
-        Column::Integer(_) => combine_typed::<i64>(sources, agg, window, range_start),
-        Column::Unsigned(_) => combine_typed::<u64>(sources, agg, window, range_start),
-        Column::Boolean(_) | Column::String(_) => None,
+    fn typed<'a, T: Numeric + 'a>(
+        lists: impl Iterator<Item = Option<&'a [(i64, Partial<T>)]>>,
+        agg: Aggregate,
+        window: Option<Window>,
+        range_start: i64,
+    ) -> Option<Vec<(i64, AggValue)>> {
+        let mut windows: BTreeMap<i64, Partial<T>> = BTreeMap::new();
+        for list in lists {
+            for (key, p) in list? {
+                windows
+                    .entry(*key)
+                    .and_modify(|held| held.absorb(p))
+                    .or_insert(*p);
+            }
+        }
+        windows
+            .into_iter()
+            .map(|(key, p)| {
+                let (selected, v) = p.result(agg)?;
+                let t = match window {
+                    Some(_) => key,
+                    None if agg.is_selector() => selected,
+                    None => range_start,
+                };
+                Some((t, v))
+            })
+            .collect()
+    }
+    match parts.first()? {
+        SeriesPartials::Float(_) => typed(
+            parts.iter().map(|p| match p {
+                SeriesPartials::Float(l) => Some(l.as_slice()),
+                _ => None,
+            }),
+            agg,
+            window,
+            range_start,
+        ),
+        SeriesPartials::Integer(_) => typed(
+            parts.iter().map(|p| match p {
+                SeriesPartials::Integer(l) => Some(l.as_slice()),
+                _ => None,
+            }),
+            agg,
+            window,
+            range_start,
+        ),
+        SeriesPartials::Unsigned(_) => typed(
+            parts.iter().map(|p| match p {
+                SeriesPartials::Unsigned(l) => Some(l.as_slice()),
+                _ => None,
+            }),
+            agg,
+            window,
+            range_start,
+        ),
     }
 }
 
-fn combine_typed<T: Numeric>(
+/// `agg` over `sources` per window (or over everything), with `aggregate`'s result times, or
+/// `None` when the function or the field type is not covered (the caller merges instead).
+pub(crate) fn combine(
     sources: &[&FieldData],
     agg: Aggregate,
     window: Option<Window>,
     range_start: i64,
 ) -> Option<Vec<(i64, AggValue)>> {
-    let mut windows: BTreeMap<i64, Partial<T>> = BTreeMap::new();
-    for src in sources {
-        // A second type in one group: the merge reports it.
-        let values = T::slice(&src.values)?;
-        let ts = &src.ts;
-        let mut start = 0;
-        while start < ts.len() {
-            let (end, key) = match window {
-                Some(w) => {
-                    let ws = w.start_of(ts[start]);
-                    (
-                        start + ts[start..].partition_point(|&t| w.start_of(t) == ws),
-                        ws,
-                    )
-                }
-                None => (ts.len(), 0),
-            };
-            if let Some(p) = Partial::of(&ts[start..end], values.get(start..end)?) {
-                windows
-                    .entry(key)
-                    .and_modify(|held| held.absorb(&p))
-                    .or_insert(p);
-            }
-            start = end;
-        }
+    if !covered(agg) {
+        return None;
     }
-    windows
-        .into_iter()
-        .map(|(key, p)| {
-            let (selected, v) = p.result(agg)?;
-            let t = match window {
-                Some(_) => key,
-                None if agg.is_selector() => selected,
-                None => range_start,
-            };
-            Some((t, v))
-        })
-        .collect()
+    let parts: Vec<SeriesPartials> = sources
+        .iter()
+        .map(|s| series_partials(s, window))
+        .collect::<Option<_>>()?;
+    let refs: Vec<&SeriesPartials> = parts.iter().collect();
+    combine_partials(&refs, agg, window, range_start)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use tsmdb_engine::{Aggregate, Edge, Engine, Expr, Select, Window};
 use crate::ast::{FieldExpr, Fill, GroupTags, SelectStatement};
 use crate::error::QueryError;
 use crate::exec::{Split, compare, eval_row, leaf_names, lossy, split_condition};
+use crate::partial::{covered, series_partials};
 use crate::result::{Series, Value};
 use crate::series::{MISSING, Rows, SeriesData, collect_series};
 use crate::windows::{AggColumn, aggregate_group};
@@ -210,6 +211,27 @@ pub(crate) fn select(
         let mut series = collect_series(recent);
         add_older(&mut series, older, from - 1, fields.len());
         series
+    } else if has_agg && !filtered {
+        // Aggregates without field conditions: each series is reduced to per-window partials
+        // on the reading thread, so its values never pile up with the others'.
+        let reduce = reducible_fields(&agg_columns, fields.len());
+        engine.map_series(db, &request, |read| {
+            let Some(mut sd) = collect_series(vec![read]).pop() else {
+                return empty_series(fields.len());
+            };
+            sd.extra_span = sd.time_span();
+            sd.partials = (0..fields.len()).map(|_| None).collect();
+            for (fi, &reduce) in reduce.iter().enumerate() {
+                let Some(data) = sd.fields[fi].as_ref().filter(|_| reduce) else {
+                    continue;
+                };
+                if let Some(p) = series_partials(data, window) {
+                    sd.partials[fi] = Some(p);
+                    sd.fields[fi] = None;
+                }
+            }
+            sd
+        })?
     } else {
         collect_series(engine.select_columns(db, &request, None)?)
     };
@@ -468,13 +490,37 @@ fn desc_limit_start(
     (from > min && from > i64::MIN).then_some(from)
 }
 
+/// Per queried field: true when every aggregate of it can run on partials.
+fn reducible_fields(columns: &[AggColumn], fields: usize) -> Vec<bool> {
+    (0..fields)
+        .map(|fi| {
+            let mut on_field = columns.iter().filter(|c| c.field == fi).peekable();
+            on_field.peek().is_some() && on_field.all(|c| covered(c.agg))
+        })
+        .collect()
+}
+
+/// A series without values (never produced by a read; keeps the closure total).
+fn empty_series(fields: usize) -> SeriesData {
+    SeriesData {
+        key: Vec::new(),
+        tags: Vec::new(),
+        extra_span: None,
+        partials: Vec::new(),
+        fields: (0..fields).map(|_| None).collect(),
+    }
+}
+
 /// Marks the series of `older` (sorted keys) as having a value at `at` that was not read,
 /// adding the ones `series` (sorted by key) lacks.
 fn add_older(series: &mut Vec<SeriesData>, older: Vec<Vec<u8>>, at: i64, fields: usize) {
     let mut added = false;
     for key in older {
         match series.binary_search_by(|s| s.key.cmp(&key)) {
-            Ok(i) => series[i].before = Some(at),
+            Ok(i) => {
+                let s = &mut series[i];
+                s.extra_span = Some(s.time_span().map_or((at, at), |(_, hi)| (at, hi)));
+            }
             Err(_) => {
                 let Some((_, tags)) = tsmdb_engine::parse_series_key(&key) else {
                     continue;
@@ -486,7 +532,8 @@ fn add_older(series: &mut Vec<SeriesData>, older: Vec<Vec<u8>>, at: i64, fields:
                 series.push(SeriesData {
                     key,
                     tags,
-                    before: Some(at),
+                    extra_span: Some((at, at)),
+                    partials: Vec::new(),
                     fields: (0..fields).map(|_| None).collect(),
                 });
                 added = true;

@@ -6,6 +6,7 @@ use tsmdb_encoding::Column;
 use tsmdb_engine::SeriesColumns;
 
 use crate::error::QueryError;
+use crate::partial::SeriesPartials;
 use crate::result::Value;
 
 /// A field's values in one series, sorted by time, one per timestamp.
@@ -45,9 +46,13 @@ pub(crate) struct SeriesData {
     /// Canonical series key.
     pub key: Vec<u8>,
     pub tags: Vec<(Vec<u8>, Vec<u8>)>,
-    /// A time at which the series is known to have a value that was not read (older than the
-    /// windows a `DESC LIMIT` can show): it counts for the series' time span only.
-    pub before: Option<i64>,
+    /// Times of values the series is known to have but whose columns are not here (older than
+    /// the windows a `DESC LIMIT` can show, or reduced to `partials`): they count for the
+    /// series' time span only.
+    pub extra_span: Option<(i64, i64)>,
+    /// Per queried field, the per-window partial results computed while reading (its column
+    /// in `fields` is then `None`); empty when none were computed.
+    pub partials: Vec<Option<SeriesPartials>>,
     /// Indexed like the query's field list; `None` when the series has no value of the field.
     pub fields: Vec<Option<FieldData>>,
 }
@@ -63,7 +68,7 @@ impl SeriesData {
 
     /// Earliest and latest timestamp over every field, or `None` without values.
     pub fn time_span(&self) -> Option<(i64, i64)> {
-        let mut span: Option<(i64, i64)> = self.before.map(|t| (t, t));
+        let mut span: Option<(i64, i64)> = self.extra_span;
         for f in self.fields.iter().flatten() {
             if let (Some(&a), Some(&b)) = (f.ts.first(), f.ts.last()) {
                 span = Some(span.map_or((a, b), |(lo, hi)| (lo.min(a), hi.max(b))));
@@ -151,7 +156,8 @@ pub(crate) fn collect_series(data: Vec<SeriesColumns>) -> Vec<SeriesData> {
         .map(|s| SeriesData {
             key: s.series_key,
             tags: s.tags,
-            before: None,
+            extra_span: None,
+            partials: Vec::new(),
             fields: s
                 .fields
                 .into_iter()
@@ -286,7 +292,8 @@ mod tests {
             let s = SeriesData {
                 key: Vec::new(),
                 tags: Vec::new(),
-                before: None,
+                extra_span: None,
+            partials: Vec::new(),
                 fields: vec![
                     (!a.is_empty()).then(|| field(&a)),
                     (b_present && !b.is_empty()).then(|| field(&b)),
@@ -344,7 +351,8 @@ mod tests {
         let mut s = SeriesData {
             key: Vec::new(),
             tags: Vec::new(),
-            before: None,
+            extra_span: None,
+            partials: Vec::new(),
             fields: vec![Some(field(&[1, 2, 3])), Some(field(&[2, 4]))],
         };
         let rows = s.rows();

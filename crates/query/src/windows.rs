@@ -7,6 +7,7 @@ use tsmdb_engine::{AggValue, Aggregate, Window, aggregate};
 
 use crate::ast::{Fill, SelectStatement};
 use crate::error::QueryError;
+use crate::partial::{SeriesPartials, combine_partials};
 use crate::result::Value;
 use crate::series::{FieldData, SeriesData, merge_sources};
 
@@ -58,9 +59,25 @@ pub(crate) fn aggregate_group(
             .iter()
             .filter_map(|sd| sd.fields.get(col.field)?.as_ref())
             .collect();
-        // Several series: per-series partials combined where the function allows, else the
-        // series merged into one column (once per field).
-        let partial = if sources.len() > 1 {
+        let parts: Vec<&SeriesPartials> = series
+            .iter()
+            .filter_map(|sd| sd.partials.get(col.field)?.as_ref())
+            .collect();
+        if !parts.is_empty() && !sources.is_empty() {
+            return Err(QueryError::msg(
+                "a field has values of two types in one group",
+            ));
+        }
+        // Partials computed while reading; or, for several series, per-series partials
+        // combined where the function allows; else the series merged into one column (once per
+        // field).
+        let partial = if !parts.is_empty() {
+            Some(
+                combine_partials(&parts, col.agg, window, range_start).ok_or_else(|| {
+                    QueryError::msg("a field has values of two types in one group")
+                })?,
+            )
+        } else if sources.len() > 1 {
             crate::partial::combine(&sources, col.agg, window, range_start)
         } else {
             None
