@@ -45,11 +45,16 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[cfg(test)]
+mod durability_tests;
 mod entry;
 mod error;
+mod io;
 mod reader;
 mod record;
 mod segment;
+#[cfg(test)]
+mod sim;
 mod wal;
 
 pub use entry::{
