@@ -10,7 +10,8 @@
 //!   "fsyncgate"): the unsynced writes are dropped from what will reach the disk, reads still see
 //!   them, and the *next* fsync succeeds. The n-th write can fail with ENOSPC after writing only a
 //!   prefix. A power cut can be scheduled at the n-th operation: that operation and all later
-//!   ones fail until [`SimDisk::power_cut`] brings the disk back with what survived.
+//!   ones fail until [`SimDisk::power_cut`] brings the disk back with what survived (or
+//!   [`SimDisk::restart_process`] models a process killed there, losing nothing).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
@@ -281,6 +282,18 @@ impl SimDisk {
         d.writes = 0;
     }
 
+    /// The process died (kill -9) but the machine did not: everything written stays in the page
+    /// cache and reaches the disk in time. Handles from before stop working; faults are cleared.
+    pub(crate) fn restart_process(&self) {
+        let mut d = self.0.lock();
+        d.faults = Faults::default();
+        d.dead = false;
+        d.boot += 1;
+        d.ops = 0;
+        d.syncs = 0;
+        d.writes = 0;
+    }
+
     /// The contents of a file as reads see them, or `None` if it does not exist.
     pub(crate) fn file(&self, path: &Path) -> Option<Vec<u8>> {
         let d = self.0.lock();
@@ -477,7 +490,7 @@ mod tests {
             let a = copy.file(Path::new("/d/a")).unwrap();
             assert_eq!(a[..1000], [1; 1000]);
             // Torn only at sector boundaries: the kept length is 1000 (nothing), or ends on one.
-            assert!(a.len() == 1000 || a.len() == 3000 || a.len() % SECTOR as usize == 0);
+            assert!(a.len() == 1000 || a.len() == 3000 || a.len().is_multiple_of(SECTOR as usize));
             assert!(a[1000..].iter().all(|&b| b == 2));
             // b's data was synced but its directory entry never was.
             if let Some(b) = copy.file(Path::new("/d/b")) {

@@ -94,6 +94,8 @@ struct State {
     file: Arc<dyn SegmentFile>,
     /// Bytes already handed to the file: the offset of the next `pwrite`.
     written: u64,
+    /// Bytes of the file known to be on stable storage.
+    synced_len: u64,
     /// Frames appended but not yet handed to a sync leader.
     pending: Vec<u8>,
     /// The leader's previous buffer, kept for its capacity.
@@ -239,6 +241,7 @@ impl Wal {
                 path,
                 file,
                 written: 0,
+                synced_len: 0,
                 pending: Vec::new(),
                 spare: Vec::new(),
                 appended: 0,
@@ -333,7 +336,8 @@ impl Wal {
         let mut batch = std::mem::replace(&mut st.pending, spare);
         let target = st.appended;
         let offset = st.written;
-        st.written += batch.len() as u64;
+        let batch_len = batch.len() as u64;
+        st.written += batch_len;
         let file = Arc::clone(&st.file);
         let path = st.path.clone();
         let result = MutexGuard::unlocked(st, || {
@@ -346,9 +350,28 @@ impl Wal {
         st.syncing = false;
         st.stats.syncs += 1;
         match result {
-            Ok(()) => st.durable = target,
-            Err(e) => st.failed = Some(e.to_string()),
+            Ok(()) => {
+                st.durable = target;
+                st.synced_len = st.synced_len.max(offset + batch_len);
+                self.synced.notify_all();
+            }
+            Err(e) => self.poison(st, &e),
         }
+    }
+
+    /// Refuses every later write after a failed write or fsync, and wakes the writers waiting on
+    /// the failed group so they get the error. A retried fsync is no proof: after a failed
+    /// writeback Linux marks the pages clean, so the retry "succeeds" while the data is gone
+    /// (PostgreSQL's fsyncgate). The file is also cut back to its last synced byte, so entries that
+    /// were never acknowledged (whole, or half written by a failed `pwrite`) are not replayed by
+    /// a reopen from the page cache and cannot be followed by good entries. That cut is best
+    /// effort: if it fails too, reopening treats what is left as a torn tail.
+    fn poison(&self, st: &mut State, err: &WalError) {
+        st.failed = Some(err.to_string());
+        let _best_effort = st
+            .file
+            .set_len(st.synced_len)
+            .and_then(|()| st.file.sync_data());
         self.synced.notify_all();
     }
 
@@ -368,11 +391,11 @@ impl Wal {
             st.stats.syncs += 1;
             if let Err(e) = result {
                 let err = WalError::io("writing and syncing", &st.path, e);
-                st.failed = Some(err.to_string());
-                self.synced.notify_all();
+                self.poison(st, &err);
                 return Err(err);
             }
             st.written += st.pending.len() as u64;
+            st.synced_len = st.written;
             st.pending.clear();
             st.durable = st.appended;
             self.synced.notify_all();
@@ -383,8 +406,7 @@ impl Wal {
             Err(e) => {
                 // The file may exist without a durable entry; a retry would trip over it. Reopening
                 // sorts it out (an empty segment is removed).
-                st.failed = Some(e.to_string());
-                self.synced.notify_all();
+                self.poison(st, &e);
                 return Err(e);
             }
         };
@@ -397,6 +419,7 @@ impl Wal {
         st.segment = next;
         st.file = file;
         st.written = 0;
+        st.synced_len = 0;
         st.stats.rolls += 1;
         Ok(())
     }
