@@ -12,6 +12,11 @@
 //! * **raw append, 4 KiB**: the same with whole blocks, so every sync also allocates a block.
 //! * **raw overwrite, 4 KiB**: a preallocated, synced file, 4 KiB `pwrite` over the same block +
 //!   `fdatasync`: data only, no metadata.
+//! * **raw append, entry-sized, other core busy**: the first loop while another thread spins. On
+//!   this VM a single thread waiting in `fdatasync` lets its vCPU halt, and waking it on the I/O
+//!   completion costs about as much as the flush itself: a busy second core doubles or triples
+//!   the raw rate. Several WAL writers keep cores awake the same way (lock spinning, encoding),
+//!   which is why the WAL's group-commit fsyncs/s can exceed the idle single-thread baseline.
 //!
 //! The directory is `TSMDB_BENCH_DIR` (default: the system temp dir; on the build machine that is
 //! the same ext4 disk as /work, not tmpfs).
@@ -19,6 +24,7 @@
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tsmdb_wal::{
@@ -66,6 +72,21 @@ fn raw_append(dir: &Path, size: usize, duration: Duration) -> f64 {
     let rate = n as f64 / start.elapsed().as_secs_f64();
     std::fs::remove_file(path).expect("remove");
     rate
+}
+
+/// [`raw_append`] while another thread keeps a second core busy.
+fn raw_append_busy(dir: &Path, size: usize, duration: Duration) -> f64 {
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !stop.load(Ordering::Relaxed) {
+                std::hint::spin_loop();
+            }
+        });
+        let rate = raw_append(dir, size, duration);
+        stop.store(true, Ordering::Relaxed);
+        rate
+    })
 }
 
 /// Overwriting one preallocated 4 KiB block + fdatasync: syncs per second.
@@ -183,6 +204,7 @@ fn entry_size() -> usize {
 #[derive(Debug, Clone, Copy)]
 enum Run {
     AppendEntry,
+    AppendEntryBusy,
     Append4k,
     Overwrite4k,
     Wal(usize),
@@ -201,13 +223,14 @@ fn main() {
     let entry = entry_size();
     let plan = [
         Run::AppendEntry,
+        Run::AppendEntryBusy,
         Run::Append4k,
         Run::Overwrite4k,
         Run::Wal(WRITERS[0]),
         Run::Wal(WRITERS[1]),
         Run::Wal(WRITERS[2]),
     ];
-    let mut raw: [Vec<f64>; 3] = Default::default();
+    let mut raw: [Vec<f64>; 4] = Default::default();
     let mut wal: [Vec<WalRun>; 3] = Default::default();
     for round in 0..rounds {
         // Rotate the order so that no run always follows the same neighbour.
@@ -216,6 +239,7 @@ fn main() {
                 Run::AppendEntry => raw[0].push(raw_append(dir.path(), entry, d)),
                 Run::Append4k => raw[1].push(raw_append(dir.path(), BLOCK, d)),
                 Run::Overwrite4k => raw[2].push(raw_overwrite(dir.path(), d)),
+                Run::AppendEntryBusy => raw[3].push(raw_append_busy(dir.path(), entry, d)),
                 Run::Wal(w) => {
                     let slot = WRITERS.iter().position(|&x| x == w).unwrap_or(0);
                     wal[slot].push(wal_rate(dir.path(), w, d));
@@ -223,7 +247,7 @@ fn main() {
             }
         }
     }
-    let [append_entry, append_4k, overwrite_4k] = raw.map(median);
+    let [append_entry, append_4k, overwrite_4k, append_busy] = raw.map(median);
     eprintln!(
         "wal bench: {} in {}: {rounds} rounds of {d:?} per run; one entry is {entry} bytes",
         if quick { "quick" } else { "full" },
@@ -233,6 +257,13 @@ fn main() {
     row(
         "raw fsyncs/s, append 4 KiB",
         append_4k,
+        "fsyncs/s",
+        &base,
+        append_entry,
+    );
+    row(
+        &format!("raw fsyncs/s, append {entry} B, other core busy"),
+        append_busy,
         "fsyncs/s",
         &base,
         append_entry,
