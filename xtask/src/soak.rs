@@ -1,5 +1,5 @@
-//! `cargo xtask soak wal [--seconds N]`: long runs of the crash tests that are kept short in the
-//! default test suite.
+//! `cargo xtask soak wal|wal-sim [--seconds N]`: long runs of the crash and disk-model tests
+//! that are kept short in the default test suite.
 
 use std::process::Command;
 
@@ -13,6 +13,9 @@ pub enum Target {
     /// The WAL crash test: a child process writing entries is SIGKILLed at random moments, again
     /// and again; every acknowledged entry must replay, nothing unattempted may appear.
     Wal,
+    /// The WAL's property tests against its model of a disk (power cuts, process kills, failed
+    /// fsyncs and writes at random points), run over and over with fresh random seeds.
+    WalSim,
 }
 
 /// Arguments of `cargo xtask soak`.
@@ -28,19 +31,25 @@ pub struct Args {
 
 /// Runs the chosen soak test in release mode for the given time.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let (package, test, name, env) = match args.target {
-        Target::Wal => (
+    match args.target {
+        Target::Wal => soak_test(
             "tsmdb-wal",
             "crash",
             "crash_kill_and_replay",
             "TSMDB_WAL_SOAK_SECONDS",
+            args.seconds,
         ),
-    };
-    eprintln!("xtask: soak {package} {name} for {} s", args.seconds);
+        Target::WalSim => wal_sim(args.seconds),
+    }
+}
+
+/// Runs one test that reads its duration from the environment variable `env`.
+fn soak_test(package: &str, test: &str, name: &str, env: &str, seconds: u64) -> anyhow::Result<()> {
+    eprintln!("xtask: soak {package} {name} for {seconds} s");
     let status = Command::new("cargo")
         .args(["test", "--release", "-p", package, "--test", test, "--"])
         .args(["--exact", name, "--nocapture"])
-        .env(env, args.seconds.to_string())
+        .env(env, seconds.to_string())
         .current_dir(workspace_root())
         .status()
         .context("could not start cargo test")?;
@@ -48,4 +57,34 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         bail!("soak {package} {name} failed with {status}");
     }
     Ok(())
+}
+
+/// Runs the WAL's disk-model property tests in rounds of 2,000 cases (each round draws new random
+/// seeds) until `seconds` have passed.
+fn wal_sim(seconds: u64) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    let mut rounds = 0u64;
+    loop {
+        let status = Command::new("cargo")
+            .args([
+                "test",
+                "--release",
+                "-p",
+                "tsmdb-wal",
+                "--lib",
+                "durability_tests",
+            ])
+            .env("TSMDB_WAL_SIM_CASES", "2000")
+            .current_dir(workspace_root())
+            .status()
+            .context("could not start cargo test")?;
+        if !status.success() {
+            bail!("soak wal-sim failed in round {} with {status}", rounds + 1);
+        }
+        rounds += 1;
+        if std::time::Instant::now() >= deadline {
+            eprintln!("xtask: soak wal-sim passed {rounds} rounds of 2000 cases per property");
+            return Ok(());
+        }
+    }
 }

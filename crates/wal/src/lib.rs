@@ -18,6 +18,13 @@
 //!   and offset, or — with [`RecoveryPolicy::Salvage`] — skipped and reported. Nothing is dropped
 //!   silently.
 //!
+//! **Tested against a model of a disk** (`src/sim.rs`, behind the internal `io::Storage` trait
+//! that all segment I/O goes through): power cuts that keep only what was synced (plus a
+//! sector-torn prefix of the rest), directory entries lost unless the directory was synced,
+//! fsyncs that fail the way Linux's do (the retry "succeeds" after the data was dropped) and
+//! writes that fail half way. After a failed write or fsync the WAL is poisoned: every waiting and
+//! later writer gets an error, and the segment is cut back to its last synced byte.
+//!
 //! What it must not know about: the cache, TSM files, series or the engine's scheduling. It
 //! stores keys as opaque bytes (`series key#!~#field`).
 //!
