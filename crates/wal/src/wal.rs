@@ -85,6 +85,8 @@ pub struct Wal {
     options: WalOptions,
     state: Mutex<State>,
     synced: Condvar,
+    /// Serializes segment removals (without blocking writers).
+    removing: Mutex<()>,
 }
 
 #[derive(Debug)]
@@ -256,6 +258,7 @@ impl Wal {
                 },
             }),
             synced: Condvar::new(),
+            removing: Mutex::new(()),
         };
         Ok((wal, recovery))
     }
@@ -446,26 +449,29 @@ impl Wal {
         self.state.lock().segment
     }
 
-    /// Deletes the closed segments with ID ≤ `id` (their data is in TSM files now) and syncs the
-    /// directory. The segment being written is never removed. Returns how many were removed.
+    /// Deletes the closed segments with ID ≤ `id` (their data is in TSM files now), oldest first,
+    /// syncing the directory after each. The segment being written is never removed. Returns how
+    /// many were removed.
     pub fn remove_segments_up_to(&self, id: u64) -> Result<usize, WalError> {
-        let mut st = self.state.lock();
+        // One segment at a time, oldest first, each removal made durable before the next: after a
+        // power cut the segments left are always a suffix of the log. Were an older segment to
+        // survive a newer one's removal, replay would bring back its writes without the later
+        // delete that had removed them.
+        let _one_at_a_time = self.removing.lock();
         let mut removed = 0;
-        while let Some(seg) = st.closed_segments.first() {
-            if seg.id > id {
-                break;
-            }
+        loop {
+            let seg = match self.state.lock().closed_segments.first() {
+                Some(seg) if seg.id <= id => seg.clone(),
+                _ => break,
+            };
             match self.storage.remove(&seg.path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(WalError::io("removing", &seg.path, e)),
             }
-            st.closed_segments.remove(0);
-            removed += 1;
-        }
-        drop(st);
-        if removed > 0 {
             sync_dir(&*self.storage, &self.dir)?;
+            self.state.lock().closed_segments.retain(|s| s.id != seg.id);
+            removed += 1;
         }
         Ok(removed)
     }
