@@ -228,6 +228,17 @@ impl SimDisk {
     /// boundary), and the synced directory entries plus a random choice of unsynced ones.
     /// Faults are cleared.
     pub(crate) fn power_cut(&self, rng: &mut Rng) {
+        self.cut(rng, false);
+    }
+
+    /// A harsher power cut: any subset of the unsynced sectors reached the disk, in any order
+    /// (the page cache writes pages back in whatever order it likes), so an unsynced range can
+    /// come back with zero-filled holes. Truncations are kept.
+    pub(crate) fn power_cut_reordered(&self, rng: &mut Rng) {
+        self.cut(rng, true);
+    }
+
+    fn cut(&self, rng: &mut Rng, reordered: bool) {
         let mut d = self.0.lock();
         let mut names = d.durable_names.clone();
         for op in std::mem::take(&mut d.unsynced_dir) {
@@ -242,6 +253,37 @@ impl SimDisk {
                 continue;
             };
             let mut data = inode.durable.clone();
+            if reordered {
+                for op in &inode.unsynced {
+                    match op {
+                        FileOp::SetLen(_) => apply(&mut data, op),
+                        FileOp::Write {
+                            offset,
+                            data: bytes,
+                        } => {
+                            let mut at = *offset;
+                            let end = offset + bytes.len() as u64;
+                            while at < end {
+                                let next = ((at / SECTOR + 1) * SECTOR).min(end);
+                                if rng.coin() {
+                                    let range = (at - offset) as usize..(next - offset) as usize;
+                                    write_into(&mut data, at, &bytes[range]);
+                                }
+                                at = next;
+                            }
+                        }
+                    }
+                }
+                inodes.insert(
+                    ino,
+                    Inode {
+                        current: data.clone(),
+                        durable: data,
+                        unsynced: Vec::new(),
+                    },
+                );
+                continue;
+            }
             let keep = rng.below(inode.unsynced.len() as u64 + 1) as usize;
             for op in &inode.unsynced[..keep] {
                 apply(&mut data, op);
