@@ -1,4 +1,4 @@
-//! `cargo xtask soak wal|wal-sim [--seconds N]`: long runs of the crash and disk-model tests
+//! `cargo xtask soak wal|wal-sim|engine [--seconds N]`: long runs of the crash and disk-model tests
 //! that are kept short in the default test suite.
 
 use std::process::Command;
@@ -16,6 +16,9 @@ pub enum Target {
     /// The WAL's property tests against its model of a disk (power cuts, process kills, failed
     /// fsyncs and writes at random points), run over and over with fresh random seeds.
     WalSim,
+    /// The engine crash test: a child process ingesting (with snapshots and compactions) is
+    /// SIGKILLed, round after round (about one round per second: `--seconds` sets the rounds).
+    Engine,
 }
 
 /// Arguments of `cargo xtask soak`.
@@ -40,6 +43,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             args.seconds,
         ),
         Target::WalSim => wal_sim(args.seconds),
+        Target::Engine => soak_test(
+            "tsmdb-engine",
+            "crash",
+            "killed_writers_lose_no_acknowledged_point",
+            "TSMDB_CRASH_ROUNDS",
+            args.seconds,
+        ),
     }
 }
 
