@@ -18,7 +18,7 @@
 //!   and offset, or — with [`RecoveryPolicy::Salvage`] — skipped and reported. Nothing is dropped
 //!   silently.
 //!
-//! **Tested against a model of a disk** (`src/sim.rs`, behind the internal `io::Storage` trait
+//! **Tested against a model of a disk** (`src/sim/`, behind the internal `io::Storage` trait
 //! that all segment I/O goes through): power cuts that keep only what was synced (plus a
 //! sector-torn prefix of the rest), directory entries lost unless the directory was synced,
 //! fsyncs that fail the way Linux's do (the retry "succeeds" after the data was dropped) and
@@ -60,9 +60,13 @@ mod io;
 mod reader;
 mod record;
 mod segment;
-#[cfg(test)]
-mod sim;
 mod wal;
+
+/// The disk model and durability checker the WAL is tested against (`--features sim`, for the
+/// fuzz target; not a stable API).
+#[cfg(any(test, feature = "sim"))]
+#[doc(hidden)]
+pub mod sim;
 
 pub use entry::{
     DecodeError, EncodeError, Entry, EntryKind, HEADER_LEN, MAX_KEY_LEN, encode_delete_payload,

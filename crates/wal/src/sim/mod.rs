@@ -22,8 +22,10 @@ use parking_lot::Mutex;
 
 use crate::io::{SegmentFile, Storage};
 
+pub mod check;
+
 /// The atomic write unit of the modelled drive.
-pub(crate) const SECTOR: u64 = 512;
+pub const SECTOR: u64 = 512;
 
 const EIO: i32 = 5;
 const ENOENT: i32 = 2;
@@ -32,14 +34,16 @@ const ENOSPC: i32 = 28;
 
 /// A tiny deterministic generator (xorshift64*), so a failing case replays exactly.
 #[derive(Debug, Clone)]
-pub(crate) struct Rng(u64);
+pub struct Rng(u64);
 
 impl Rng {
-    pub(crate) fn new(seed: u64) -> Self {
+    /// A generator for `seed` (any value, zero included).
+    pub fn new(seed: u64) -> Self {
         Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
 
-    pub(crate) fn next(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
         x ^= x << 25;
@@ -49,12 +53,13 @@ impl Rng {
     }
 
     /// A number in `0..n` (`n > 0`).
-    pub(crate) fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
     }
 
-    pub(crate) fn coin(&mut self) -> bool {
-        self.next() & 1 == 1
+    /// A fair coin.
+    pub fn coin(&mut self) -> bool {
+        self.next_u64() & 1 == 1
     }
 }
 
@@ -107,13 +112,13 @@ impl DirOp {
 
 /// Scheduled failures.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct Faults {
+pub struct Faults {
     /// Fail these `sync_data` calls (counted from 0 since the last power cut) with EIO.
-    pub(crate) fail_syncs: BTreeSet<u64>,
+    pub fail_syncs: BTreeSet<u64>,
     /// Fail this write (counted from 0) with ENOSPC after writing this many of its bytes.
-    pub(crate) fail_write: Option<(u64, usize)>,
+    pub fail_write: Option<(u64, usize)>,
     /// Lose power just before this operation (counted from 0).
-    pub(crate) cut_at_op: Option<u64>,
+    pub cut_at_op: Option<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -195,7 +200,7 @@ fn apply(buf: &mut Vec<u8>, op: &FileOp) {
 
 /// The modelled disk. Clones share it.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct SimDisk(Arc<Mutex<Disk>>);
+pub struct SimDisk(Arc<Mutex<Disk>>);
 
 #[derive(Debug)]
 struct SimFile {
@@ -205,12 +210,12 @@ struct SimFile {
 }
 
 impl SimDisk {
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         SimDisk::default()
     }
 
     /// Replaces the scheduled failures; operation counters restart at 0.
-    pub(crate) fn set_faults(&self, faults: Faults) {
+    pub fn set_faults(&self, faults: Faults) {
         let mut d = self.0.lock();
         d.faults = faults;
         d.ops = 0;
@@ -219,7 +224,7 @@ impl SimDisk {
     }
 
     /// True once a scheduled power cut has happened.
-    pub(crate) fn is_dead(&self) -> bool {
+    pub fn is_dead(&self) -> bool {
         self.0.lock().dead
     }
 
@@ -227,14 +232,14 @@ impl SimDisk {
     /// plus a random prefix of each file's unsynced writes (the last one torn at a sector
     /// boundary), and the synced directory entries plus a random choice of unsynced ones.
     /// Faults are cleared.
-    pub(crate) fn power_cut(&self, rng: &mut Rng) {
+    pub fn power_cut(&self, rng: &mut Rng) {
         self.cut(rng, false);
     }
 
     /// A harsher power cut: any subset of the unsynced sectors reached the disk, in any order
     /// (the page cache writes pages back in whatever order it likes), so an unsynced range can
     /// come back with zero-filled holes. Truncations are kept.
-    pub(crate) fn power_cut_reordered(&self, rng: &mut Rng) {
+    pub fn power_cut_reordered(&self, rng: &mut Rng) {
         self.cut(rng, true);
     }
 
@@ -326,7 +331,7 @@ impl SimDisk {
 
     /// The process died (kill -9) but the machine did not: everything written stays in the page
     /// cache and reaches the disk in time. Handles from before stop working; faults are cleared.
-    pub(crate) fn restart_process(&self) {
+    pub fn restart_process(&self) {
         let mut d = self.0.lock();
         d.faults = Faults::default();
         d.dead = false;
@@ -337,7 +342,7 @@ impl SimDisk {
     }
 
     /// The contents of a file as reads see them, or `None` if it does not exist.
-    pub(crate) fn file(&self, path: &Path) -> Option<Vec<u8>> {
+    pub fn file(&self, path: &Path) -> Option<Vec<u8>> {
         let d = self.0.lock();
         let ino = d.names.get(path)?;
         d.inodes.get(ino).map(|i| i.current.clone())
