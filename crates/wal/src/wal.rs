@@ -538,10 +538,14 @@ fn write_file_durably(
 
 /// Makes a scanned segment hold only its good entries, durably: a torn tail is truncated in place;
 /// a salvaged corrupt segment is first saved whole as `<segment>.corrupt`, then rewritten from its
-/// good ranges. The last segment is synced even when nothing was wrong with it: a process that
-/// died after writing it may have left unsynced entries, and new entries are about to go into a
-/// later segment — if those survived a power cut while these did not, a hole would open in the
-/// middle of the log. Returns the segment's new size.
+/// good ranges. The last segment is made durable even when nothing was wrong with it: a process
+/// that died after writing it may have left unsynced entries, and new entries are about to go
+/// into a later segment — if those survived a power cut while these did not, a hole would open in
+/// the middle of the log. It is rewritten, not only synced: after a failed fsync (whose cut-back
+/// the dying process may not have finished) the kernel can hold pages it marked clean without
+/// writing them, a plain fsync would "succeed" without writing them, and this open is about to
+/// replay them as if they were durable. Rewriting what was just read dirties every page again.
+/// Returns the segment's new size.
 fn repair(
     storage: &dyn Storage,
     dir: &Path,
@@ -577,8 +581,10 @@ fn repair(
         }
         None => seg.size,
     };
-    file.sync_data()
-        .map_err(|e| WalError::io("syncing", &seg.path, e))?;
+    let kept = data.get(..size as usize).unwrap_or(data);
+    file.write_all_at(kept, 0)
+        .and_then(|()| file.sync_data())
+        .map_err(|e| WalError::io("rewriting and syncing", &seg.path, e))?;
     Ok(size)
 }
 
