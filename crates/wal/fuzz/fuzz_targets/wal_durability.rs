@@ -3,6 +3,10 @@
 //! fsync or write fails, and what survives each power cut. After every reopen the checker's rules
 //! must hold (every acknowledged entry replays, in order, nothing unattempted, no gaps, only torn
 //! tails as damage, a failed WAL refuses every later write).
+//!
+//! Run it with `-- -detect_leaks=0`: writer threads are scoped threads, whose thread-local encode
+//! buffers are freed as each thread exits, which can be just after the scope (and the input) has
+//! ended; LeakSanitizer's per-input check then reports them as leaks.
 
 #![no_main]
 
