@@ -30,7 +30,7 @@ pub(crate) struct Database {
 impl Database {
     /// Creates the directory and metadata of a new database.
     pub(crate) fn create(dir: &Path, name: &str, retention: Option<Duration>) -> Result<Database> {
-        fs::create_dir_all(dir).map_err(io("creating database directory", dir))?;
+        crate::durable_dir::create_dir_durably(dir)?;
         let db = Database::empty(dir, name, retention);
         db.save_meta()?;
         Ok(db)

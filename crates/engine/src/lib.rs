@@ -47,6 +47,7 @@ mod aggregate;
 mod background;
 mod batch;
 mod database;
+mod durable_dir;
 mod engine;
 mod error;
 mod ingest;

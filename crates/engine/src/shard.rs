@@ -99,7 +99,7 @@ impl Shard {
         opts: &Options,
         schema: &Schema,
     ) -> Result<(Shard, ShardReport)> {
-        fs::create_dir_all(dir).map_err(io("creating shard directory", dir))?;
+        crate::durable_dir::create_dir_durably(dir)?;
         let mut report = ShardReport {
             dir: dir.to_path_buf(),
             ..ShardReport::default()

@@ -18,6 +18,13 @@
 //!   and offset, or — with [`RecoveryPolicy::Salvage`] — skipped and reported. Nothing is dropped
 //!   silently.
 //!
+//! **Tested against a model of a disk** (`src/sim/`, behind the internal `io::Storage` trait
+//! that all segment I/O goes through): power cuts that keep only what was synced (plus a
+//! sector-torn prefix of the rest), directory entries lost unless the directory was synced,
+//! fsyncs that fail the way Linux's do (the retry "succeeds" after the data was dropped) and
+//! writes that fail half way. After a failed write or fsync the WAL is poisoned: every waiting and
+//! later writer gets an error, and the segment is cut back to its last synced byte.
+//!
 //! What it must not know about: the cache, TSM files, series or the engine's scheduling. It
 //! stores keys as opaque bytes (`series key#!~#field`).
 //!
@@ -45,12 +52,21 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[cfg(test)]
+mod durability_tests;
 mod entry;
 mod error;
+mod io;
 mod reader;
 mod record;
 mod segment;
 mod wal;
+
+/// The disk model and durability checker the WAL is tested against (`--features sim`, for the
+/// fuzz target; not a stable API).
+#[cfg(any(test, feature = "sim"))]
+#[doc(hidden)]
+pub mod sim;
 
 pub use entry::{
     DecodeError, EncodeError, Entry, EntryKind, HEADER_LEN, MAX_KEY_LEN, encode_delete_payload,

@@ -1,9 +1,9 @@
 //! Segment file names and directory housekeeping.
 
-use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use crate::error::WalError;
+use crate::io::{RealStorage, Storage};
 
 /// A segment file on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,40 +33,35 @@ pub fn parse_segment_file_name(name: &str) -> Option<u64> {
 /// Every segment in `dir`, sorted by numeric ID (not by name: `_100000.wal` comes after
 /// `_99999.wal`).
 pub fn list_segments(dir: &Path) -> Result<Vec<SegmentInfo>, WalError> {
-    let mut segments = Vec::new();
-    let read = fs::read_dir(dir).map_err(|e| WalError::io("listing", dir, e))?;
-    for item in read {
-        let item = item.map_err(|e| WalError::io("listing", dir, e))?;
-        let name = item.file_name();
-        let Some(id) = name.to_str().and_then(parse_segment_file_name) else {
-            continue;
-        };
-        let path = item.path();
-        let meta = item
-            .metadata()
-            .map_err(|e| WalError::io("stat", &path, e))?;
-        if meta.is_file() {
-            segments.push(SegmentInfo {
-                id,
-                path,
-                size: meta.len(),
-            });
-        }
-    }
-    segments.sort_by_key(|s| s.id);
-    Ok(segments)
+    list_segments_in(&RealStorage, dir)
 }
 
-/// Makes a directory's entries (created, renamed or removed files) durable.
-pub fn sync_dir(dir: &Path) -> Result<(), WalError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| WalError::io("syncing directory", dir, e))
+pub(crate) fn list_segments_in(
+    storage: &dyn Storage,
+    dir: &Path,
+) -> Result<Vec<SegmentInfo>, WalError> {
+    let names = storage
+        .list(dir)
+        .map_err(|e| WalError::io("listing", dir, e))?;
+    let mut segments: Vec<SegmentInfo> = names
+        .into_iter()
+        .filter_map(|(name, size)| {
+            let id = parse_segment_file_name(&name)?;
+            Some(SegmentInfo {
+                id,
+                path: dir.join(name),
+                size,
+            })
+        })
+        .collect();
+    segments.sort_by_key(|s| s.id);
+    Ok(segments)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn names_round_trip_and_sort_numerically() {

@@ -8,8 +8,6 @@
 //! fsync serves many entries. Nothing returns `Ok` before its bytes are on stable storage.
 
 use std::cell::RefCell;
-use std::fs::{self, File, OpenOptions};
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,11 +19,12 @@ use crate::entry::{
     encode_frame, encode_write_payload,
 };
 use crate::error::WalError;
+use crate::io::{RealStorage, SegmentFile, Storage};
 use crate::reader::{
     Damage, EntryPosition, RecoveryPolicy, ScanInput, SegmentScan, read_file, scan_segment_bytes,
 };
 use crate::record::Record;
-use crate::segment::{SegmentInfo, list_segments, segment_file_name, sync_dir};
+use crate::segment::{SegmentInfo, list_segments, list_segments_in, segment_file_name};
 
 /// The default segment size limit: 10 MiB, as in InfluxDB.
 pub const DEFAULT_SEGMENT_SIZE: u64 = 10 * 1024 * 1024;
@@ -81,19 +80,24 @@ pub struct WalStats {
 /// A write-ahead log directory open for appending. Share it between threads by reference.
 #[derive(Debug)]
 pub struct Wal {
+    storage: Arc<dyn Storage>,
     dir: PathBuf,
     options: WalOptions,
     state: Mutex<State>,
     synced: Condvar,
+    /// Serializes segment removals (without blocking writers).
+    removing: Mutex<()>,
 }
 
 #[derive(Debug)]
 struct State {
     segment: u64,
     path: PathBuf,
-    file: Arc<File>,
+    file: Arc<dyn SegmentFile>,
     /// Bytes already handed to the file: the offset of the next `pwrite`.
     written: u64,
+    /// Bytes of the file known to be on stable storage.
+    synced_len: u64,
     /// Frames appended but not yet handed to a sync leader.
     pending: Vec<u8>,
     /// The leader's previous buffer, kept for its capacity.
@@ -148,36 +152,50 @@ impl Wal {
     pub fn open(
         dir: impl AsRef<Path>,
         options: WalOptions,
+        visit: impl FnMut(EntryPosition, &Entry),
+    ) -> Result<(Wal, Recovery), WalError> {
+        Wal::open_in(Arc::new(RealStorage), dir.as_ref(), options, visit)
+    }
+
+    /// [`Wal::open`] on any [`Storage`] (the real file system, or a model of a disk in tests).
+    pub(crate) fn open_in(
+        storage: Arc<dyn Storage>,
+        dir: &Path,
+        options: WalOptions,
         mut visit: impl FnMut(EntryPosition, &Entry),
     ) -> Result<(Wal, Recovery), WalError> {
-        let dir = dir.as_ref().to_path_buf();
-        if !dir.is_dir() {
-            fs::create_dir_all(&dir).map_err(|e| WalError::io("creating", &dir, e))?;
+        let dir = dir.to_path_buf();
+        let created = storage
+            .create_dir_all(&dir)
+            .map_err(|e| WalError::io("creating", &dir, e))?;
+        if created {
             // The new directory's own entry must survive a crash too.
             if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-                sync_dir(parent)?;
+                sync_dir(&*storage, parent)?;
             }
         }
-        remove_leftover_temp_files(&dir)?;
-        let segments = list_segments(&dir)?;
+        remove_leftover_temp_files(&*storage, &dir)?;
+        let segments = list_segments_in(&*storage, &dir)?;
         let last_non_empty = segments.iter().rev().find(|s| s.size > 0).map(|s| s.id);
         let mut recovery = Recovery::default();
         let mut closed = Vec::new();
+        let mut empty = Vec::new();
         let mut buf = Vec::new();
         let mut entry = Entry::new();
-        let mut removed_any = false;
         for seg in &segments {
             if seg.size == 0 {
-                fs::remove_file(&seg.path).map_err(|e| WalError::io("removing", &seg.path, e))?;
-                removed_any = true;
+                empty.push(seg);
                 continue;
             }
-            read_file(&seg.path, &mut buf)?;
+            storage
+                .read(&seg.path, &mut buf)
+                .map_err(|e| WalError::io("reading", &seg.path, e))?;
+            let is_last = Some(seg.id) == last_non_empty;
             let input = ScanInput {
                 data: &buf,
                 path: &seg.path,
                 id: seg.id,
-                is_last: Some(seg.id) == last_non_empty,
+                is_last,
             };
             let scan = scan_segment_bytes(
                 input,
@@ -194,7 +212,7 @@ impl Wal {
                     reason: bad.reason.clone(),
                 });
             }
-            let size = repair(&dir, seg, &buf, &scan)?;
+            let size = repair(&*storage, &dir, seg, &buf, &scan, is_last)?;
             recovery.segments += 1;
             recovery.entries += scan.entries;
             recovery.damage.extend(scan.damage);
@@ -204,19 +222,28 @@ impl Wal {
                 size,
             });
         }
-        if removed_any {
-            sync_dir(&dir)?;
-        }
+        // The new segment is created (and its entry synced) before empty ones are removed, so a
+        // crash in between can never leave the directory without its highest ID: IDs only grow.
         let next = segments.last().map_or(1, |s| s.id + 1);
-        let (path, file) = create_segment(&dir, next)?;
+        let (path, file) = create_segment(&*storage, &dir, next)?;
+        for seg in &empty {
+            storage
+                .remove(&seg.path)
+                .map_err(|e| WalError::io("removing", &seg.path, e))?;
+        }
+        if !empty.is_empty() {
+            sync_dir(&*storage, &dir)?;
+        }
         let wal = Wal {
+            storage,
             dir,
             options,
             state: Mutex::new(State {
                 segment: next,
                 path,
-                file: Arc::new(file),
+                file,
                 written: 0,
+                synced_len: 0,
                 pending: Vec::new(),
                 spare: Vec::new(),
                 appended: 0,
@@ -231,6 +258,7 @@ impl Wal {
                 },
             }),
             synced: Condvar::new(),
+            removing: Mutex::new(()),
         };
         Ok((wal, recovery))
     }
@@ -311,7 +339,8 @@ impl Wal {
         let mut batch = std::mem::replace(&mut st.pending, spare);
         let target = st.appended;
         let offset = st.written;
-        st.written += batch.len() as u64;
+        let batch_len = batch.len() as u64;
+        st.written += batch_len;
         let file = Arc::clone(&st.file);
         let path = st.path.clone();
         let result = MutexGuard::unlocked(st, || {
@@ -324,9 +353,28 @@ impl Wal {
         st.syncing = false;
         st.stats.syncs += 1;
         match result {
-            Ok(()) => st.durable = target,
-            Err(e) => st.failed = Some(e.to_string()),
+            Ok(()) => {
+                st.durable = target;
+                st.synced_len = st.synced_len.max(offset + batch_len);
+                self.synced.notify_all();
+            }
+            Err(e) => self.poison(st, &e),
         }
+    }
+
+    /// Refuses every later write after a failed write or fsync, and wakes the writers waiting on
+    /// the failed group so they get the error. A retried fsync is no proof: after a failed
+    /// writeback Linux marks the pages clean, so the retry "succeeds" while the data is gone
+    /// (PostgreSQL's fsyncgate). The file is also cut back to its last synced byte, so entries that
+    /// were never acknowledged (whole, or half written by a failed `pwrite`) are not replayed by
+    /// a reopen from the page cache and cannot be followed by good entries. That cut is best
+    /// effort: if it fails too, reopening treats what is left as a torn tail.
+    fn poison(&self, st: &mut State, err: &WalError) {
+        st.failed = Some(err.to_string());
+        let _best_effort = st
+            .file
+            .set_len(st.synced_len)
+            .and_then(|()| st.file.sync_data());
         self.synced.notify_all();
     }
 
@@ -346,17 +394,25 @@ impl Wal {
             st.stats.syncs += 1;
             if let Err(e) = result {
                 let err = WalError::io("writing and syncing", &st.path, e);
-                st.failed = Some(err.to_string());
-                self.synced.notify_all();
+                self.poison(st, &err);
                 return Err(err);
             }
             st.written += st.pending.len() as u64;
+            st.synced_len = st.written;
             st.pending.clear();
             st.durable = st.appended;
             self.synced.notify_all();
         }
         let next = st.segment + 1;
-        let (path, file) = create_segment(&self.dir, next)?;
+        let (path, file) = match create_segment(&*self.storage, &self.dir, next) {
+            Ok(created) => created,
+            Err(e) => {
+                // The file may exist without a durable entry; a retry would trip over it. Reopening
+                // sorts it out (an empty segment is removed).
+                self.poison(st, &e);
+                return Err(e);
+            }
+        };
         let old = SegmentInfo {
             id: st.segment,
             path: std::mem::replace(&mut st.path, path),
@@ -364,8 +420,9 @@ impl Wal {
         };
         st.closed_segments.push(old);
         st.segment = next;
-        st.file = Arc::new(file);
+        st.file = file;
         st.written = 0;
+        st.synced_len = 0;
         st.stats.rolls += 1;
         Ok(())
     }
@@ -392,26 +449,29 @@ impl Wal {
         self.state.lock().segment
     }
 
-    /// Deletes the closed segments with ID ≤ `id` (their data is in TSM files now) and syncs the
-    /// directory. The segment being written is never removed. Returns how many were removed.
+    /// Deletes the closed segments with ID ≤ `id` (their data is in TSM files now), oldest first,
+    /// syncing the directory after each. The segment being written is never removed. Returns how
+    /// many were removed.
     pub fn remove_segments_up_to(&self, id: u64) -> Result<usize, WalError> {
-        let mut st = self.state.lock();
+        // One segment at a time, oldest first, each removal made durable before the next: after a
+        // power cut the segments left are always a suffix of the log. Were an older segment to
+        // survive a newer one's removal, replay would bring back its writes without the later
+        // delete that had removed them.
+        let _one_at_a_time = self.removing.lock();
         let mut removed = 0;
-        while let Some(seg) = st.closed_segments.first() {
-            if seg.id > id {
-                break;
-            }
-            match fs::remove_file(&seg.path) {
+        loop {
+            let seg = match self.state.lock().closed_segments.first() {
+                Some(seg) if seg.id <= id => seg.clone(),
+                _ => break,
+            };
+            match self.storage.remove(&seg.path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(WalError::io("removing", &seg.path, e)),
             }
-            st.closed_segments.remove(0);
+            sync_dir(&*self.storage, &self.dir)?;
+            self.state.lock().closed_segments.retain(|s| s.id != seg.id);
             removed += 1;
-        }
-        drop(st);
-        if removed > 0 {
-            sync_dir(&self.dir)?;
         }
         Ok(removed)
     }
@@ -433,23 +493,67 @@ impl Wal {
     }
 }
 
+fn sync_dir(storage: &dyn Storage, dir: &Path) -> Result<(), WalError> {
+    storage
+        .sync_dir(dir)
+        .map_err(|e| WalError::io("syncing directory", dir, e))
+}
+
 /// Creates segment `id` (failing if it exists) and makes its directory entry durable.
-fn create_segment(dir: &Path, id: u64) -> Result<(PathBuf, File), WalError> {
+fn create_segment(
+    storage: &dyn Storage,
+    dir: &Path,
+    id: u64,
+) -> Result<(PathBuf, Arc<dyn SegmentFile>), WalError> {
     let path = dir.join(segment_file_name(id));
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&path)
+    let file = storage
+        .create_new(&path)
         .map_err(|e| WalError::io("creating", &path, e))?;
-    sync_dir(dir)?;
+    sync_dir(storage, dir)?;
     Ok((path, file))
 }
 
-/// Makes a scanned segment hold only its good entries: a torn tail is truncated in place; a
-/// salvaged corrupt segment is kept as `<segment>.corrupt` and rewritten from its good ranges.
+/// Writes a whole file under a temporary name, syncs it, renames it into place and syncs the
+/// directory: after a crash `path` holds either its old contents or all of `data`.
+fn write_file_durably(
+    storage: &dyn Storage,
+    dir: &Path,
+    path: &Path,
+    data: &[u8],
+) -> Result<(), WalError> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let file = storage
+        .create(&tmp)
+        .map_err(|e| WalError::io("creating", &tmp, e))?;
+    file.write_all_at(data, 0)
+        .and_then(|()| file.sync_data())
+        .map_err(|e| WalError::io("writing", &tmp, e))?;
+    storage
+        .rename(&tmp, path)
+        .map_err(|e| WalError::io("renaming", &tmp, e))?;
+    sync_dir(storage, dir)
+}
+
+/// Makes a scanned segment hold only its good entries, durably: a torn tail is truncated in place;
+/// a salvaged corrupt segment is first saved whole as `<segment>.corrupt`, then rewritten from its
+/// good ranges. The last segment is made durable even when nothing was wrong with it: a process
+/// that died after writing it may have left unsynced entries, and new entries are about to go
+/// into a later segment — if those survived a power cut while these did not, a hole would open in
+/// the middle of the log. It is rewritten, not only synced: after a failed fsync (whose cut-back
+/// the dying process may not have finished) the kernel can hold pages it marked clean without
+/// writing them, a plain fsync would "succeed" without writing them, and this open is about to
+/// replay them as if they were durable. Rewriting what was just read dirties every page again.
 /// Returns the segment's new size.
-fn repair(dir: &Path, seg: &SegmentInfo, data: &[u8], scan: &SegmentScan) -> Result<u64, WalError> {
+fn repair(
+    storage: &dyn Storage,
+    dir: &Path,
+    seg: &SegmentInfo,
+    data: &[u8],
+    scan: &SegmentScan,
+    is_last: bool,
+) -> Result<u64, WalError> {
     if scan.first_corruption().is_some() {
         let mut keep = Vec::with_capacity(data.len());
         for r in &scan.good {
@@ -457,39 +561,43 @@ fn repair(dir: &Path, seg: &SegmentInfo, data: &[u8], scan: &SegmentScan) -> Res
         }
         let mut corrupt = seg.path.clone().into_os_string();
         corrupt.push(".corrupt");
-        fs::write(&corrupt, data).map_err(|e| WalError::io("saving", Path::new(&corrupt), e))?;
-        let mut tmp = seg.path.clone().into_os_string();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
-        let file = File::create(&tmp).map_err(|e| WalError::io("creating", &tmp, e))?;
-        file.write_all_at(&keep, 0)
-            .and_then(|()| file.sync_all())
-            .map_err(|e| WalError::io("writing", &tmp, e))?;
-        fs::rename(&tmp, &seg.path).map_err(|e| WalError::io("renaming", &tmp, e))?;
-        sync_dir(dir)?;
+        // The evidence is durable before the original is replaced.
+        write_file_durably(storage, dir, Path::new(&corrupt), data)?;
+        write_file_durably(storage, dir, &seg.path, &keep)?;
         return Ok(keep.len() as u64);
     }
-    if let Some(at) = scan.torn_tail_at {
-        // Same handle for truncate and fsync, and nothing is ever appended to this file again.
-        let file = OpenOptions::new()
-            .write(true)
-            .open(&seg.path)
-            .map_err(|e| WalError::io("opening", &seg.path, e))?;
-        file.set_len(at)
-            .and_then(|()| file.sync_all())
-            .map_err(|e| WalError::io("truncating", &seg.path, e))?;
-        return Ok(at);
+    if scan.torn_tail_at.is_none() && !is_last {
+        return Ok(seg.size);
     }
-    Ok(seg.size)
+    // Same handle for truncate and fsync, and nothing is ever appended to this file again.
+    let file = storage
+        .open_write(&seg.path)
+        .map_err(|e| WalError::io("opening", &seg.path, e))?;
+    let size = match scan.torn_tail_at {
+        Some(at) => {
+            file.set_len(at)
+                .map_err(|e| WalError::io("truncating", &seg.path, e))?;
+            at
+        }
+        None => seg.size,
+    };
+    let kept = data.get(..size as usize).unwrap_or(data);
+    file.write_all_at(kept, 0)
+        .and_then(|()| file.sync_data())
+        .map_err(|e| WalError::io("rewriting and syncing", &seg.path, e))?;
+    Ok(size)
 }
 
-fn remove_leftover_temp_files(dir: &Path) -> Result<(), WalError> {
-    let read = fs::read_dir(dir).map_err(|e| WalError::io("listing", dir, e))?;
-    for item in read {
-        let item = item.map_err(|e| WalError::io("listing", dir, e))?;
-        let name = item.file_name();
-        if name.to_str().is_some_and(|n| n.ends_with(".wal.tmp")) {
-            fs::remove_file(item.path()).map_err(|e| WalError::io("removing", &item.path(), e))?;
+fn remove_leftover_temp_files(storage: &dyn Storage, dir: &Path) -> Result<(), WalError> {
+    let names = storage
+        .list(dir)
+        .map_err(|e| WalError::io("listing", dir, e))?;
+    for (name, _) in names {
+        if name.ends_with(".wal.tmp") || name.ends_with(".wal.corrupt.tmp") {
+            let path = dir.join(name);
+            storage
+                .remove(&path)
+                .map_err(|e| WalError::io("removing", &path, e))?;
         }
     }
     Ok(())
