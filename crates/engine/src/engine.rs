@@ -45,9 +45,11 @@ pub(crate) struct Inner {
     shutdown: AtomicBool,
     wake: Condvar,
     wake_lock: Mutex<bool>,
-    /// Notified after every snapshot, for writers waiting for cache memory.
+    /// Notified after every snapshot and released reservation, for writers waiting for cache
+    /// memory.
     freed: Condvar,
-    freed_lock: Mutex<()>,
+    /// Cache bytes reserved by writes admitted but not yet applied (see [`Inner::admit`]).
+    freed_lock: Mutex<u64>,
     _lock: DirLock,
 }
 
@@ -120,7 +122,7 @@ impl Engine {
             wake: Condvar::new(),
             wake_lock: Mutex::new(false),
             freed: Condvar::new(),
-            freed_lock: Mutex::new(()),
+            freed_lock: Mutex::new(0),
             _lock: lock,
         });
         report.elapsed = started.elapsed();
@@ -215,13 +217,17 @@ impl Engine {
             Ok(p) => add_line_point(&mut sink, &p),
             Err(e) => sink.reject(e.line, e.to_string()),
         });
-        self.commit(&db, sink.finish())
+        self.commit(&db, &mut sink.finish())
     }
 
     /// Writes line protocol read from `reader` (a file larger than memory is fine), committing a
     /// batch every `batch_points` points. `progress` sees each committed batch's summary and the
     /// input bytes consumed so far. Returns the totals. Rejected lines carry their line number in
     /// the whole input. On an error, the batches already committed stay written.
+    ///
+    /// Parsing runs on the calling thread while a second thread commits the previous batch (WAL
+    /// append and fsync, cache apply), so both cores work; batches are committed strictly in
+    /// order, and a batch is acknowledged (shown to `progress`) only once it is durable.
     pub fn write_reader<R: std::io::Read>(
         &self,
         database: &str,
@@ -233,40 +239,85 @@ impl Engine {
         let db = self.inner.database(database)?;
         let opts = self.parse_options(precision);
         let batch_points = batch_points.max(1) as u64;
+        let options = &self.inner.options;
         let mut total = WriteSummary::default();
-        let mut sink = PointSink::new(&db, &self.inner.options);
-        let mut pending = 0u64;
-        let mut failure = None;
-        let stream = tsmdb_lineproto::StreamOptions::default();
-        tsmdb_lineproto::parse_reader(reader, &opts, &stream, |r| {
-            if failure.is_some() {
-                return;
-            }
+        let mut failure: Option<Error> = None;
+        // Batches go to the committer through a queue of one, and come back (emptied of their
+        // summary) to be refilled, so steady-state ingest allocates no new batches.
+        let (to_commit, committer_in) = std::sync::mpsc::sync_channel::<Batch>(1);
+        let (committed_out, committed) = std::sync::mpsc::channel::<(Result<WriteSummary>, Batch)>();
+        let mut on_committed = |(r, b): (Result<WriteSummary>, Batch),
+                                spares: &mut Vec<Batch>,
+                                failure: &mut Option<Error>| {
+            spares.push(b);
             match r {
-                Ok(p) => add_line_point(&mut sink, &p),
-                Err(e) => sink.reject(e.line, e.to_string()),
-            }
-            pending += 1;
-            if pending >= batch_points {
-                pending = 0;
-                let full = std::mem::replace(&mut sink, PointSink::new(&db, &self.inner.options));
-                match self.commit(&db, full.finish()) {
-                    Ok(s) => {
-                        progress(&s);
-                        add_summary(&mut total, s);
-                    }
-                    Err(e) => failure = Some(e),
+                Ok(s) => {
+                    progress(&s);
+                    add_summary(&mut total, s);
+                }
+                Err(e) => {
+                    failure.get_or_insert(e);
                 }
             }
-        })
-        .map_err(io("reading line protocol for", &self.inner.root))?;
-        if let Some(e) = failure {
-            return Err(e);
+        };
+        let parsed = std::thread::scope(|scope| {
+            let db = &db;
+            scope.spawn(move || {
+                for mut batch in committer_in {
+                    let r = self.commit(db, &mut batch);
+                    let failed = r.is_err();
+                    if committed_out.send((r, batch)).is_err() || failed {
+                        // Dropping the queue stops the parser at its next batch.
+                        return;
+                    }
+                }
+            });
+            let mut spares: Vec<Batch> = Vec::new();
+            let mut sink = PointSink::new(db, options);
+            let mut pending = 0u64;
+            let stream = tsmdb_lineproto::StreamOptions::default();
+            let parsed = tsmdb_lineproto::parse_reader(reader, &opts, &stream, |r| {
+                if failure.is_some() {
+                    return;
+                }
+                match r {
+                    Ok(p) => add_line_point(&mut sink, &p),
+                    Err(e) => sink.reject(e.line, e.to_string()),
+                }
+                pending += 1;
+                if pending < batch_points {
+                    return;
+                }
+                pending = 0;
+                while let Ok(done) = committed.try_recv() {
+                    on_committed(done, &mut spares, &mut failure);
+                }
+                let next = spares.pop().unwrap_or_default();
+                let full = std::mem::replace(&mut sink, PointSink::with_batch(db, options, next));
+                if to_commit.send(full.finish()).is_err() {
+                    // The committer stopped after an error, which is waiting in `committed`.
+                    failure.get_or_insert(Error::InvalidQuery("write stopped".into()));
+                }
+            });
+            if parsed.is_ok() && failure.is_none() {
+                let _ = to_commit.send(sink.finish());
+            }
+            drop(to_commit);
+            let mut first_error = None;
+            for done in committed.iter() {
+                on_committed(done, &mut spares, &mut first_error);
+            }
+            if let Some(e) = first_error {
+                // The committer's own error is the one worth reporting.
+                failure = Some(e);
+            }
+            parsed
+        });
+        parsed.map_err(io("reading line protocol for", &self.inner.root))?;
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(total),
         }
-        let s = self.commit(&db, sink.finish())?;
-        progress(&s);
-        add_summary(&mut total, s);
-        Ok(total)
     }
 
     /// Writes typed points (same rules as [`Engine::write_lp`]; a rejection's `line` is the
@@ -277,7 +328,7 @@ impl Engine {
         for (i, p) in points.iter().enumerate() {
             add_typed_point(&mut sink, i as u64 + 1, p);
         }
-        self.commit(&db, sink.finish())
+        self.commit(&db, &mut sink.finish())
     }
 
     fn parse_options(&self, precision: Precision) -> ParseOptions {
@@ -291,48 +342,57 @@ impl Engine {
         }
     }
 
-    fn commit(&self, db: &Database, batch: Result<Batch>) -> Result<WriteSummary> {
+    /// Logs and applies a batch, shard by shard in time order. The batch keeps its buffers (for
+    /// reuse); its summary is returned.
+    fn commit(&self, db: &Database, batch: &mut Batch) -> Result<WriteSummary> {
         let counters = &self.inner.counters;
-        let mut batch = match batch {
-            Ok(b) => b,
+        let mut summary = std::mem::take(&mut batch.summary);
+        let parts = batch.parts_mut();
+        parts.sort_by_key(|p| p.range);
+        let mut bytes = 0;
+        for p in parts.iter_mut() {
+            p.seal();
+            bytes += p.cache_bytes();
+        }
+        let reservation = match self.inner.admit(bytes) {
+            Ok(r) => r,
             Err(e) => {
                 counters.write_errors.fetch_add(1, Ordering::Relaxed);
                 return Err(e);
             }
         };
-        let bytes: u64 = batch.shards.values().map(|b| b.cache_bytes()).sum();
-        if let Err(e) = self.inner.admit(bytes) {
-            counters.write_errors.fetch_add(1, Ordering::Relaxed);
-            return Err(e);
-        }
-        let mut shards: Vec<_> = batch.shards.drain().collect();
-        shards.sort_by_key(|(r, _)| *r);
         let mut needs_snapshot = false;
-        for (range, part) in &shards {
-            let shard = db.shard_for(range.start, &self.inner.options)?;
-            match shard.write(part) {
-                Ok(created) => batch.summary.series_created += created,
+        for part in batch.parts() {
+            let Some(range) = part.range else { continue };
+            let written = db
+                .shard_for(range.start, &self.inner.options)
+                .and_then(|shard| {
+                    let created = shard.write(part)?;
+                    needs_snapshot |= shard.cache.needs_snapshot();
+                    Ok(created)
+                });
+            match written {
+                Ok(created) => summary.series_created += created,
                 Err(e) => {
                     counters.write_errors.fetch_add(1, Ordering::Relaxed);
                     return Err(e);
                 }
             }
-            needs_snapshot |= shard.cache.needs_snapshot();
         }
-        let s = &batch.summary;
+        drop(reservation);
         counters
             .points_written
-            .fetch_add(s.points, Ordering::Relaxed);
+            .fetch_add(summary.points, Ordering::Relaxed);
         counters
             .values_written
-            .fetch_add(s.values, Ordering::Relaxed);
+            .fetch_add(summary.values, Ordering::Relaxed);
         counters
             .points_rejected
-            .fetch_add(s.rejected.len() as u64, Ordering::Relaxed);
+            .fetch_add(summary.rejected.len() as u64, Ordering::Relaxed);
         if needs_snapshot {
             self.inner.wake_background();
         }
-        Ok(batch.summary)
+        Ok(summary)
     }
 
     /// Snapshots every shard's cache to TSM files now. Returns the number of snapshots written.
@@ -525,23 +585,34 @@ impl Inner {
     /// Admission control for `bytes` more cache memory: waits (up to the configured time) for a
     /// snapshot to free memory, then refuses. Done before anything is logged, so a refused write
     /// leaves no trace.
-    fn admit(&self, bytes: u64) -> Result<()> {
+    ///
+    /// Admission is a reservation: the bytes count against the limit from here until the
+    /// returned guard is dropped (after the cache apply), so concurrent writers cannot all pass
+    /// the check and overshoot together. Reservations are taken and released under one lock,
+    /// and the cache grows only while its reservation is held, so cache size plus reservations
+    /// never undercounts.
+    fn admit(&self, bytes: u64) -> Result<Reservation<'_>> {
         let limit = self.options.cache_max_size;
         if limit == 0 {
-            return Ok(());
+            return Ok(Reservation {
+                inner: self,
+                bytes: 0,
+            });
         }
         let deadline = Instant::now() + self.options.cache_full_wait;
-        let mut g = self.freed_lock.lock();
+        let mut reserved = self.freed_lock.lock();
         loop {
-            let size = self.cache_bytes();
-            if size + bytes <= limit {
-                return Ok(());
+            let size = self.cache_bytes() + *reserved;
+            if size.saturating_add(bytes) <= limit {
+                *reserved += bytes;
+                return Ok(Reservation { inner: self, bytes });
             }
             self.wake_background();
-            if self.freed.wait_until(&mut g, deadline).timed_out() {
-                let size = self.cache_bytes();
-                if size + bytes <= limit {
-                    return Ok(());
+            if self.freed.wait_until(&mut reserved, deadline).timed_out() {
+                let size = self.cache_bytes() + *reserved;
+                if size.saturating_add(bytes) <= limit {
+                    *reserved += bytes;
+                    return Ok(Reservation { inner: self, bytes });
                 }
                 return Err(Error::CacheFull { size, limit });
             }
@@ -585,6 +656,22 @@ impl Inner {
             }
         }
         s
+    }
+}
+
+/// Cache bytes admitted by [`Inner::admit`], released when dropped.
+struct Reservation<'a> {
+    inner: &'a Inner,
+    bytes: u64,
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if self.bytes > 0 {
+            let mut reserved = self.inner.freed_lock.lock();
+            *reserved = reserved.saturating_sub(self.bytes);
+            self.inner.freed.notify_all();
+        }
     }
 }
 

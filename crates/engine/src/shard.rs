@@ -196,39 +196,33 @@ impl Shard {
         ))
     }
 
-    /// Logs and applies one shard's part of a write batch. Returns the number of series created.
+    /// Logs and applies one shard's part of a write batch (sealed). Returns the number of series
+    /// created.
     pub(crate) fn write(&self, batch: &ShardBatch) -> Result<u64> {
         // Shared from the index insert to the cache apply, so a delete (which holds it
         // exclusively) never falls between them.
         let _gate = self.gate.read();
         let mut created = 0;
-        for s in batch.series.values() {
-            let tags: Vec<(&[u8], &[u8])> = s
-                .tags
-                .iter()
-                .map(|(k, v)| (k.as_slice(), v.as_slice()))
-                .collect();
-            let (_, how) = self.index.insert(&s.measurement, &tags)?;
+        for (measurement, tags) in batch.series_parts() {
+            let (_, how) = self.index.insert(measurement, &tags)?;
             if how == tsmdb_index_grid::Inserted::Inserted {
                 created += 1;
             }
         }
         let wal_records: Vec<tsmdb_wal::Record<'_>> = batch
-            .keys
-            .iter()
-            .map(|(k, v)| tsmdb_wal::Record {
-                key: k,
-                timestamps: &v.timestamps,
-                values: v.values.as_ref(),
+            .records()
+            .map(|(key, timestamps, values)| tsmdb_wal::Record {
+                key,
+                timestamps,
+                values,
             })
             .collect();
-        let cache_records: Vec<tsmdb_cache::Record<'_>> = batch
-            .keys
+        let cache_records: Vec<tsmdb_cache::Record<'_>> = wal_records
             .iter()
-            .map(|(k, v)| tsmdb_cache::Record {
-                key: k,
-                timestamps: &v.timestamps,
-                values: v.values.as_ref(),
+            .map(|r| tsmdb_cache::Record {
+                key: r.key,
+                timestamps: r.timestamps,
+                values: r.values,
             })
             .collect();
         self.wal.write(&wal_records)?;
