@@ -2,10 +2,14 @@
 //! points that were refused and why.
 //!
 //! Built for the hot path: every key lives in one byte arena, every value in one flat list, and
-//! keys are found by a hash computed once per point. Nothing here allocates per value, and a
-//! batch that is [`Batch::clear`]ed and reused allocates nothing at all once its buffers have
-//! grown. [`ShardBatch::seal`] groups the values by key (a counting sort) so that the WAL and the
-//! cache get one contiguous run per key.
+//! keys are found by a hash computed once per point. Nothing here allocates per value.
+//!
+//! A batch is reused for the next one ([`Batch::clear`]): its values go, but the series and
+//! composite keys it learnt stay (up to a memory cap), so a stream that writes the same series
+//! again builds each key once, not once per batch. A remembered key also stands for "the schema
+//! has this field with this type": [`Batch::clear`] forgets everything when the schema's
+//! generation moved (a measurement was dropped). [`ShardBatch::seal`] groups the values by key
+//! (a counting sort) so that the WAL and the cache get one contiguous run per key.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -102,6 +106,8 @@ pub(crate) struct SeriesSlot {
     last_key: u32,
     /// Keys of the series, in creation order (what a point's n-th field usually maps to).
     key_count: u32,
+    /// The last round (batch) that wrote to the series.
+    round: u32,
 }
 
 /// One composite key of the batch.
@@ -160,6 +166,10 @@ pub(crate) enum ValueRef<'v> {
 #[derive(Debug, Default)]
 pub(crate) struct ShardBatch {
     pub range: Option<ShardRange>,
+    /// Counts the batches this part was reused for.
+    round: u32,
+    /// Series written in this round, in first-written order.
+    touched: Vec<u32>,
     /// Every key and name of the batch, back to back.
     arena: Vec<u8>,
     spellings: Vec<Spelling>,
@@ -174,9 +184,27 @@ pub(crate) struct ShardBatch {
 }
 
 impl ShardBatch {
-    /// Empties the batch, keeping every buffer's capacity.
+    /// Drops this round's values, keeping the series and keys for the next round.
+    fn next_round(&mut self) {
+        self.round = self.round.wrapping_add(1);
+        self.touched.clear();
+        for k in &mut self.keys {
+            k.count = 0;
+        }
+        self.pending.clear();
+        self.strings.clear();
+    }
+
+    /// Bytes held by the remembered keys.
+    fn remembered_bytes(&self) -> usize {
+        self.arena.len()
+    }
+
+    /// Forgets everything, keeping every buffer's capacity.
     pub(crate) fn clear(&mut self) {
         self.range = None;
+        self.round = self.round.wrapping_add(1);
+        self.touched.clear();
         self.arena.clear();
         self.spellings.clear();
         self.by_hash.clear();
@@ -251,6 +279,7 @@ impl ShardBatch {
             first_key: NONE,
             last_key: NONE,
             key_count: 0,
+            round: self.round.wrapping_sub(1),
         });
         self.push_spelling(key, hash, id);
         id
@@ -317,6 +346,16 @@ impl ShardBatch {
         s.last_key = slot;
         s.key_count += 1;
         slot
+    }
+
+    /// Notes that `series` gets values in this round (for the index).
+    pub(crate) fn touch(&mut self, series: u32) {
+        if let Some(s) = self.series.get_mut(series as usize)
+            && s.round != self.round
+        {
+            s.round = self.round;
+            self.touched.push(series);
+        }
     }
 
     /// Adds one value to key slot `key` (whose type is the value's type).
@@ -415,9 +454,10 @@ impl ShardBatch {
             })
     }
 
-    /// The series of the batch: (unescaped measurement, unescaped tags).
+    /// The series written in this round: (unescaped measurement, unescaped tags).
     pub(crate) fn series_parts(&self) -> impl Iterator<Item = (&[u8], Vec<(&[u8], &[u8])>)> + '_ {
-        self.series.iter().map(move |s| {
+        self.touched.iter().map(move |&i| {
+            let s = &self.series[i as usize];
             let tags = self.tags[usize_range(&s.tags)]
                 .iter()
                 .map(|(k, v)| (self.bytes(k), self.bytes(v)))
@@ -431,6 +471,7 @@ impl ShardBatch {
         let values: u64 = self
             .keys
             .iter()
+            .filter(|k| k.count > 0)
             .map(|k| {
                 let key = u64::from(k.key.end - k.key.start);
                 key + tsmdb_cache::value_size(k.field_type) * u64::from(k.count)
@@ -450,41 +491,66 @@ fn type_slot(t: FieldType) -> usize {
     }
 }
 
+/// Above this many bytes of remembered keys, a batch forgets them all at its next reuse.
+const REMEMBER_BYTES: usize = 64 << 20;
+/// Above this many remembered shard parts, a batch forgets them all at its next reuse.
+const REMEMBER_PARTS: usize = 16;
+
 /// A batch split by shard.
 #[derive(Debug, Default)]
 pub(crate) struct Batch {
-    /// One part per shard touched, in first-touched order; parts past `used` are spares kept for
-    /// their buffers.
+    /// One part per shard range seen, remembered across reuses.
     parts: Vec<ShardBatch>,
-    used: usize,
+    /// The parts written in this round, in first-written order.
+    active: Vec<usize>,
+    /// The schema generation the remembered keys were checked against.
+    schema_generation: u64,
     pub summary: WriteSummary,
 }
 
 impl Batch {
-    /// Empties the batch, keeping its buffers for the next one.
-    pub(crate) fn clear(&mut self) {
-        for p in &mut self.parts[..self.used] {
-            p.clear();
+    /// Empties the batch for reuse. What it remembers of series and keys stays unless the
+    /// schema's generation is no longer `schema_generation` or the memory cap is reached.
+    pub(crate) fn clear(&mut self, schema_generation: u64) {
+        let remembered: usize = self.parts.iter().map(|p| p.remembered_bytes()).sum();
+        if schema_generation != self.schema_generation
+            || remembered > REMEMBER_BYTES
+            || self.parts.len() > REMEMBER_PARTS
+        {
+            for p in &mut self.parts {
+                p.clear();
+            }
+            self.parts.truncate(REMEMBER_PARTS);
+            self.schema_generation = schema_generation;
+        } else {
+            for &i in &self.active {
+                self.parts[i].next_round();
+            }
         }
-        self.used = 0;
+        self.active.clear();
         self.summary = WriteSummary::default();
     }
 
     /// The part for shard `range`, its index found or made.
     pub(crate) fn part_index(&mut self, range: ShardRange) -> usize {
-        if let Some(i) = self.parts[..self.used]
-            .iter()
-            .position(|p| p.range == Some(range))
-        {
-            return i;
+        let i = match self.parts.iter().position(|p| p.range == Some(range)) {
+            Some(i) => i,
+            None => {
+                let i = match self.parts.iter().position(|p| p.range.is_none()) {
+                    Some(free) => free,
+                    None => {
+                        self.parts.push(ShardBatch::default());
+                        self.parts.len() - 1
+                    }
+                };
+                self.parts[i].clear();
+                self.parts[i].range = Some(range);
+                i
+            }
+        };
+        if !self.active.contains(&i) {
+            self.active.push(i);
         }
-        if self.used == self.parts.len() {
-            self.parts.push(ShardBatch::default());
-        }
-        let i = self.used;
-        self.used += 1;
-        self.parts[i].clear();
-        self.parts[i].range = Some(range);
         i
     }
 
@@ -492,14 +558,15 @@ impl Batch {
         &mut self.parts[i]
     }
 
-    /// The parts in use.
-    pub(crate) fn parts(&self) -> &[ShardBatch] {
-        &self.parts[..self.used]
+    pub(crate) fn part(&self, i: usize) -> &ShardBatch {
+        &self.parts[i]
     }
 
-    /// The parts in use, to seal them.
-    pub(crate) fn parts_mut(&mut self) -> &mut [ShardBatch] {
-        &mut self.parts[..self.used]
+    /// The parts written in this round, in shard time order.
+    pub(crate) fn active_parts(&mut self) -> &[usize] {
+        let parts = &self.parts;
+        self.active.sort_by_key(|&i| parts[i].range);
+        &self.active
     }
 }
 
@@ -584,11 +651,25 @@ mod tests {
         let s = p.add_series(b"m", 3, b"m", std::iter::empty());
         let k = p.add_key(s, b"f", FieldType::Integer);
         p.push(k, 1, ValueRef::Integer(4));
-        assert_eq!(batch.parts().len(), 1);
-        batch.clear();
-        assert!(batch.parts().is_empty());
+        p.touch(s);
+        p.seal();
+        assert_eq!(p.series_parts().count(), 1);
+        assert_eq!(batch.active_parts(), [i]);
+
+        // Reused under the same schema: the series and key are remembered, the values are not.
+        batch.clear(0);
+        assert!(batch.active_parts().is_empty());
         let i = batch.part_index(r);
-        assert!(batch.part_mut(i).records().next().is_none());
-        assert_eq!(batch.part_mut(i).find_series(b"m", 3), None);
+        let p = batch.part_mut(i);
+        p.seal();
+        assert!(p.records().next().is_none());
+        assert_eq!(p.series_parts().count(), 0, "not written in this round");
+        assert_eq!(p.find_series(b"m", 3), Some(s));
+        assert_eq!(p.find_key(s, b"f", FieldType::Integer, 0), Some(k));
+
+        // A new schema generation forgets them.
+        batch.clear(1);
+        let i = batch.part_index(r);
+        assert_eq!(batch.part(i).find_series(b"m", 3), None);
     }
 }

@@ -347,10 +347,10 @@ impl Engine {
     fn commit(&self, db: &Database, batch: &mut Batch) -> Result<WriteSummary> {
         let counters = &self.inner.counters;
         let mut summary = std::mem::take(&mut batch.summary);
-        let parts = batch.parts_mut();
-        parts.sort_by_key(|p| p.range);
+        let active = batch.active_parts().to_vec();
         let mut bytes = 0;
-        for p in parts.iter_mut() {
+        for &i in &active {
+            let p = batch.part_mut(i);
             p.seal();
             bytes += p.cache_bytes();
         }
@@ -362,7 +362,8 @@ impl Engine {
             }
         };
         let mut needs_snapshot = false;
-        for part in batch.parts() {
+        for &i in &active {
+            let part = batch.part(i);
             let Some(range) = part.range else { continue };
             let written = db
                 .shard_for(range.start, &self.inner.options)

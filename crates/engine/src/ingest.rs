@@ -78,7 +78,7 @@ impl<'a> PointSink<'a> {
 
     /// A sink filling `batch` (cleared first), which keeps the buffers of an earlier batch.
     pub(crate) fn with_batch(db: &'a Database, opts: &'a Options, mut batch: Batch) -> Self {
-        batch.clear();
+        batch.clear(db.schema.generation());
         let retention_cutoff = match *db.retention.lock() {
             Some(r) => crate::engine::now_ns()
                 .saturating_sub(i64::try_from(r.as_nanos()).unwrap_or(i64::MAX)),
@@ -188,12 +188,12 @@ impl<'a> PointSink<'a> {
         let hash = tsmdb_cache::key_hash(key);
         self.slots.clear();
         let series = match &part {
-            Ok(p) => self.batch.parts()[*p].find_series(key, hash),
+            Ok(p) => self.batch.part(*p).find_series(key, hash),
             Err(_) => None,
         };
         let mut all_known = series.is_some();
         if let (Ok(p), Some(s)) = (&part, series) {
-            let b = &self.batch.parts()[*p];
+            let b = self.batch.part(*p);
             for i in 0..self.fields.len() {
                 let f = &self.fields[i];
                 let slot = b.find_key(s, self.field_name(i), f.value.field_type(), i);
@@ -247,6 +247,7 @@ impl<'a> PointSink<'a> {
         for (f, &slot) in self.fields.iter().zip(&self.slots) {
             b.push(slot, time, scratch_value(f.value, &self.field_bytes));
         }
+        b.touch(series);
         self.batch.summary.points += 1;
         self.batch.summary.values += n as u64;
     }
@@ -311,7 +312,12 @@ pub(crate) fn add_line_point(sink: &mut PointSink<'_>, p: &tsmdb_lineproto::Poin
     }
     sink.begin_point();
     for f in p.fields() {
-        let name = f.key();
+        // Field keys are short: a plain scan beats the call into the general unescaper.
+        let name = if f.key_raw.contains(&b'\\') {
+            f.key()
+        } else {
+            Cow::Borrowed(f.key_raw)
+        };
         if &*name == b"time" {
             continue;
         }

@@ -6,6 +6,7 @@
 //! keys and the replayed caches; it needs no file of its own.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::RwLock;
 use tsmdb_encoding::FieldType;
@@ -17,6 +18,9 @@ type FieldTypes = HashMap<Vec<u8>, FieldType>;
 #[derive(Debug, Default)]
 pub(crate) struct Schema {
     fields: RwLock<HashMap<Vec<u8>, FieldTypes>>,
+    /// Bumped whenever a recorded type is forgotten, so that writers remembering "this field
+    /// was checked" (see `batch.rs`) check again.
+    generation: AtomicU64,
 }
 
 /// Why a field's value was refused.
@@ -109,7 +113,14 @@ impl Schema {
 
     /// Forgets a measurement (after it was dropped).
     pub(crate) fn forget_measurement(&self, measurement: &[u8]) {
-        self.fields.write().remove(measurement);
+        let mut fields = self.fields.write();
+        fields.remove(measurement);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Changes whenever a recorded type is forgotten.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 }
 
