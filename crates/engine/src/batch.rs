@@ -108,6 +108,8 @@ pub(crate) struct SeriesSlot {
     key_count: u32,
     /// The last round (batch) that wrote to the series.
     round: u32,
+    /// The shard index epoch in which the series was last inserted into the index (0: never).
+    indexed_in: u64,
 }
 
 /// One composite key of the batch.
@@ -280,6 +282,7 @@ impl ShardBatch {
             last_key: NONE,
             key_count: 0,
             round: self.round.wrapping_sub(1),
+            indexed_in: 0,
         });
         self.push_spelling(key, hash, id);
         id
@@ -454,16 +457,33 @@ impl ShardBatch {
             })
     }
 
-    /// The series written in this round: (unescaped measurement, unescaped tags).
-    pub(crate) fn series_parts(&self) -> impl Iterator<Item = (&[u8], Vec<(&[u8], &[u8])>)> + '_ {
-        self.touched.iter().map(move |&i| {
-            let s = &self.series[i as usize];
-            let tags = self.tags[usize_range(&s.tags)]
-                .iter()
-                .map(|(k, v)| (self.bytes(k), self.bytes(v)))
-                .collect();
-            (self.bytes(&s.measurement), tags)
-        })
+    /// The series written in this round that were not inserted into the index in `epoch`:
+    /// (series, unescaped measurement, unescaped tags).
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn series_to_index(
+        &self,
+        epoch: u64,
+    ) -> impl Iterator<Item = (u32, &[u8], Vec<(&[u8], &[u8])>)> + '_ {
+        self.touched
+            .iter()
+            .filter(move |&&i| self.series[i as usize].indexed_in != epoch)
+            .map(move |&i| {
+                let s = &self.series[i as usize];
+                let tags = self.tags[usize_range(&s.tags)]
+                    .iter()
+                    .map(|(k, v)| (self.bytes(k), self.bytes(v)))
+                    .collect();
+                (i, self.bytes(&s.measurement), tags)
+            })
+    }
+
+    /// Records that `series` are in the index of epoch `epoch`.
+    pub(crate) fn mark_indexed(&mut self, series: &[u32], epoch: u64) {
+        for &i in series {
+            if let Some(s) = self.series.get_mut(i as usize) {
+                s.indexed_in = epoch;
+            }
+        }
     }
 
     /// Rough bytes the batch adds to a cache (InfluxDB's accounting).
@@ -653,7 +673,10 @@ mod tests {
         p.push(k, 1, ValueRef::Integer(4));
         p.touch(s);
         p.seal();
-        assert_eq!(p.series_parts().count(), 1);
+        assert_eq!(p.series_to_index(5).count(), 1);
+        p.mark_indexed(&[s], 5);
+        assert_eq!(p.series_to_index(5).count(), 0);
+        assert_eq!(p.series_to_index(6).count(), 1);
         assert_eq!(batch.active_parts(), [i]);
 
         // Reused under the same schema: the series and key are remembered, the values are not.
@@ -663,7 +686,7 @@ mod tests {
         let p = batch.part_mut(i);
         p.seal();
         assert!(p.records().next().is_none());
-        assert_eq!(p.series_parts().count(), 0, "not written in this round");
+        assert_eq!(p.series_to_index(7).count(), 0, "not written in this round");
         assert_eq!(p.find_series(b"m", 3), Some(s));
         assert_eq!(p.find_key(s, b"f", FieldType::Integer, 0), Some(k));
 

@@ -363,7 +363,7 @@ impl Engine {
         };
         let mut needs_snapshot = false;
         for &i in &active {
-            let part = batch.part(i);
+            let part = batch.part_mut(i);
             let Some(range) = part.range else { continue };
             let written = db
                 .shard_for(range.start, &self.inner.options)
@@ -497,7 +497,7 @@ impl Engine {
         let n = self.drop_series(database, measurement, &Expr::all())?;
         let db = self.inner.database(database)?;
         for s in db.all_shards() {
-            s.index.drop_measurement(measurement)?;
+            s.drop_measurement(measurement)?;
         }
         db.schema.forget_measurement(measurement);
         Ok(n)

@@ -291,8 +291,10 @@ fn scratch_value(v: Scratch, bytes: &[u8]) -> ValueRef<'_> {
     }
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    memchr::memmem::find(haystack, needle).is_some()
+/// True when `haystack` holds the composite-key separator. Keys rarely hold a `#` at all, so
+/// looking for that byte first is far cheaper than a general substring search per point.
+fn contains_separator(haystack: &[u8]) -> bool {
+    memchr::memchr_iter(SEPARATOR[0], haystack).any(|i| haystack[i..].starts_with(SEPARATOR))
 }
 
 /// Adds one parsed line-protocol point.
@@ -307,7 +309,7 @@ pub(crate) fn add_line_point(sink: &mut PointSink<'_>, p: &tsmdb_lineproto::Poin
         );
         return sink.reject(p.line(), reason);
     }
-    if contains(p.series_key(), SEPARATOR) {
+    if contains_separator(p.series_key()) {
         return sink.reject(p.line(), "invalid key: contains \"#!~#\"".to_string());
     }
     sink.begin_point();
@@ -367,10 +369,10 @@ pub(crate) fn add_typed_point(sink: &mut PointSink<'_>, index: u64, p: &Point) {
         let reason = format!("invalid tag key: input tag \"time\" on measurement \"{m}\" is invalid");
         return sink.reject(index, reason);
     }
-    if contains(&p.measurement, SEPARATOR)
+    if contains_separator(&p.measurement)
         || tags
             .iter()
-            .any(|(k, v)| contains(k, SEPARATOR) || contains(v, SEPARATOR))
+            .any(|(k, v)| contains_separator(k) || contains_separator(v))
     {
         return sink.reject(index, "invalid key: contains \"#!~#\"".to_string());
     }

@@ -78,6 +78,17 @@ pub(crate) struct Shard {
     dirty: AtomicBool,
     /// A full compaction ran and no file changed since.
     fully_compacted: AtomicBool,
+    /// Which index a batch's "already indexed" mark refers to: unique per opened shard, and
+    /// bumped whenever series may leave the index (deletes, dropped measurements), so that
+    /// writers insert their series again.
+    index_epoch: AtomicU64,
+}
+
+/// Hands out index epochs that no two opened shards share.
+static NEXT_INDEX_EPOCH: AtomicU64 = AtomicU64::new(1);
+
+fn new_index_epoch() -> u64 {
+    NEXT_INDEX_EPOCH.fetch_add(1, Ordering::Relaxed)
 }
 
 impl std::fmt::Debug for Shard {
@@ -191,6 +202,7 @@ impl Shard {
                 compactions: AtomicU64::new(0),
                 dirty: AtomicBool::new(true),
                 fully_compacted: AtomicBool::new(false),
+                index_epoch: AtomicU64::new(new_index_epoch()),
             },
             report,
         ))
@@ -198,17 +210,21 @@ impl Shard {
 
     /// Logs and applies one shard's part of a write batch (sealed). Returns the number of series
     /// created.
-    pub(crate) fn write(&self, batch: &ShardBatch) -> Result<u64> {
+    pub(crate) fn write(&self, batch: &mut ShardBatch) -> Result<u64> {
         // Shared from the index insert to the cache apply, so a delete (which holds it
         // exclusively) never falls between them.
         let _gate = self.gate.read();
+        let epoch = self.index_epoch.load(Ordering::Acquire);
         let mut created = 0;
-        for (measurement, tags) in batch.series_parts() {
+        let mut inserted = Vec::new();
+        for (series, measurement, tags) in batch.series_to_index(epoch) {
             let (_, how) = self.index.insert(measurement, &tags)?;
             if how == tsmdb_index_grid::Inserted::Inserted {
                 created += 1;
             }
+            inserted.push(series);
         }
+        batch.mark_indexed(&inserted, epoch);
         let wal_records: Vec<tsmdb_wal::Record<'_>> = batch
             .records()
             .map(|(key, timestamps, values)| tsmdb_wal::Record {
@@ -424,6 +440,9 @@ impl Shard {
             }
             self.cache.delete_range(&refs, min, max);
         }
+        if !forget.is_empty() {
+            self.index_epoch.store(new_index_epoch(), Ordering::Release);
+        }
         for id in forget {
             self.index.delete(*id)?;
         }
@@ -431,6 +450,14 @@ impl Shard {
             self.index.sync()?;
         }
         self.files_changed();
+        Ok(())
+    }
+
+    /// Removes a measurement's series from the index.
+    pub(crate) fn drop_measurement(&self, measurement: &[u8]) -> Result<()> {
+        let _g = self.gate.write();
+        self.index_epoch.store(new_index_epoch(), Ordering::Release);
+        self.index.drop_measurement(measurement)?;
         Ok(())
     }
 
