@@ -61,7 +61,11 @@ fn child(file: &str) {
         .write_reader("db", input, Precision::Nanosecond, BATCH_LINES, |_| {})
         .expect("ingest");
     let rate = summary.values as f64 / start.elapsed().as_secs_f64();
-    assert!(summary.rejected.is_empty(), "{:?}", summary.rejected.first());
+    assert!(
+        summary.rejected.is_empty(),
+        "{:?}",
+        summary.rejected.first()
+    );
     let values = summary.values as f64;
     engine.snapshot_all().expect("snapshot");
     let after_snapshot = engine.stats().tsm_bytes as f64 / values;

@@ -329,7 +329,8 @@ impl ShardBatch {
         let series_key = usize_range(&s.key);
         let start = self.arena.len();
         self.arena.extend_from_within(series_key);
-        self.arena.extend_from_slice(tsmdb_lineproto::FIELD_SEPARATOR);
+        self.arena
+            .extend_from_slice(tsmdb_lineproto::FIELD_SEPARATOR);
         let field_at = self.arena.len();
         self.arena.extend_from_slice(field);
         self.keys.push(KeySlot {
@@ -431,7 +432,8 @@ impl ShardBatch {
         }
         s.strings.clear();
         for &i in &s.string_order {
-            s.strings.push(self.strings.get(i as usize).unwrap_or_default());
+            s.strings
+                .push(self.strings.get(i as usize).unwrap_or_default());
         }
     }
 

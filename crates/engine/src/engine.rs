@@ -245,7 +245,8 @@ impl Engine {
         // Batches go to the committer through a queue of one, and come back (emptied of their
         // summary) to be refilled, so steady-state ingest allocates no new batches.
         let (to_commit, committer_in) = std::sync::mpsc::sync_channel::<Batch>(1);
-        let (committed_out, committed) = std::sync::mpsc::channel::<(Result<WriteSummary>, Batch)>();
+        let (committed_out, committed) =
+            std::sync::mpsc::channel::<(Result<WriteSummary>, Batch)>();
         let mut on_committed = |(r, b): (Result<WriteSummary>, Batch),
                                 spares: &mut Vec<Batch>,
                                 failure: &mut Option<Error>| {

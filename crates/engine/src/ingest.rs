@@ -132,7 +132,6 @@ impl<'a> PointSink<'a> {
         &self.field_bytes[self.fields[i].name.clone()]
     }
 
-
     /// The part of the batch for the shard holding `time`.
     fn part_for(&mut self, time: i64) -> crate::error::Result<usize> {
         if let Some((range, part)) = self.last_shard
@@ -291,6 +290,10 @@ fn scratch_value(v: Scratch, bytes: &[u8]) -> ValueRef<'_> {
     }
 }
 
+fn has_backslash(s: &[u8]) -> bool {
+    s.iter().fold(false, |found, &b| found | (b == b'\\'))
+}
+
 /// True when `haystack` holds the composite-key separator. Keys rarely hold a `#` at all, so
 /// looking for that byte first is far cheaper than a general substring search per point.
 fn contains_separator(haystack: &[u8]) -> bool {
@@ -314,8 +317,8 @@ pub(crate) fn add_line_point(sink: &mut PointSink<'_>, p: &tsmdb_lineproto::Poin
     }
     sink.begin_point();
     for f in p.fields() {
-        // Field keys are short: a plain scan beats the call into the general unescaper.
-        let name = if f.key_raw.contains(&b'\\') {
+        // Field keys are short: a branch-free scan beats a call into memchr or the unescaper.
+        let name = if has_backslash(f.key_raw) {
             f.key()
         } else {
             Cow::Borrowed(f.key_raw)
@@ -366,7 +369,8 @@ pub(crate) fn add_typed_point(sink: &mut PointSink<'_>, index: u64, p: &Point) {
     }
     let m = String::from_utf8_lossy(&p.measurement);
     if tags.iter().any(|(k, _)| *k == b"time") {
-        let reason = format!("invalid tag key: input tag \"time\" on measurement \"{m}\" is invalid");
+        let reason =
+            format!("invalid tag key: input tag \"time\" on measurement \"{m}\" is invalid");
         return sink.reject(index, reason);
     }
     if contains_separator(&p.measurement)
@@ -380,7 +384,10 @@ pub(crate) fn add_typed_point(sink: &mut PointSink<'_>, index: u64, p: &Point) {
     // no longer splits back into the same parts.
     let ends_in_backslash = |s: &[u8]| s.last() == Some(&b'\\');
     if ends_in_backslash(&p.measurement) {
-        return sink.reject(index, format!("invalid measurement: \"{m}\" ends in a backslash"));
+        return sink.reject(
+            index,
+            format!("invalid measurement: \"{m}\" ends in a backslash"),
+        );
     }
     if let Some((k, v)) = tags
         .iter()

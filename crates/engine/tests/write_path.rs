@@ -156,13 +156,14 @@ fn a_long_write_notices_a_measurement_dropped_while_it_runs() {
 fn concurrent_writers_never_take_the_cache_over_its_limit() {
     let dir = tempfile::tempdir().unwrap();
     let limit = 40_000;
-    let opts = manual()
-        .cache_max_size(limit)
-        .cache_snapshot_size(u64::MAX);
-    let e = Engine::open(dir.path(), Options {
-        cache_full_wait: Duration::from_millis(1),
-        ..opts
-    })
+    let opts = manual().cache_max_size(limit).cache_snapshot_size(u64::MAX);
+    let e = Engine::open(
+        dir.path(),
+        Options {
+            cache_full_wait: Duration::from_millis(1),
+            ..opts
+        },
+    )
     .unwrap();
     e.create_database("db", None).unwrap();
     std::thread::scope(|s| {

@@ -18,7 +18,7 @@ use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use crate::entry::{
     EncodeError, Entry, EntryKind, encode_delete_payload, encode_delete_range_payload,
-    encode_frame, encode_write_payload,
+    encode_frame_reusing, encode_write_payload,
 };
 use crate::error::WalError;
 use crate::reader::{
@@ -266,10 +266,10 @@ impl Wal {
             let mut guard = cell.borrow_mut();
             let bufs = &mut *guard;
             bufs.payload.clear();
-            bufs.frame.clear();
             encode(&mut bufs.payload)?;
-            encode_frame(kind, &bufs.payload, &mut bufs.encoder, &mut bufs.frame)?;
-            self.commit(&bufs.frame)
+            let len =
+                encode_frame_reusing(kind, &bufs.payload, &mut bufs.encoder, &mut bufs.frame)?;
+            self.commit(&bufs.frame[..len])
         })
     }
 
