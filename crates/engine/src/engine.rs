@@ -221,104 +221,33 @@ impl Engine {
     }
 
     /// Writes line protocol read from `reader` (a file larger than memory is fine), committing a
-    /// batch every `batch_points` points. `progress` sees each committed batch's summary and the
-    /// input bytes consumed so far. Returns the totals. Rejected lines carry their line number in
-    /// the whole input. On an error, the batches already committed stay written.
+    /// batch every `batch_points` lines. `progress` sees each committed batch's summary, in
+    /// input order. Returns the totals. Rejected lines carry their line number in the whole
+    /// input. On an error, the batches already committed stay written and no later one is.
     ///
-    /// Parsing runs on the calling thread while a second thread commits the previous batch (WAL
-    /// append and fsync, cache apply), so both cores work; batches are committed strictly in
-    /// order, and a batch is acknowledged (shown to `progress`) only once it is durable.
+    /// The calling thread reads and cuts the input; two workers parse alternate batches and
+    /// commit them strictly in order (see `write_stream.rs`), so parsing one batch overlaps
+    /// logging and applying the previous one. A batch is shown to `progress` only once durable.
     pub fn write_reader<R: std::io::Read>(
         &self,
         database: &str,
         reader: R,
         precision: Precision,
         batch_points: usize,
-        mut progress: impl FnMut(&WriteSummary),
+        progress: impl FnMut(&WriteSummary),
     ) -> Result<WriteSummary> {
         let db = self.inner.database(database)?;
         let opts = self.parse_options(precision);
-        let batch_points = batch_points.max(1) as u64;
-        let options = &self.inner.options;
-        let mut total = WriteSummary::default();
-        let mut failure: Option<Error> = None;
-        // Batches go to the committer through a queue of one, and come back (emptied of their
-        // summary) to be refilled, so steady-state ingest allocates no new batches.
-        let (to_commit, committer_in) = std::sync::mpsc::sync_channel::<Batch>(1);
-        let (committed_out, committed) =
-            std::sync::mpsc::channel::<(Result<WriteSummary>, Batch)>();
-        let mut on_committed = |(r, b): (Result<WriteSummary>, Batch),
-                                spares: &mut Vec<Batch>,
-                                failure: &mut Option<Error>| {
-            spares.push(b);
-            match r {
-                Ok(s) => {
-                    progress(&s);
-                    add_summary(&mut total, s);
-                }
-                Err(e) => {
-                    failure.get_or_insert(e);
-                }
-            }
-        };
-        let parsed = std::thread::scope(|scope| {
-            let db = &db;
-            scope.spawn(move || {
-                for mut batch in committer_in {
-                    let r = self.commit(db, &mut batch);
-                    let failed = r.is_err();
-                    if committed_out.send((r, batch)).is_err() || failed {
-                        // Dropping the queue stops the parser at its next batch.
-                        return;
-                    }
-                }
-            });
-            let mut spares: Vec<Batch> = Vec::new();
-            let mut sink = PointSink::new(db, options);
-            let mut pending = 0u64;
-            let stream = tsmdb_lineproto::StreamOptions::default();
-            let parsed = tsmdb_lineproto::parse_reader(reader, &opts, &stream, |r| {
-                if failure.is_some() {
-                    return;
-                }
-                match r {
-                    Ok(p) => add_line_point(&mut sink, &p),
-                    Err(e) => sink.reject(e.line, e.to_string()),
-                }
-                pending += 1;
-                if pending < batch_points {
-                    return;
-                }
-                pending = 0;
-                while let Ok(done) = committed.try_recv() {
-                    on_committed(done, &mut spares, &mut failure);
-                }
-                let next = spares.pop().unwrap_or_default();
-                let full = std::mem::replace(&mut sink, PointSink::with_batch(db, options, next));
-                if to_commit.send(full.finish()).is_err() {
-                    // The committer stopped after an error, which is waiting in `committed`.
-                    failure.get_or_insert(Error::InvalidQuery("write stopped".into()));
-                }
-            });
-            if parsed.is_ok() && failure.is_none() {
-                let _ = to_commit.send(sink.finish());
-            }
-            drop(to_commit);
-            let mut first_error = None;
-            for done in committed.iter() {
-                on_committed(done, &mut spares, &mut first_error);
-            }
-            if let Some(e) = first_error {
-                // The committer's own error is the one worth reporting.
-                failure = Some(e);
-            }
-            parsed
-        });
-        parsed.map_err(io("reading line protocol for", &self.inner.root))?;
-        match failure {
-            Some(e) => Err(e),
-            None => Ok(total),
-        }
+        let max_line = tsmdb_lineproto::StreamOptions::default().max_line;
+        crate::write_stream::write_stream(
+            self,
+            &db,
+            reader,
+            &opts,
+            batch_points,
+            max_line,
+            progress,
+        )
     }
 
     /// Writes typed points (same rules as [`Engine::write_lp`]; a rejection's `line` is the
@@ -345,7 +274,7 @@ impl Engine {
 
     /// Logs and applies a batch, shard by shard in time order. The batch keeps its buffers (for
     /// reuse); its summary is returned.
-    fn commit(&self, db: &Database, batch: &mut Batch) -> Result<WriteSummary> {
+    pub(crate) fn commit(&self, db: &Database, batch: &mut Batch) -> Result<WriteSummary> {
         let counters = &self.inner.counters;
         let mut summary = std::mem::take(&mut batch.summary);
         let active = batch.active_parts().to_vec();
@@ -675,13 +604,6 @@ impl Drop for Reservation<'_> {
             self.inner.freed.notify_all();
         }
     }
-}
-
-fn add_summary(total: &mut WriteSummary, s: WriteSummary) {
-    total.points += s.points;
-    total.values += s.values;
-    total.series_created += s.series_created;
-    total.rejected.extend(s.rejected);
 }
 
 /// Nanoseconds since the Unix epoch, now.
