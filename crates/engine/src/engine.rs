@@ -223,7 +223,8 @@ impl Engine {
     /// Writes line protocol read from `reader` (a file larger than memory is fine), committing a
     /// batch every `batch_points` lines. `progress` sees each committed batch's summary, in
     /// input order. Returns the totals. Rejected lines carry their line number in the whole
-    /// input. On an error, the batches already committed stay written and no later one is.
+    /// input. On an error, the batches already committed stay written and no later one is
+    /// started (one already durable when the error happened is applied, as the WAL holds it).
     ///
     /// The calling thread reads and cuts the input; two workers parse alternate batches and
     /// commit them strictly in order (see `write_stream.rs`), so parsing one batch overlaps
@@ -275,7 +276,26 @@ impl Engine {
     /// Logs and applies a batch, shard by shard in time order. The batch keeps its buffers (for
     /// reuse); its summary is returned.
     pub(crate) fn commit(&self, db: &Database, batch: &mut Batch) -> Result<WriteSummary> {
+        self.commit_ordered(db, batch, || {}, || {})
+    }
+
+    /// [`Engine::commit`] in three phases, for writers that must keep several batches in order
+    /// while overlapping them: every part is logged (index, WAL entry queued), then `logged` is
+    /// called (the next batch may log now: its WAL entries come after these); every part is
+    /// made durable (group commit may sync several batches at once); `before_apply` is called
+    /// (wait here for earlier batches' cache applies); then the cache is applied.
+    pub(crate) fn commit_ordered(
+        &self,
+        db: &Database,
+        batch: &mut Batch,
+        logged: impl FnOnce(),
+        before_apply: impl FnOnce(),
+    ) -> Result<WriteSummary> {
         let counters = &self.inner.counters;
+        let fail = |e: Error| {
+            counters.write_errors.fetch_add(1, Ordering::Relaxed);
+            Err(e)
+        };
         let mut summary = std::mem::take(&mut batch.summary);
         let active = batch.active_parts().to_vec();
         let mut bytes = 0;
@@ -286,29 +306,39 @@ impl Engine {
         }
         let reservation = match self.inner.admit(bytes) {
             Ok(r) => r,
-            Err(e) => {
-                counters.write_errors.fetch_add(1, Ordering::Relaxed);
-                return Err(e);
-            }
+            Err(e) => return fail(e),
         };
-        let mut needs_snapshot = false;
+        let mut shards = Vec::with_capacity(active.len());
         for &i in &active {
-            let part = batch.part_mut(i);
-            let Some(range) = part.range else { continue };
-            let written = db
-                .shard_for(range.start, &self.inner.options)
-                .and_then(|shard| {
-                    let created = shard.write(part)?;
-                    needs_snapshot |= shard.cache.needs_snapshot();
-                    Ok(created)
-                });
-            match written {
-                Ok(created) => summary.series_created += created,
-                Err(e) => {
-                    counters.write_errors.fetch_add(1, Ordering::Relaxed);
-                    return Err(e);
-                }
+            let Some(range) = batch.part(i).range else {
+                continue;
+            };
+            match db.shard_for(range.start, &self.inner.options) {
+                Ok(shard) => shards.push((i, shard)),
+                Err(e) => return fail(e),
             }
+        }
+        let mut logs = Vec::with_capacity(shards.len());
+        for (i, shard) in &shards {
+            match shard.log(batch.part_mut(*i)) {
+                Ok(l) => logs.push(l),
+                Err(e) => return fail(e),
+            }
+        }
+        logged();
+        for ((_, shard), l) in shards.iter().zip(&logs) {
+            if let Err(e) = shard.wait_durable(l) {
+                return fail(e);
+            }
+        }
+        before_apply();
+        let mut needs_snapshot = false;
+        for ((i, shard), l) in shards.iter().zip(logs) {
+            summary.series_created += l.created;
+            if let Err(e) = shard.apply(l, batch.part(*i)) {
+                return fail(e);
+            }
+            needs_snapshot |= shard.cache.needs_snapshot();
         }
         drop(reservation);
         counters

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 use tsmdb_cache::{Cache, CacheConfig};
 use tsmdb_compactor::{Compactor, Planner, cleanup_dir};
 use tsmdb_encoding::Column;
@@ -82,6 +82,14 @@ pub(crate) struct Shard {
     /// bumped whenever series may leave the index (deletes, dropped measurements), so that
     /// writers insert their series again.
     index_epoch: AtomicU64,
+}
+
+/// A batch logged to a shard's WAL and not yet applied to its cache (see [`Shard::log`]).
+pub(crate) struct Logged<'a> {
+    _gate: RwLockReadGuard<'a, ()>,
+    ticket: u64,
+    /// Series the batch created in the index.
+    pub created: u64,
 }
 
 /// Hands out index epochs that no two opened shards share.
@@ -208,12 +216,12 @@ impl Shard {
         ))
     }
 
-    /// Logs and applies one shard's part of a write batch (sealed). Returns the number of series
-    /// created.
-    pub(crate) fn write(&self, batch: &mut ShardBatch) -> Result<u64> {
-        // Shared from the index insert to the cache apply, so a delete (which holds it
-        // exclusively) never falls between them.
-        let _gate = self.gate.read();
+    /// First half of a write: inserts the batch's series into the index and queues its WAL
+    /// entry (its place in the log is fixed when this returns). The returned guard holds the
+    /// write gate shared until [`Shard::apply`], so a delete or snapshot (which take it
+    /// exclusively) never falls between the log and the cache.
+    pub(crate) fn log(&self, batch: &mut ShardBatch) -> Result<Logged<'_>> {
+        let gate = self.gate.read();
         let epoch = self.index_epoch.load(Ordering::Acquire);
         let mut created = 0;
         let mut inserted = Vec::new();
@@ -225,7 +233,7 @@ impl Shard {
             inserted.push(series);
         }
         batch.mark_indexed(&inserted, epoch);
-        let wal_records: Vec<tsmdb_wal::Record<'_>> = batch
+        let records: Vec<tsmdb_wal::Record<'_>> = batch
             .records()
             .map(|(key, timestamps, values)| tsmdb_wal::Record {
                 key,
@@ -233,18 +241,34 @@ impl Shard {
                 values,
             })
             .collect();
-        let cache_records: Vec<tsmdb_cache::Record<'_>> = wal_records
-            .iter()
-            .map(|r| tsmdb_cache::Record {
-                key: r.key,
-                timestamps: r.timestamps,
-                values: r.values,
+        let ticket = self.wal.append_write(&records)?;
+        Ok(Logged {
+            _gate: gate,
+            ticket,
+            created,
+        })
+    }
+
+    /// Waits until a logged batch is on stable storage.
+    pub(crate) fn wait_durable(&self, logged: &Logged<'_>) -> Result<()> {
+        self.wal.wait_durable(logged.ticket)?;
+        Ok(())
+    }
+
+    /// Second half of a write, once durable: applies the batch to the cache.
+    pub(crate) fn apply(&self, logged: Logged<'_>, batch: &ShardBatch) -> Result<()> {
+        let records: Vec<tsmdb_cache::Record<'_>> = batch
+            .records()
+            .map(|(key, timestamps, values)| tsmdb_cache::Record {
+                key,
+                timestamps,
+                values,
             })
             .collect();
-        self.wal.write(&wal_records)?;
-        self.cache.write(&cache_records)?;
+        self.cache.write(&records)?;
         *self.last_write.lock() = Instant::now();
-        Ok(created)
+        drop(logged);
+        Ok(())
     }
 
     /// Writes the cache to a new generation of TSM files and drops the WAL segments it covered.

@@ -3,8 +3,12 @@
 //! chunk order. While one worker commits (WAL append and fsync, cache apply), the other parses,
 //! so both cores work and no stage waits for a whole-input parse.
 //!
-//! Ordering: chunk `n` is committed only after chunk `n - 1` was, and the summaries reach
-//! `progress` in that order. After a failed commit no later chunk is committed.
+//! Ordering: chunk `n` queues its WAL entries only after chunk `n - 1` queued its own, and
+//! applies to the cache only after chunk `n - 1` did; in between, both wait for the fsync
+//! together (the WAL's group commit), so the fsync of one batch overlaps the parse and log of
+//! the next. Summaries reach `progress` in chunk order. After a failed commit no later chunk
+//! is logged; a later chunk whose WAL entry was already queued when the failure happened is
+//! still applied if its own fsync succeeds, so the cache never lacks what the WAL will replay.
 //!
 //! Cutting: a chunk ends after a newline. A newline inside a quoted string value does not end a
 //! line, so a chunk holding a `"` is cut where a dry-run parse says its last complete line ends;
@@ -39,10 +43,41 @@ struct Job {
 /// A worker's report for one job: `None` when it was skipped after an earlier failure.
 type Done = (Option<Result<WriteSummary>>, Vec<u8>);
 
-/// Chunk order for commits: the sequence number allowed to commit next.
+/// One ordered stage of the commit: the chunk sequence number allowed in next.
 struct Turn {
     next: Mutex<u64>,
     changed: Condvar,
+}
+
+impl Turn {
+    fn new() -> Turn {
+        Turn {
+            next: Mutex::new(0),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn wait_for(&self, seq: u64) {
+        let mut next = self.next.lock();
+        while *next < seq {
+            self.changed.wait(&mut next);
+        }
+    }
+
+    /// Lets `seq + 1` in (idempotent).
+    fn pass(&self, seq: u64) {
+        let mut next = self.next.lock();
+        if *next <= seq {
+            *next = seq + 1;
+            self.changed.notify_all();
+        }
+    }
+}
+
+/// The two ordered stages: queueing WAL entries, and applying to the cache (and reporting).
+struct Turns {
+    log: Turn,
+    apply: Turn,
 }
 
 pub(crate) fn write_stream<R: Read>(
@@ -55,9 +90,9 @@ pub(crate) fn write_stream<R: Read>(
     mut progress: impl FnMut(&WriteSummary),
 ) -> Result<WriteSummary> {
     let batch_lines = batch_lines.max(1);
-    let turn = Turn {
-        next: Mutex::new(0),
-        changed: Condvar::new(),
+    let turns = Turns {
+        log: Turn::new(),
+        apply: Turn::new(),
     };
     let failed = AtomicBool::new(false);
     let (done_tx, done_rx) = mpsc::channel::<Done>();
@@ -84,8 +119,8 @@ pub(crate) fn write_stream<R: Read>(
             let (tx, rx) = mpsc::sync_channel::<Job>(1);
             senders.push(tx);
             let done_tx = done_tx.clone();
-            let (turn, failed) = (&turn, &failed);
-            scope.spawn(move || worker(engine, db, opts, rx, done_tx, turn, failed));
+            let (turns, failed) = (&turns, &failed);
+            scope.spawn(move || worker(engine, db, opts, rx, done_tx, turns, failed));
         }
         drop(done_tx);
 
@@ -292,36 +327,40 @@ fn worker(
     opts: &ParseOptions,
     jobs: mpsc::Receiver<Job>,
     done: mpsc::Sender<Done>,
-    turn: &Turn,
+    turns: &Turns,
     failed: &AtomicBool,
 ) {
     let options = engine.options();
     let mut parser = Parser::new(*opts);
     let mut batch = Batch::default();
     for job in jobs {
+        let seq = job.seq;
         let mut sink = PointSink::with_batch(db, options, batch);
         parser.parse_chunk(&job.data, job.first_line, job.offset, true, |r| match r {
             Ok(p) => add_line_point(&mut sink, &p),
             Err(e) => sink.reject(e.line, e.to_string()),
         });
         batch = sink.finish();
-        let mut next = turn.next.lock();
-        while *next != job.seq {
-            turn.changed.wait(&mut next);
-        }
+        turns.log.wait_for(seq);
         let result = if failed.load(Ordering::Acquire) {
             None
         } else {
-            let r = engine.commit(db, &mut batch);
+            let r = engine.commit_ordered(
+                db,
+                &mut batch,
+                || turns.log.pass(seq),
+                || turns.apply.wait_for(seq),
+            );
             if r.is_err() {
                 failed.store(true, Ordering::Release);
             }
             Some(r)
         };
-        // Reported while holding the turn, so reports arrive in chunk order.
+        // Whatever happened, the next chunk may go on, and reports arrive in chunk order.
+        turns.log.pass(seq);
+        turns.apply.wait_for(seq);
         let _ = done.send((result, job.data));
-        *next += 1;
-        turn.changed.notify_all();
+        turns.apply.pass(seq);
     }
 }
 
@@ -412,7 +451,10 @@ mod tests {
         let input = format!("m v=1 1\n{long}m v=3 3\n");
         let got = outcome(input.as_bytes(), Some(1), 100);
         assert!(got.starts_with("2 points, 2 values"), "{got}");
-        assert!(got.contains("line: 2") && got.contains("longer than 100 bytes"), "{got}");
+        assert!(
+            got.contains("line: 2") && got.contains("longer than 100 bytes"),
+            "{got}"
+        );
         assert!(got.contains("[1, 3]"), "{got}");
     }
 }
