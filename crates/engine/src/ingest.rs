@@ -24,6 +24,9 @@ const SEPARATOR: &[u8] = b"#!~#";
 /// InfluxDB's reason for a point older than the retention period.
 pub(crate) const BEYOND_RETENTION: &str = "points beyond retention policy";
 
+/// An unescaped tag key and value, borrowed when they had no escapes.
+type CowPair<'a> = (Cow<'a, [u8]>, Cow<'a, [u8]>);
+
 /// A field of the point being added, copied into the sink's scratch buffer.
 #[derive(Debug, Clone, Copy)]
 enum Scratch {
@@ -154,7 +157,7 @@ impl<'a> PointSink<'a> {
         measurement: &[u8],
         key: &[u8],
         time: i64,
-        parts: impl FnOnce(&mut Vec<u8>) -> Vec<(Cow<'t, [u8]>, Cow<'t, [u8]>)>,
+        parts: impl FnOnce(&mut Vec<u8>) -> Vec<CowPair<'t>>,
     ) {
         let m = || String::from_utf8_lossy(measurement);
         if self.fields.is_empty() {
@@ -258,7 +261,7 @@ impl<'a> PointSink<'a> {
         measurement: &[u8],
         key: &[u8],
         hash: u64,
-        parts: impl FnOnce(&mut Vec<u8>) -> Vec<(Cow<'t, [u8]>, Cow<'t, [u8]>)>,
+        parts: impl FnOnce(&mut Vec<u8>) -> Vec<CowPair<'t>>,
     ) -> u32 {
         self.canonical.clear();
         let tags = parts(&mut self.canonical);
@@ -340,8 +343,7 @@ pub(crate) fn add_line_point(sink: &mut PointSink<'_>, p: &tsmdb_lineproto::Poin
         sink.push_field(&name, v);
     }
     let parts = |out: &mut Vec<u8>| {
-        let mut tags: Vec<(Cow<'_, [u8]>, Cow<'_, [u8]>)> =
-            p.tags().map(|t| (t.key(), t.value())).collect();
+        let mut tags: Vec<CowPair<'_>> = p.tags().map(|t| (t.key(), t.value())).collect();
         let mut refs: Vec<(&[u8], &[u8])> = tags.iter().map(|(k, v)| (&**k, &**v)).collect();
         append_series_key(out, &measurement, &mut refs);
         tags.sort_by(|a, b| a.0.cmp(&b.0));
