@@ -319,13 +319,19 @@ impl Engine {
             }
         }
         let mut logs = Vec::with_capacity(shards.len());
+        let mut log_error = None;
         for (i, shard) in &shards {
             match shard.log(batch.part_mut(*i)) {
                 Ok(l) => logs.push(l),
-                Err(e) => return fail(e),
+                Err(e) => {
+                    log_error = Some(e);
+                    break;
+                }
             }
         }
         logged();
+        // Parts already logged are finished even when a later part failed: their WAL entries
+        // will be replayed, so the cache must hold them too.
         for ((_, shard), l) in shards.iter().zip(&logs) {
             if let Err(e) = shard.wait_durable(l) {
                 return fail(e);
@@ -339,6 +345,9 @@ impl Engine {
                 return fail(e);
             }
             needs_snapshot |= shard.cache.needs_snapshot();
+        }
+        if let Some(e) = log_error {
+            return fail(e);
         }
         drop(reservation);
         counters
