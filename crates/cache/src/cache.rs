@@ -147,16 +147,41 @@ impl Cache {
     /// cache, the snapshot or earlier in the batch), or the batch would take the cache over its
     /// hard limit, nothing of it is applied.
     pub fn write(&self, batch: &[Record<'_>]) -> Result<WriteOutcome, CacheError> {
-        self.write_batch(batch, true)
+        self.write_batch(batch, None, true)
+    }
+
+    /// [`Cache::write`] for a caller that already knows each key's hash: `hashes[i]` must be
+    /// [`key_hash`]`(batch[i].key)` (an engine that keeps its keys across batches computes it
+    /// once per key, not once per write). A wrong hash would file the key under the wrong
+    /// partition, so debug builds check every one; a length mismatch is refused.
+    pub fn write_hashed(
+        &self,
+        batch: &[Record<'_>],
+        hashes: &[u64],
+    ) -> Result<WriteOutcome, CacheError> {
+        if hashes.len() != batch.len() {
+            return Err(CacheError::LengthMismatch {
+                key: "(hashes of the batch)".to_string(),
+                timestamps: batch.len(),
+                values: hashes.len(),
+            });
+        }
+        debug_assert!(batch.iter().zip(hashes).all(|(r, &h)| key_hash(r.key) == h));
+        self.write_batch(batch, Some(hashes), true)
     }
 
     /// Checks a batch exactly as [`Cache::write`] would, without applying it (so an engine can
     /// validate, log to the WAL, then apply).
     pub fn check(&self, batch: &[Record<'_>]) -> Result<(), CacheError> {
-        self.write_batch(batch, false).map(|_| ())
+        self.write_batch(batch, None, false).map(|_| ())
     }
 
-    fn write_batch(&self, batch: &[Record<'_>], apply: bool) -> Result<WriteOutcome, CacheError> {
+    fn write_batch(
+        &self,
+        batch: &[Record<'_>],
+        known: Option<&[u64]>,
+        apply: bool,
+    ) -> Result<WriteOutcome, CacheError> {
         let mut value_bytes = 0;
         for r in batch {
             if r.timestamps.len() != r.values.len() {
@@ -169,12 +194,19 @@ impl Cache {
             value_bytes += values_size(&r.values);
         }
         let n = self.partitions.len();
-        let hashes: Vec<u64> = batch.iter().map(|r| key_hash(r.key)).collect();
+        let computed: Vec<u64>;
+        let hashes = match known {
+            Some(h) => h,
+            None => {
+                computed = batch.iter().map(|r| key_hash(r.key)).collect();
+                &computed
+            }
+        };
         let parts: Vec<usize> = hashes.iter().map(|&h| partition_of_hash(h, n)).collect();
         if !apply {
             let guards = self.lock_partitions(&parts);
             let snapshot = self.snapshot.read().clone();
-            check_types(batch, &hashes, &parts, &guards, snapshot.as_deref())?;
+            check_types(batch, hashes, &parts, &guards, snapshot.as_deref())?;
             return Ok(WriteOutcome {
                 size: self.size(),
                 needs_snapshot: self.needs_snapshot(),
@@ -190,7 +222,7 @@ impl Cache {
             let mut key_bytes = 0;
             let mut applied = 0;
             let mut conflict = None;
-            for ((r, &p), &h) in batch.iter().zip(&parts).zip(&hashes) {
+            for ((r, &p), &h) in batch.iter().zip(&parts).zip(hashes) {
                 if let Some(map) = guards[p].as_mut() {
                     match apply_record(map, r, h, p, snapshot.as_deref()) {
                         Ok(new_key_bytes) => key_bytes += new_key_bytes,
@@ -215,7 +247,7 @@ impl Cache {
                     needs_snapshot: size > self.snapshot_threshold,
                 });
             }
-            undo(&batch[..applied], &parts, &hashes, &mut guards);
+            undo(&batch[..applied], &parts, hashes, &mut guards);
             drop(guards);
             if let Some(e) = conflict {
                 return Err(e);

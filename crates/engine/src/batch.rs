@@ -121,6 +121,8 @@ struct KeySlot {
     field_type: FieldType,
     count: u32,
     next_in_series: u32,
+    /// The cache's hash of the key, computed once when the key is made.
+    hash: u64,
 }
 
 /// One value as it arrived: its key slot, time and payload (numbers as bits, booleans as 0/1,
@@ -333,12 +335,14 @@ impl ShardBatch {
             .extend_from_slice(tsmdb_lineproto::FIELD_SEPARATOR);
         let field_at = self.arena.len();
         self.arena.extend_from_slice(field);
+        let hash = tsmdb_cache::key_hash(&self.arena[start..]);
         self.keys.push(KeySlot {
             key: range_of(start, self.arena.len()),
             field_at: field_at as u32,
             field_type: t,
             count: 0,
             next_in_series: NONE,
+            hash,
         });
         let s = &mut self.series[series as usize];
         if s.first_key == NONE {
@@ -457,6 +461,11 @@ impl ShardBatch {
                 };
                 (self.bytes(&k.key), &s.timestamps[times], column)
             })
+    }
+
+    /// The cache hash of every key [`ShardBatch::records`] yields, in the same order.
+    pub(crate) fn record_hashes(&self) -> impl Iterator<Item = u64> + '_ {
+        self.keys.iter().filter(|k| k.count > 0).map(|k| k.hash)
     }
 
     /// The series written in this round that were not inserted into the index in `epoch`:

@@ -265,7 +265,8 @@ impl Shard {
                 values,
             })
             .collect();
-        self.cache.write(&records)?;
+        let hashes: Vec<u64> = batch.record_hashes().collect();
+        self.cache.write_hashed(&records, &hashes)?;
         *self.last_write.lock() = Instant::now();
         drop(logged);
         Ok(())
