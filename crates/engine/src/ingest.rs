@@ -69,6 +69,10 @@ pub(crate) struct PointSink<'a> {
     fields: Vec<ScratchField>,
     field_bytes: Vec<u8>,
     slots: Vec<u32>,
+    /// Called before the schema records a new field type, for writers that parse several
+    /// batches at once: it waits until every earlier batch was parsed, so that the first type
+    /// in input order wins, as in one sequential write.
+    before_record: Option<&'a (dyn Fn() + Sync)>,
 }
 
 /// "Not found in the batch yet".
@@ -97,7 +101,14 @@ impl<'a> PointSink<'a> {
             fields: Vec::new(),
             field_bytes: Vec::new(),
             slots: Vec::new(),
+            before_record: None,
         }
+    }
+
+    /// Sets the hook run before the schema records a new field type.
+    pub(crate) fn before_record(mut self, hook: &'a (dyn Fn() + Sync)) -> Self {
+        self.before_record = Some(hook);
+        self
     }
 
     pub(crate) fn reject(&mut self, line: u64, reason: String) {
@@ -209,7 +220,18 @@ impl<'a> PointSink<'a> {
                 .fields
                 .iter()
                 .map(|f| (&self.field_bytes[f.name.clone()], f.value.field_type()));
-            if let Err(c) = self.db.schema.check_and_record(measurement, fields) {
+            let mut checked = self.db.schema.check(measurement, fields.clone());
+            if checked == Ok(false) {
+                if let Some(wait) = self.before_record {
+                    wait();
+                }
+                checked = self
+                    .db
+                    .schema
+                    .check_and_record(measurement, fields)
+                    .map(|()| true);
+            }
+            if let Err(c) = checked {
                 let reason = format!(
                     "field type conflict: input field \"{}\" on measurement \"{}\" is type {}, already exists as type {}",
                     String::from_utf8_lossy(&c.field),
