@@ -9,6 +9,10 @@
 //! the next. Summaries reach `progress` in chunk order. After a failed commit no later chunk
 //! is logged; a later chunk whose WAL entry was already queued when the failure happened is
 //! still applied if its own fsync succeeds, so the cache never lacks what the WAL will replay.
+//! Field types: a worker may record a new field type in the schema only once every earlier
+//! chunk is parsed, so the first type in input order wins, exactly as in one sequential write
+//! (checks against known types need no wait). The proptest below compares streamed writes of
+//! random tricky input with a single `write_lp`.
 //!
 //! Cutting: a chunk ends after a newline. A newline inside a quoted string value does not end a
 //! line, so a chunk holding a `"` is cut where a dry-run parse says its last complete line ends;
