@@ -68,6 +68,12 @@ impl Turn {
         }
     }
 
+    /// Lets everyone in (a worker died: the others must not wait for it forever).
+    fn open_all(&self) {
+        *self.next.lock() = u64::MAX;
+        self.changed.notify_all();
+    }
+
     /// Lets `seq + 1` in (idempotent).
     fn pass(&self, seq: u64) {
         let mut next = self.next.lock();
@@ -340,6 +346,20 @@ fn worker(
     turns: &Turns,
     failed: &AtomicBool,
 ) {
+    /// If this worker panics, the others stop committing and stop waiting for it; the panic
+    /// then reaches the caller when the scope ends.
+    struct OnPanic<'t>(&'t Turns, &'t AtomicBool);
+    impl Drop for OnPanic<'_> {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                self.1.store(true, Ordering::Release);
+                for t in [&self.0.parsed, &self.0.log, &self.0.apply] {
+                    t.open_all();
+                }
+            }
+        }
+    }
+    let _on_panic = OnPanic(turns, failed);
     let options = engine.options();
     let mut parser = Parser::new(*opts);
     let mut batch = Batch::default();
