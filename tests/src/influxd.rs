@@ -192,6 +192,11 @@ impl Influxd {
         Ok(text)
     }
 
+    /// The server's process id (to read its memory figures from `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `CREATE DATABASE name`.
     pub fn create_database(&self, name: &str) -> io::Result<()> {
         self.query("", &format!("CREATE DATABASE \"{name}\""))

@@ -62,6 +62,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             }
         }
     }
+    // The cross-crate package `tsmdb-tests` (in `tests/`) reports too (ingest at TSBS scale).
+    if root.join("tests/benches/report.rs").exists()
+        && args.only.as_deref().is_none_or(|o| "tests".contains(o))
+    {
+        crates.push("tests".to_string());
+    }
     crates.sort();
     if crates.is_empty() {
         bail!("no crate has a benches/report.rs");

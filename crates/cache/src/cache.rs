@@ -147,16 +147,41 @@ impl Cache {
     /// cache, the snapshot or earlier in the batch), or the batch would take the cache over its
     /// hard limit, nothing of it is applied.
     pub fn write(&self, batch: &[Record<'_>]) -> Result<WriteOutcome, CacheError> {
-        self.write_batch(batch, true)
+        self.write_batch(batch, None, true)
+    }
+
+    /// [`Cache::write`] for a caller that already knows each key's hash: `hashes[i]` must be
+    /// [`key_hash`]`(batch[i].key)` (an engine that keeps its keys across batches computes it
+    /// once per key, not once per write). A wrong hash would file the key under the wrong
+    /// partition, so debug builds check every one; a length mismatch is refused.
+    pub fn write_hashed(
+        &self,
+        batch: &[Record<'_>],
+        hashes: &[u64],
+    ) -> Result<WriteOutcome, CacheError> {
+        if hashes.len() != batch.len() {
+            return Err(CacheError::LengthMismatch {
+                key: "(hashes of the batch)".to_string(),
+                timestamps: batch.len(),
+                values: hashes.len(),
+            });
+        }
+        debug_assert!(batch.iter().zip(hashes).all(|(r, &h)| key_hash(r.key) == h));
+        self.write_batch(batch, Some(hashes), true)
     }
 
     /// Checks a batch exactly as [`Cache::write`] would, without applying it (so an engine can
     /// validate, log to the WAL, then apply).
     pub fn check(&self, batch: &[Record<'_>]) -> Result<(), CacheError> {
-        self.write_batch(batch, false).map(|_| ())
+        self.write_batch(batch, None, false).map(|_| ())
     }
 
-    fn write_batch(&self, batch: &[Record<'_>], apply: bool) -> Result<WriteOutcome, CacheError> {
+    fn write_batch(
+        &self,
+        batch: &[Record<'_>],
+        known: Option<&[u64]>,
+        apply: bool,
+    ) -> Result<WriteOutcome, CacheError> {
         let mut value_bytes = 0;
         for r in batch {
             if r.timestamps.len() != r.values.len() {
@@ -169,12 +194,22 @@ impl Cache {
             value_bytes += values_size(&r.values);
         }
         let n = self.partitions.len();
-        let hashes: Vec<u64> = batch.iter().map(|r| key_hash(r.key)).collect();
-        let parts: Vec<usize> = hashes.iter().map(|&h| partition_of_hash(h, n)).collect();
+        let mut scratch = Scratch::take();
+        let hashes = match known {
+            Some(h) => h,
+            None => {
+                scratch.hashes.extend(batch.iter().map(|r| key_hash(r.key)));
+                &scratch.hashes
+            }
+        };
+        scratch
+            .parts
+            .extend(hashes.iter().map(|&h| partition_of_hash(h, n)));
+        let parts: &[usize] = &scratch.parts;
         if !apply {
-            let guards = self.lock_partitions(&parts);
+            let guards = self.lock_partitions(parts);
             let snapshot = self.snapshot.read().clone();
-            check_types(batch, &hashes, &parts, &guards, snapshot.as_deref())?;
+            check_types(batch, hashes, parts, &guards, snapshot.as_deref())?;
             return Ok(WriteOutcome {
                 size: self.size(),
                 needs_snapshot: self.needs_snapshot(),
@@ -182,7 +217,7 @@ impl Cache {
         }
         let mut deadline = None;
         loop {
-            let mut guards = self.lock_partitions(&parts);
+            let mut guards = self.lock_partitions(parts);
             let snapshot = self.snapshot.read().clone();
             // Optimistic: apply while checking (one map lookup per record), and undo everything
             // if a record conflicts or the batch does not fit. Every partition involved stays
@@ -190,7 +225,7 @@ impl Cache {
             let mut key_bytes = 0;
             let mut applied = 0;
             let mut conflict = None;
-            for ((r, &p), &h) in batch.iter().zip(&parts).zip(&hashes) {
+            for ((r, &p), &h) in batch.iter().zip(parts).zip(hashes) {
                 if let Some(map) = guards[p].as_mut() {
                     match apply_record(map, r, h, p, snapshot.as_deref()) {
                         Ok(new_key_bytes) => key_bytes += new_key_bytes,
@@ -215,7 +250,7 @@ impl Cache {
                     needs_snapshot: size > self.snapshot_threshold,
                 });
             }
-            undo(&batch[..applied], &parts, &hashes, &mut guards);
+            undo(&batch[..applied], parts, hashes, &mut guards);
             drop(guards);
             if let Some(e) = conflict {
                 return Err(e);
@@ -414,6 +449,37 @@ impl Cache {
     /// The outstanding snapshot, if any.
     pub fn current_snapshot(&self) -> Option<Arc<Snapshot>> {
         self.snapshot.read().clone()
+    }
+}
+
+thread_local! {
+    /// Per-thread buffers of [`Scratch`], so a write allocates no per-batch vectors once they
+    /// have grown.
+    static SCRATCH: std::cell::RefCell<(Vec<u64>, Vec<usize>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// A write's per-record hashes and partitions, borrowed from the thread's buffers and given
+/// back (emptied) when dropped.
+struct Scratch {
+    hashes: Vec<u64>,
+    parts: Vec<usize>,
+}
+
+impl Scratch {
+    fn take() -> Scratch {
+        let (hashes, parts) = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+        Scratch { hashes, parts }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let mut hashes = std::mem::take(&mut self.hashes);
+        let mut parts = std::mem::take(&mut self.parts);
+        hashes.clear();
+        parts.clear();
+        SCRATCH.with(|s| *s.borrow_mut() = (hashes, parts));
     }
 }
 

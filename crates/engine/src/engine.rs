@@ -45,9 +45,11 @@ pub(crate) struct Inner {
     shutdown: AtomicBool,
     wake: Condvar,
     wake_lock: Mutex<bool>,
-    /// Notified after every snapshot, for writers waiting for cache memory.
+    /// Notified after every snapshot and released reservation, for writers waiting for cache
+    /// memory.
     freed: Condvar,
-    freed_lock: Mutex<()>,
+    /// Cache bytes reserved by writes admitted but not yet applied (see [`Inner::admit`]).
+    freed_lock: Mutex<u64>,
     _lock: DirLock,
 }
 
@@ -120,7 +122,7 @@ impl Engine {
             wake: Condvar::new(),
             wake_lock: Mutex::new(false),
             freed: Condvar::new(),
-            freed_lock: Mutex::new(()),
+            freed_lock: Mutex::new(0),
             _lock: lock,
         });
         report.elapsed = started.elapsed();
@@ -215,58 +217,38 @@ impl Engine {
             Ok(p) => add_line_point(&mut sink, &p),
             Err(e) => sink.reject(e.line, e.to_string()),
         });
-        self.commit(&db, sink.finish())
+        self.commit(&db, &mut sink.finish())
     }
 
     /// Writes line protocol read from `reader` (a file larger than memory is fine), committing a
-    /// batch every `batch_points` points. `progress` sees each committed batch's summary and the
-    /// input bytes consumed so far. Returns the totals. Rejected lines carry their line number in
-    /// the whole input. On an error, the batches already committed stay written.
+    /// batch every `batch_points` lines. `progress` sees each committed batch's summary, in
+    /// input order. Returns the totals. Rejected lines carry their line number in the whole
+    /// input. On an error, the batches already committed stay written and no later one is
+    /// started (one already durable when the error happened is applied, as the WAL holds it).
+    ///
+    /// The calling thread reads and cuts the input; two workers parse alternate batches and
+    /// commit them strictly in order (see `write_stream.rs`), so parsing one batch overlaps
+    /// logging and applying the previous one. A batch is shown to `progress` only once durable.
     pub fn write_reader<R: std::io::Read>(
         &self,
         database: &str,
         reader: R,
         precision: Precision,
         batch_points: usize,
-        mut progress: impl FnMut(&WriteSummary),
+        progress: impl FnMut(&WriteSummary),
     ) -> Result<WriteSummary> {
         let db = self.inner.database(database)?;
         let opts = self.parse_options(precision);
-        let batch_points = batch_points.max(1) as u64;
-        let mut total = WriteSummary::default();
-        let mut sink = PointSink::new(&db, &self.inner.options);
-        let mut pending = 0u64;
-        let mut failure = None;
-        let stream = tsmdb_lineproto::StreamOptions::default();
-        tsmdb_lineproto::parse_reader(reader, &opts, &stream, |r| {
-            if failure.is_some() {
-                return;
-            }
-            match r {
-                Ok(p) => add_line_point(&mut sink, &p),
-                Err(e) => sink.reject(e.line, e.to_string()),
-            }
-            pending += 1;
-            if pending >= batch_points {
-                pending = 0;
-                let full = std::mem::replace(&mut sink, PointSink::new(&db, &self.inner.options));
-                match self.commit(&db, full.finish()) {
-                    Ok(s) => {
-                        progress(&s);
-                        add_summary(&mut total, s);
-                    }
-                    Err(e) => failure = Some(e),
-                }
-            }
-        })
-        .map_err(io("reading line protocol for", &self.inner.root))?;
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        let s = self.commit(&db, sink.finish())?;
-        progress(&s);
-        add_summary(&mut total, s);
-        Ok(total)
+        let max_line = tsmdb_lineproto::StreamOptions::default().max_line;
+        crate::write_stream::write_stream(
+            self,
+            &db,
+            reader,
+            &opts,
+            batch_points,
+            max_line,
+            progress,
+        )
     }
 
     /// Writes typed points (same rules as [`Engine::write_lp`]; a rejection's `line` is the
@@ -277,7 +259,7 @@ impl Engine {
         for (i, p) in points.iter().enumerate() {
             add_typed_point(&mut sink, i as u64 + 1, p);
         }
-        self.commit(&db, sink.finish())
+        self.commit(&db, &mut sink.finish())
     }
 
     fn parse_options(&self, precision: Precision) -> ParseOptions {
@@ -291,48 +273,96 @@ impl Engine {
         }
     }
 
-    fn commit(&self, db: &Database, batch: Result<Batch>) -> Result<WriteSummary> {
+    /// Logs and applies a batch, shard by shard in time order. The batch keeps its buffers (for
+    /// reuse); its summary is returned.
+    pub(crate) fn commit(&self, db: &Database, batch: &mut Batch) -> Result<WriteSummary> {
+        self.commit_ordered(db, batch, || {}, || {})
+    }
+
+    /// [`Engine::commit`] in three phases, for writers that must keep several batches in order
+    /// while overlapping them: every part is logged (index, WAL entry queued), then `logged` is
+    /// called (the next batch may log now: its WAL entries come after these); every part is
+    /// made durable (group commit may sync several batches at once); `before_apply` is called
+    /// (wait here for earlier batches' cache applies); then the cache is applied.
+    pub(crate) fn commit_ordered(
+        &self,
+        db: &Database,
+        batch: &mut Batch,
+        logged: impl FnOnce(),
+        before_apply: impl FnOnce(),
+    ) -> Result<WriteSummary> {
         let counters = &self.inner.counters;
-        let mut batch = match batch {
-            Ok(b) => b,
-            Err(e) => {
-                counters.write_errors.fetch_add(1, Ordering::Relaxed);
-                return Err(e);
-            }
-        };
-        let bytes: u64 = batch.shards.values().map(|b| b.cache_bytes()).sum();
-        if let Err(e) = self.inner.admit(bytes) {
+        let fail = |e: Error| {
             counters.write_errors.fetch_add(1, Ordering::Relaxed);
-            return Err(e);
+            Err(e)
+        };
+        let mut summary = std::mem::take(&mut batch.summary);
+        let active = batch.active_parts().to_vec();
+        let mut bytes = 0;
+        for &i in &active {
+            let p = batch.part_mut(i);
+            p.seal();
+            bytes += p.cache_bytes();
         }
-        let mut shards: Vec<_> = batch.shards.drain().collect();
-        shards.sort_by_key(|(r, _)| *r);
-        let mut needs_snapshot = false;
-        for (range, part) in &shards {
-            let shard = db.shard_for(range.start, &self.inner.options)?;
-            match shard.write(part) {
-                Ok(created) => batch.summary.series_created += created,
+        let reservation = match self.inner.admit(bytes) {
+            Ok(r) => r,
+            Err(e) => return fail(e),
+        };
+        let mut shards = Vec::with_capacity(active.len());
+        for &i in &active {
+            let Some(range) = batch.part(i).range else {
+                continue;
+            };
+            match db.shard_for(range.start, &self.inner.options) {
+                Ok(shard) => shards.push((i, shard)),
+                Err(e) => return fail(e),
+            }
+        }
+        let mut logs = Vec::with_capacity(shards.len());
+        let mut log_error = None;
+        for (i, shard) in &shards {
+            match shard.log(batch.part_mut(*i)) {
+                Ok(l) => logs.push(l),
                 Err(e) => {
-                    counters.write_errors.fetch_add(1, Ordering::Relaxed);
-                    return Err(e);
+                    log_error = Some(e);
+                    break;
                 }
+            }
+        }
+        logged();
+        // Parts already logged are finished even when a later part failed: their WAL entries
+        // will be replayed, so the cache must hold them too.
+        for ((_, shard), l) in shards.iter().zip(&logs) {
+            if let Err(e) = shard.wait_durable(l) {
+                return fail(e);
+            }
+        }
+        before_apply();
+        let mut needs_snapshot = false;
+        for ((i, shard), l) in shards.iter().zip(logs) {
+            summary.series_created += l.created;
+            if let Err(e) = shard.apply(l, batch.part(*i)) {
+                return fail(e);
             }
             needs_snapshot |= shard.cache.needs_snapshot();
         }
-        let s = &batch.summary;
+        if let Some(e) = log_error {
+            return fail(e);
+        }
+        drop(reservation);
         counters
             .points_written
-            .fetch_add(s.points, Ordering::Relaxed);
+            .fetch_add(summary.points, Ordering::Relaxed);
         counters
             .values_written
-            .fetch_add(s.values, Ordering::Relaxed);
+            .fetch_add(summary.values, Ordering::Relaxed);
         counters
             .points_rejected
-            .fetch_add(s.rejected.len() as u64, Ordering::Relaxed);
+            .fetch_add(summary.rejected.len() as u64, Ordering::Relaxed);
         if needs_snapshot {
             self.inner.wake_background();
         }
-        Ok(batch.summary)
+        Ok(summary)
     }
 
     /// Snapshots every shard's cache to TSM files now. Returns the number of snapshots written.
@@ -436,7 +466,7 @@ impl Engine {
         let n = self.drop_series(database, measurement, &Expr::all())?;
         let db = self.inner.database(database)?;
         for s in db.all_shards() {
-            s.index.drop_measurement(measurement)?;
+            s.drop_measurement(measurement)?;
         }
         db.schema.forget_measurement(measurement);
         Ok(n)
@@ -525,23 +555,34 @@ impl Inner {
     /// Admission control for `bytes` more cache memory: waits (up to the configured time) for a
     /// snapshot to free memory, then refuses. Done before anything is logged, so a refused write
     /// leaves no trace.
-    fn admit(&self, bytes: u64) -> Result<()> {
+    ///
+    /// Admission is a reservation: the bytes count against the limit from here until the
+    /// returned guard is dropped (after the cache apply), so concurrent writers cannot all pass
+    /// the check and overshoot together. Reservations are taken and released under one lock,
+    /// and the cache grows only while its reservation is held, so cache size plus reservations
+    /// never undercounts.
+    fn admit(&self, bytes: u64) -> Result<Reservation<'_>> {
         let limit = self.options.cache_max_size;
         if limit == 0 {
-            return Ok(());
+            return Ok(Reservation {
+                inner: self,
+                bytes: 0,
+            });
         }
         let deadline = Instant::now() + self.options.cache_full_wait;
-        let mut g = self.freed_lock.lock();
+        let mut reserved = self.freed_lock.lock();
         loop {
-            let size = self.cache_bytes();
-            if size + bytes <= limit {
-                return Ok(());
+            let size = self.cache_bytes() + *reserved;
+            if size.saturating_add(bytes) <= limit {
+                *reserved += bytes;
+                return Ok(Reservation { inner: self, bytes });
             }
             self.wake_background();
-            if self.freed.wait_until(&mut g, deadline).timed_out() {
-                let size = self.cache_bytes();
-                if size + bytes <= limit {
-                    return Ok(());
+            if self.freed.wait_until(&mut reserved, deadline).timed_out() {
+                let size = self.cache_bytes() + *reserved;
+                if size.saturating_add(bytes) <= limit {
+                    *reserved += bytes;
+                    return Ok(Reservation { inner: self, bytes });
                 }
                 return Err(Error::CacheFull { size, limit });
             }
@@ -588,11 +629,20 @@ impl Inner {
     }
 }
 
-fn add_summary(total: &mut WriteSummary, s: WriteSummary) {
-    total.points += s.points;
-    total.values += s.values;
-    total.series_created += s.series_created;
-    total.rejected.extend(s.rejected);
+/// Cache bytes admitted by [`Inner::admit`], released when dropped.
+struct Reservation<'a> {
+    inner: &'a Inner,
+    bytes: u64,
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if self.bytes > 0 {
+            let mut reserved = self.inner.freed_lock.lock();
+            *reserved = reserved.saturating_sub(self.bytes);
+            self.inner.freed.notify_all();
+        }
+    }
 }
 
 /// Nanoseconds since the Unix epoch, now.

@@ -61,6 +61,7 @@ mod read;
 mod schema;
 mod shard;
 mod stats;
+mod write_stream;
 
 pub use aggregate::{AggValue, Aggregate, Window, aggregate};
 pub use batch::{Rejection, WriteSummary};

@@ -6,6 +6,7 @@
 //! keys and the replayed caches; it needs no file of its own.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::RwLock;
 use tsmdb_encoding::FieldType;
@@ -17,6 +18,9 @@ type FieldTypes = HashMap<Vec<u8>, FieldType>;
 #[derive(Debug, Default)]
 pub(crate) struct Schema {
     fields: RwLock<HashMap<Vec<u8>, FieldTypes>>,
+    /// Bumped whenever a recorded type is forgotten, so that writers remembering "this field
+    /// was checked" (see `batch.rs`) check again.
+    generation: AtomicU64,
 }
 
 /// Why a field's value was refused.
@@ -39,12 +43,14 @@ impl Schema {
         out
     }
 
-    /// Checks the fields of one point and records the new ones, all or nothing.
-    pub(crate) fn check_and_record<'a>(
+    /// Checks the fields of one point without recording anything: `Ok(true)` when every field
+    /// is known with the point's type, `Ok(false)` when some field is new, `Err` on a conflict
+    /// (with a recorded type, or the same field twice with two types in the point).
+    pub(crate) fn check<'a>(
         &self,
         measurement: &[u8],
         fields: impl Iterator<Item = (&'a [u8], FieldType)> + Clone,
-    ) -> Result<(), Conflict> {
+    ) -> Result<bool, Conflict> {
         // The same field twice in one point with two types (`m x=1i,x=2`) is a conflict too.
         let all: Vec<(&[u8], FieldType)> = fields.clone().collect();
         for (i, (field, t)) in all.iter().enumerate() {
@@ -56,27 +62,35 @@ impl Schema {
                 });
             }
         }
-        {
-            let map = self.fields.read();
-            if let Some(known) = map.get(measurement) {
-                let mut all_known = true;
-                for (field, t) in fields.clone() {
-                    match known.get(field) {
-                        Some(&existing) if existing != t => {
-                            return Err(Conflict {
-                                field: field.to_vec(),
-                                new: t,
-                                existing,
-                            });
-                        }
-                        Some(_) => {}
-                        None => all_known = false,
-                    }
+        let map = self.fields.read();
+        let Some(known) = map.get(measurement) else {
+            return Ok(false);
+        };
+        let mut all_known = true;
+        for (field, t) in fields {
+            match known.get(field) {
+                Some(&existing) if existing != t => {
+                    return Err(Conflict {
+                        field: field.to_vec(),
+                        new: t,
+                        existing,
+                    });
                 }
-                if all_known {
-                    return Ok(());
-                }
+                Some(_) => {}
+                None => all_known = false,
             }
+        }
+        Ok(all_known)
+    }
+
+    /// Checks the fields of one point and records the new ones, all or nothing.
+    pub(crate) fn check_and_record<'a>(
+        &self,
+        measurement: &[u8],
+        fields: impl Iterator<Item = (&'a [u8], FieldType)> + Clone,
+    ) -> Result<(), Conflict> {
+        if self.check(measurement, fields.clone())? {
+            return Ok(());
         }
         let mut map = self.fields.write();
         let known = map.entry(measurement.to_vec()).or_default();
@@ -109,7 +123,14 @@ impl Schema {
 
     /// Forgets a measurement (after it was dropped).
     pub(crate) fn forget_measurement(&self, measurement: &[u8]) {
-        self.fields.write().remove(measurement);
+        let mut fields = self.fields.write();
+        fields.remove(measurement);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Changes whenever a recorded type is forgotten.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 }
 

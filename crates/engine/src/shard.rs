@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 use tsmdb_cache::{Cache, CacheConfig};
 use tsmdb_compactor::{Compactor, Planner, cleanup_dir};
 use tsmdb_encoding::Column;
@@ -79,6 +79,25 @@ pub(crate) struct Shard {
     dirty: AtomicBool,
     /// A full compaction ran and no file changed since.
     fully_compacted: AtomicBool,
+    /// Which index a batch's "already indexed" mark refers to: unique per opened shard, and
+    /// bumped whenever series may leave the index (deletes, dropped measurements), so that
+    /// writers insert their series again.
+    index_epoch: AtomicU64,
+}
+
+/// A batch logged to a shard's WAL and not yet applied to its cache (see [`Shard::log`]).
+pub(crate) struct Logged<'a> {
+    _gate: RwLockReadGuard<'a, ()>,
+    ticket: u64,
+    /// Series the batch created in the index.
+    pub created: u64,
+}
+
+/// Hands out index epochs that no two opened shards share.
+static NEXT_INDEX_EPOCH: AtomicU64 = AtomicU64::new(1);
+
+fn new_index_epoch() -> u64 {
+    NEXT_INDEX_EPOCH.fetch_add(1, Ordering::Relaxed)
 }
 
 impl std::fmt::Debug for Shard {
@@ -192,50 +211,66 @@ impl Shard {
                 compactions: AtomicU64::new(0),
                 dirty: AtomicBool::new(true),
                 fully_compacted: AtomicBool::new(false),
+                index_epoch: AtomicU64::new(new_index_epoch()),
             },
             report,
         ))
     }
 
-    /// Logs and applies one shard's part of a write batch. Returns the number of series created.
-    pub(crate) fn write(&self, batch: &ShardBatch) -> Result<u64> {
-        // Shared from the index insert to the cache apply, so a delete (which holds it
-        // exclusively) never falls between them.
-        let _gate = self.gate.read();
+    /// First half of a write: inserts the batch's series into the index and queues its WAL
+    /// entry (its place in the log is fixed when this returns). The returned guard holds the
+    /// write gate shared until [`Shard::apply`], so a delete or snapshot (which take it
+    /// exclusively) never falls between the log and the cache.
+    pub(crate) fn log(&self, batch: &mut ShardBatch) -> Result<Logged<'_>> {
+        let gate = self.gate.read();
+        let epoch = self.index_epoch.load(Ordering::Acquire);
         let mut created = 0;
-        for s in batch.series.values() {
-            let tags: Vec<(&[u8], &[u8])> = s
-                .tags
-                .iter()
-                .map(|(k, v)| (k.as_slice(), v.as_slice()))
-                .collect();
-            let (_, how) = self.index.insert(&s.measurement, &tags)?;
+        let mut inserted = Vec::new();
+        for (series, measurement, tags) in batch.series_to_index(epoch) {
+            let (_, how) = self.index.insert(measurement, &tags)?;
             if how == tsmdb_index_grid::Inserted::Inserted {
                 created += 1;
             }
+            inserted.push(series);
         }
-        let wal_records: Vec<tsmdb_wal::Record<'_>> = batch
-            .keys
-            .iter()
-            .map(|(k, v)| tsmdb_wal::Record {
-                key: k,
-                timestamps: &v.timestamps,
-                values: v.values.as_ref(),
+        batch.mark_indexed(&inserted, epoch);
+        let records: Vec<tsmdb_wal::Record<'_>> = batch
+            .records()
+            .map(|(key, timestamps, values)| tsmdb_wal::Record {
+                key,
+                timestamps,
+                values,
             })
             .collect();
-        let cache_records: Vec<tsmdb_cache::Record<'_>> = batch
-            .keys
-            .iter()
-            .map(|(k, v)| tsmdb_cache::Record {
-                key: k,
-                timestamps: &v.timestamps,
-                values: v.values.as_ref(),
+        let ticket = self.wal.append_write(&records)?;
+        Ok(Logged {
+            _gate: gate,
+            ticket,
+            created,
+        })
+    }
+
+    /// Waits until a logged batch is on stable storage.
+    pub(crate) fn wait_durable(&self, logged: &Logged<'_>) -> Result<()> {
+        self.wal.wait_durable(logged.ticket)?;
+        Ok(())
+    }
+
+    /// Second half of a write, once durable: applies the batch to the cache.
+    pub(crate) fn apply(&self, logged: Logged<'_>, batch: &ShardBatch) -> Result<()> {
+        let records: Vec<tsmdb_cache::Record<'_>> = batch
+            .records()
+            .map(|(key, timestamps, values)| tsmdb_cache::Record {
+                key,
+                timestamps,
+                values,
             })
             .collect();
-        self.wal.write(&wal_records)?;
-        self.cache.write(&cache_records)?;
+        let hashes: Vec<u64> = batch.record_hashes().collect();
+        self.cache.write_hashed(&records, &hashes)?;
         *self.last_write.lock() = Instant::now();
-        Ok(created)
+        drop(logged);
+        Ok(())
     }
 
     /// Writes the cache to a new generation of TSM files and drops the WAL segments it covered.
@@ -562,6 +597,9 @@ impl Shard {
             }
             self.cache.delete_range(&refs, min, max);
         }
+        if !forget.is_empty() {
+            self.index_epoch.store(new_index_epoch(), Ordering::Release);
+        }
         for id in forget {
             self.index.delete(*id)?;
         }
@@ -569,6 +607,14 @@ impl Shard {
             self.index.sync()?;
         }
         self.files_changed();
+        Ok(())
+    }
+
+    /// Removes a measurement's series from the index.
+    pub(crate) fn drop_measurement(&self, measurement: &[u8]) -> Result<()> {
+        let _g = self.gate.write();
+        self.index_epoch.store(new_index_epoch(), Ordering::Release);
+        self.index.drop_measurement(measurement)?;
         Ok(())
     }
 

@@ -230,6 +230,32 @@ pub fn encode_frame(
     Ok(())
 }
 
+/// Writes one frame (header + snappy block of `payload`) at the start of `frame`, which is
+/// reused between calls: it is only grown (and zero-filled) when too small, never cleared, so a
+/// writer does not pay to zero the worst-case compressed size on every entry. Returns the
+/// frame's length; the frame is `frame[..len]`.
+pub fn encode_frame_reusing(
+    kind: EntryKind,
+    payload: &[u8],
+    encoder: &mut snap::raw::Encoder,
+    frame: &mut Vec<u8>,
+) -> Result<usize, EncodeError> {
+    let bound = snap::raw::max_compress_len(payload.len());
+    if bound == 0 && !payload.is_empty() {
+        return Err(EncodeError::TooLarge("entry payload"));
+    }
+    if frame.len() < HEADER_LEN + bound {
+        frame.resize(HEADER_LEN + bound, 0);
+    }
+    let written = encoder
+        .compress(payload, &mut frame[HEADER_LEN..HEADER_LEN + bound])
+        .map_err(|_| EncodeError::TooLarge("entry payload"))?;
+    let len = u32::try_from(written).map_err(|_| EncodeError::TooLarge("entry payload"))?;
+    frame[0] = kind.type_byte();
+    frame[1..HEADER_LEN].copy_from_slice(&len.to_be_bytes());
+    Ok(HEADER_LEN + written)
+}
+
 /// Where one write record's values live inside an [`Entry`]'s buffers.
 #[derive(Debug, Clone)]
 struct RecordSpan {
@@ -607,6 +633,24 @@ mod tests {
         assert_eq!(r[0].key, b"m#!~#f");
         assert_eq!(r[0].timestamps, &[5]);
         assert!(matches!(r[0].values, ColumnRef::Integer(&[6])));
+    }
+
+    #[test]
+    fn a_reused_frame_buffer_gives_the_same_frames() {
+        let mut enc = snap::raw::Encoder::new();
+        let mut reused = Vec::new();
+        // Large, then small, then large again: leftovers of a longer frame must not leak in.
+        for payload in [
+            vec![7u8; 5000],
+            b"short".to_vec(),
+            (0..=255u8).cycle().take(3000).collect(),
+        ] {
+            let mut fresh = Vec::new();
+            encode_frame(EntryKind::Write, &payload, &mut enc, &mut fresh).unwrap();
+            let len =
+                encode_frame_reusing(EntryKind::Write, &payload, &mut enc, &mut reused).unwrap();
+            assert_eq!(&reused[..len], &fresh[..]);
+        }
     }
 
     #[test]

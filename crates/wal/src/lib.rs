@@ -70,7 +70,7 @@ pub mod sim;
 
 pub use entry::{
     DecodeError, EncodeError, Entry, EntryKind, HEADER_LEN, MAX_KEY_LEN, encode_delete_payload,
-    encode_delete_range_payload, encode_frame, encode_write_payload,
+    encode_delete_range_payload, encode_frame, encode_frame_reusing, encode_write_payload,
 };
 pub use error::WalError;
 pub use reader::{

@@ -16,7 +16,7 @@ use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use crate::entry::{
     EncodeError, Entry, EntryKind, encode_delete_payload, encode_delete_range_payload,
-    encode_frame, encode_write_payload,
+    encode_frame_reusing, encode_write_payload,
 };
 use crate::error::WalError;
 use crate::io::{RealStorage, SegmentFile, Storage};
@@ -294,14 +294,20 @@ impl Wal {
             let mut guard = cell.borrow_mut();
             let bufs = &mut *guard;
             bufs.payload.clear();
-            bufs.frame.clear();
             encode(&mut bufs.payload)?;
-            encode_frame(kind, &bufs.payload, &mut bufs.encoder, &mut bufs.frame)?;
-            self.commit(&bufs.frame)
+            let len =
+                encode_frame_reusing(kind, &bufs.payload, &mut bufs.encoder, &mut bufs.frame)?;
+            self.commit(&bufs.frame[..len])
         })
     }
 
     fn commit(&self, frame: &[u8]) -> Result<(), WalError> {
+        let seq = self.enqueue(frame)?;
+        self.wait_durable(seq)
+    }
+
+    /// Queues one frame for the next fsync round; returns its ticket.
+    fn enqueue(&self, frame: &[u8]) -> Result<u64, WalError> {
         let mut st = self.state.lock();
         st.usable()?;
         if st.size() > self.options.segment_size {
@@ -311,7 +317,33 @@ impl Wal {
         st.appended += 1;
         st.stats.entries += 1;
         st.stats.bytes += frame.len() as u64;
-        let seq = st.appended;
+        Ok(st.appended)
+    }
+
+    /// Queues a write entry and returns its ticket for [`Wal::wait_durable`] without waiting:
+    /// the entry's place in the log is fixed when this returns, so a caller that must order its
+    /// entries can let the next writer in while this one's fsync is still running (group
+    /// commit then syncs both at once). Nothing is acknowledged until `wait_durable` returns.
+    pub fn append_write(&self, records: &[Record<'_>]) -> Result<u64, WalError> {
+        BUFFERS.with(|cell| {
+            let mut guard = cell.borrow_mut();
+            let bufs = &mut *guard;
+            bufs.payload.clear();
+            encode_write_payload(records, &mut bufs.payload)?;
+            let len = encode_frame_reusing(
+                EntryKind::Write,
+                &bufs.payload,
+                &mut bufs.encoder,
+                &mut bufs.frame,
+            )?;
+            self.enqueue(&bufs.frame[..len])
+        })
+    }
+
+    /// Waits until the entry with ticket `seq` (from [`Wal::append_write`]) is on stable storage,
+    /// leading an fsync round if none is running.
+    pub fn wait_durable(&self, seq: u64) -> Result<(), WalError> {
+        let mut st = self.state.lock();
         loop {
             if st.durable >= seq {
                 return Ok(());
