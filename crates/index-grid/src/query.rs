@@ -6,6 +6,7 @@ use roaring::RoaringBitmap;
 use crate::expr::{Expr, Pred};
 use crate::grid::Grid;
 use crate::ids::SeriesIdSet;
+use crate::mask::{Axis, Mask};
 use crate::measurement::Measurement;
 
 /// A grid-local result: everything live, nothing, or a subset of live.
@@ -79,11 +80,13 @@ fn eval(g: &Grid, keys: &[Box<[u8]>], expr: &Expr) -> Set {
 /// Allowed coordinates of dense dimension `i` under `p` (sorted).
 fn dense_coords(g: &Grid, i: usize, p: &Pred) -> Vec<u32> {
     let d = &g.dense[i];
+    // coordinates without live series cannot match: dropping them narrows the candidate span
+    let live = |c: &u32| d.live.get(*c as usize).is_some_and(|&n| n > 0);
     if let Pred::Eq(_, v) = p {
-        return d.dict.find_bytes(v).into_iter().collect();
+        return d.dict.find_bytes(v).into_iter().filter(live).collect();
     }
     (0..d.dict.len() as u32)
-        .filter(|&c| p.matches_value(d.dict.get(c)))
+        .filter(|&c| live(&c) && p.matches_value(d.dict.get(c)))
         .collect()
 }
 
@@ -155,9 +158,25 @@ fn eval_and(g: &Grid, keys: &[Box<[u8]>], children: &[Expr]) -> Set {
         }
     }
     if allowed.iter().any(Option::is_some) {
-        let r = ranges(g, &allowed);
-        if !intersect(&mut acc, r) {
-            return Set::Empty;
+        match &mut acc {
+            // few candidates from sparse keys already: test their coordinates
+            Some(b) if b.len() <= SMALL_CANDIDATES => {
+                let keep = coord_masks(g, &allowed);
+                let mut coords = Vec::new();
+                b.retain(|local| coords_allowed(g, &keep, local, &mut coords));
+                if b.is_empty() {
+                    return Set::Empty;
+                }
+            }
+            _ => match ranges(g, &allowed) {
+                Set::All => {}
+                Set::Empty => return Set::Empty,
+                Set::Some(r) => {
+                    if !intersect(&mut acc, r) {
+                        return Set::Empty;
+                    }
+                }
+            },
         }
     }
     for c in others {
@@ -187,91 +206,84 @@ fn intersect(acc: &mut Option<RoaringBitmap>, b: RoaringBitmap) -> bool {
     acc.as_ref().is_some_and(|a| !a.is_empty())
 }
 
-/// Live locals whose dense coordinates lie in `allowed` (`None` = unconstrained), generated as
-/// ranges: one run of `stride[t]` locals per tuple of the constrained prefix `0..=t`.
-fn ranges(g: &Grid, allowed: &[Option<Vec<u32>>]) -> RoaringBitmap {
-    let Some(t) = allowed.iter().rposition(Option::is_some) else {
-        return g.live.clone();
+/// Live locals whose dense coordinates lie in `allowed` (`None` = unconstrained).
+///
+/// The candidates lie between the lowest and the highest allowed tuple; inside that span the
+/// answer is built as a word mask (see `mask.rs`) ANDed with the live set, unless the span is
+/// so much larger than the live series in it that testing each live series is cheaper.
+fn ranges(g: &Grid, allowed: &[Option<Vec<u32>>]) -> Set {
+    let (Some(min_live), Some(max_live)) = (g.live.min(), g.live.max()) else {
+        return Set::Empty;
     };
     let used = |i: usize| g.dense[i].dict.len() as u64;
-    let tuples = (0..=t)
-        .map(|i| allowed[i].as_ref().map_or(used(i), |a| a.len() as u64))
-        .try_fold(1u64, |acc, n| acc.checked_mul(n));
-    if tuples.is_none_or(|n| n > g.live.len()) {
-        return filter_live(g, allowed);
+    let mut lo = 0u64;
+    let mut hi = g.row_factor() - 1;
+    for (i, a) in allowed.iter().enumerate() {
+        let s = g.strides[i];
+        match a {
+            Some(a) => {
+                // sorted and non-empty (checked by the caller)
+                lo += u64::from(a[0]) * s;
+                hi += u64::from(a[a.len() - 1]) * s;
+            }
+            None => hi += used(i).saturating_sub(1) * s,
+        }
     }
-    let axes: Vec<Vec<u32>> = (0..=t)
-        .map(|i| match &allowed[i] {
-            Some(a) => a.clone(),
-            None => (0..used(i) as u32).collect(),
-        })
-        .collect();
-    if axes.iter().any(Vec::is_empty) {
-        return RoaringBitmap::new();
+    // hi < points ≤ 2^32
+    let first = (lo as u32).max(min_live);
+    let last = (hi.min(u64::from(u32::MAX)) as u32).min(max_live);
+    if first > last {
+        return Set::Empty;
     }
-    let run = g.strides[t];
-    let mut pos = vec![0usize; t + 1];
-    // Long runs go straight into the bitmap; short runs are set in a plain bit array first,
-    // because one roaring range insert per short run costs far more than a few byte writes.
-    // (the bit array costs points/8 bytes; only worth it when that is small next to the runs)
-    let few_bytes = g.points / 8 <= tuples.unwrap_or(0).saturating_mul(64);
-    let mut bits = if run < 4096 && few_bytes {
-        Some(vec![0u8; g.points.div_ceil(8) as usize])
+    let live_in = g.live.range_cardinality(first..=last);
+    if live_in == 0 {
+        return Set::Empty;
+    }
+    if live_in == g.live.len() && allowed.iter().all(Option::is_none) {
+        return Set::All;
+    }
+    let span_words = (u64::from(last - first) + 1) / 64 + 1;
+    let bits = if span_words > live_in.saturating_mul(6) {
+        filter_live(g, allowed, first, last)
     } else {
-        None
+        let mut mask = Mask::new(first, last);
+        let mut scratch = Vec::new();
+        let mut any = false;
+        for (i, a) in allowed.iter().enumerate() {
+            let Some(a) = a else { continue };
+            // a dimension that allows every used coordinate constrains nothing
+            if a.len() as u64 == used(i) {
+                continue;
+            }
+            let axis = Axis {
+                stride: g.strides[i],
+                cap: u64::from(g.dense[i].cap),
+                allowed: a,
+            };
+            mask.apply(&axis, !any, &mut scratch);
+            any = true;
+        }
+        if !any {
+            mask.fill_all();
+        }
+        mask.and_live(&g.live, first, last, live_in);
+        mask.into_bitmap()
     };
-    let mut out = RoaringBitmap::new();
-    loop {
-        let start: u64 = (0..=t)
-            .map(|i| u64::from(axes[i][pos[i]]) * g.strides[i])
-            .sum();
-        // start + run ≤ points ≤ 2^32
-        match bits.as_mut() {
-            Some(b) => set_bits(b, start as usize, run as usize),
-            None => {
-                out.insert_range(start as u32..=(start + run - 1) as u32);
-            }
-        }
-        // odometer: last axis fastest, so runs come out ascending
-        let mut i = t;
-        loop {
-            pos[i] += 1;
-            if pos[i] < axes[i].len() {
-                break;
-            }
-            pos[i] = 0;
-            if i == 0 {
-                if let Some(b) = bits {
-                    out = RoaringBitmap::from_lsb0_bytes(0, &b);
-                }
-                out &= &g.live;
-                return out;
-            }
-            i -= 1;
-        }
+    if bits.is_empty() {
+        Set::Empty
+    } else if bits.len() == g.live.len() {
+        Set::All
+    } else {
+        Set::Some(bits)
     }
 }
 
-/// Sets bits `[start, start + len)` of an LSB-first bit array.
-fn set_bits(b: &mut [u8], start: usize, len: usize) {
-    let end = start + len;
-    let mut i = start;
-    while i < end && !i.is_multiple_of(8) {
-        b[i / 8] |= 1 << (i % 8);
-        i += 1;
-    }
-    let full = (end - i) / 8;
-    b[i / 8..i / 8 + full].fill(0xff);
-    i += full * 8;
-    while i < end {
-        b[i / 8] |= 1 << (i % 8);
-        i += 1;
-    }
-}
+/// Candidate sets up to this size are filtered by decoding coordinates, not by a mask.
+const SMALL_CANDIDATES: u64 = 256;
 
-/// The cost guard: more candidate runs than live series, so test each live series instead.
-fn filter_live(g: &Grid, allowed: &[Option<Vec<u32>>]) -> RoaringBitmap {
-    let masks: Vec<Option<Vec<bool>>> = allowed
+/// Per dense dimension, which coordinates are allowed (`None` = all).
+fn coord_masks(g: &Grid, allowed: &[Option<Vec<u32>>]) -> Vec<Option<Vec<bool>>> {
+    allowed
         .iter()
         .enumerate()
         .map(|(i, a)| {
@@ -283,16 +295,30 @@ fn filter_live(g: &Grid, allowed: &[Option<Vec<u32>>]) -> RoaringBitmap {
                 m
             })
         })
-        .collect();
+        .collect()
+}
+
+/// Whether the dense coordinates of `local` are allowed by `masks`.
+fn coords_allowed(
+    g: &Grid,
+    masks: &[Option<Vec<bool>>],
+    local: u32,
+    coords: &mut Vec<u32>,
+) -> bool {
+    g.coords(local, coords);
+    masks.iter().zip(coords.iter()).all(|(m, &c)| {
+        m.as_ref()
+            .is_none_or(|m| m.get(c as usize).copied().unwrap_or(false))
+    })
+}
+
+/// The sparse case: test each live series of `[first, last]` instead of building a mask.
+fn filter_live(g: &Grid, allowed: &[Option<Vec<u32>>], first: u32, last: u32) -> RoaringBitmap {
+    let masks = coord_masks(g, allowed);
     let mut coords = Vec::new();
     let mut out = RoaringBitmap::new();
-    for local in g.live.iter() {
-        g.coords(local, &mut coords);
-        let ok = masks.iter().zip(&coords).all(|(m, &c)| {
-            m.as_ref()
-                .is_none_or(|m| m.get(c as usize).copied().unwrap_or(false))
-        });
-        if ok {
+    for local in g.live.range(first..=last) {
+        if coords_allowed(g, &masks, local, &mut coords) {
             // ascending, so this is an append
             let _ = out.try_push(local);
         }
