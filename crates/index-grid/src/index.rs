@@ -353,40 +353,27 @@ impl Index {
     where
         I: IntoIterator<Item = (&'a [u8], Vec<(&'a [u8], &'a [u8])>)>,
     {
+        // each series key is rendered once, then sorted (not rendered per comparison)
         let mut all = Vec::new();
         for (m, tags) in series {
             let tags = canonical(m, &tags)?;
-            all.push((m, tags));
+            all.push((series_key_bytes(m, &tags), m, tags));
         }
-        all.sort_by(|a, b| series_key_cmp(a.0, &a.1, b.0, &b.1));
-        all.dedup();
+        // ties (escaping is not injective for every byte string) break on the tags themselves,
+        // so the order stays total and deterministic
+        all.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.2.cmp(&b.2)));
+        all.dedup_by(|a, b| a.1 == b.1 && a.2 == b.2);
         let index = Index::new(policy);
-        for (m, tags) in &all {
+        for (_, m, tags) in &all {
             index.insert(m, tags)?;
         }
         Ok(index)
     }
 }
 
-/// Order of canonical series keys `m,k1=v1,k2=v2` (escaping does not change the relative order
-/// of distinct keys in any way that matters for determinism: it is a fixed total order).
-fn series_key_cmp(
-    am: &[u8],
-    at: &[(&[u8], &[u8])],
-    bm: &[u8],
-    bt: &[(&[u8], &[u8])],
-) -> std::cmp::Ordering {
-    fn bytes(m: &[u8], t: &[(&[u8], &[u8])]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(64);
-        esc(&mut out, m, b", ");
-        for (k, v) in t {
-            out.push(b',');
-            esc(&mut out, k, b", =");
-            out.push(b'=');
-            esc(&mut out, v, b", =");
-        }
-        out
-    }
+/// The canonical series key `m,k1=v1,k2=v2` (escaped as in a TSM key): its byte order is the
+/// rebuild order.
+fn series_key_bytes(m: &[u8], t: &[(&[u8], &[u8])]) -> Vec<u8> {
     fn esc(out: &mut Vec<u8>, s: &[u8], special: &[u8]) {
         for &c in s {
             if special.contains(&c) {
@@ -395,5 +382,14 @@ fn series_key_cmp(
             out.push(c);
         }
     }
-    bytes(am, at).cmp(&bytes(bm, bt))
+    let mut out =
+        Vec::with_capacity(m.len() + t.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>());
+    esc(&mut out, m, b", ");
+    for (k, v) in t {
+        out.push(b',');
+        esc(&mut out, k, b", =");
+        out.push(b'=');
+        esc(&mut out, v, b", =");
+    }
+    out
 }

@@ -53,26 +53,23 @@ impl Mask {
         self.words.fill(u64::MAX);
     }
 
-    /// ANDs the mask with `live` over `[first, last]` (bits outside are cleared). `live_in` is
-    /// the number of live locals in that range: when it is the whole range, no live bit needs
-    /// to be read.
-    pub fn and_live(&mut self, live: &RoaringBitmap, first: u32, last: u32, live_in: u64) {
-        if live_in == u64::from(last - first) + 1 {
-            self.clear_outside(first, last);
-            return;
+    /// The live locals of `[first, last]` the mask allows. `live_in` is the number of live
+    /// locals in that range: when it is the whole range no live bit needs to be read, otherwise
+    /// roaring intersects container by container (word ANDs where both sides are bitmaps —
+    /// reading the live set series by series or run by run costs 10 to 100 times more).
+    pub fn and_live(
+        mut self,
+        live: &RoaringBitmap,
+        first: u32,
+        last: u32,
+        live_in: u64,
+    ) -> RoaringBitmap {
+        self.clear_outside(first, last);
+        let mut out = self.into_bitmap();
+        if live_in != u64::from(last - first) + 1 {
+            out &= live;
         }
-        let mut bits = vec![0u64; self.words.len()];
-        let mut it = live.range(first..=last);
-        while let Some(r) = it.next_range() {
-            set_range(
-                &mut bits,
-                u64::from(*r.start()) - self.origin,
-                u64::from(*r.end()) - u64::from(*r.start()) + 1,
-            );
-        }
-        for (w, b) in self.words.iter_mut().zip(&bits) {
-            *w &= b;
-        }
+        out
     }
 
     fn clear_outside(&mut self, first: u32, last: u32) {
@@ -90,7 +87,7 @@ impl Mask {
     }
 
     /// The mask as a bitmap of locals.
-    pub fn into_bitmap(mut self) -> RoaringBitmap {
+    fn into_bitmap(mut self) -> RoaringBitmap {
         for w in &mut self.words {
             *w = w.to_le();
         }
@@ -244,8 +241,7 @@ mod tests {
             for (i, (s, c, a)) in axes.iter().enumerate() {
                 m.apply(&Axis { stride: *s, cap: *c, allowed: a }, i == 0, &mut scratch);
             }
-            m.and_live(&live, first, last, live_in);
-            let got: Vec<u32> = m.into_bitmap().iter().collect();
+            let got: Vec<u32> = m.and_live(&live, first, last, live_in).iter().collect();
             prop_assert_eq!(got, naive(first, last, &axes, &live));
         }
     }
@@ -265,8 +261,7 @@ mod tests {
             &mut scratch,
         );
         let live: RoaringBitmap = (0..100_000).collect();
-        m.and_live(&live, 0, 99_999, 100_000);
-        let got = m.into_bitmap();
+        let got = m.and_live(&live, 0, 99_999, 100_000);
         assert_eq!(got.len(), 10_000);
         assert!(got.iter().all(|x| x % 10 == 3));
     }

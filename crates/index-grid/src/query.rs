@@ -90,6 +90,24 @@ fn dense_coords(g: &Grid, i: usize, p: &Pred) -> Vec<u32> {
         .collect()
 }
 
+/// The live locals at `coords` of dense dimension `i` from its postings, when it keeps them
+/// and the answer is small next to the grid (a mask would then mostly cover non-matches).
+fn dense_postings(g: &Grid, i: usize, coords: &[u32]) -> Option<RoaringBitmap> {
+    let d = &g.dense[i];
+    if !d.indexed {
+        return None;
+    }
+    let hits: u64 = coords.iter().map(|&c| u64::from(d.live[c as usize])).sum();
+    if hits.saturating_mul(16) > g.live.len() {
+        return None;
+    }
+    let mut out = RoaringBitmap::new();
+    for &c in coords {
+        d.postings.get(c as usize)?.union_into(&mut out);
+    }
+    Some(out)
+}
+
 /// Locals (⊆ live) of sparse key `j` under `p`.
 fn sparse_set(g: &Grid, j: usize, p: &Pred) -> Set {
     let s = &g.sparse[j];
@@ -134,6 +152,12 @@ fn eval_and(g: &Grid, keys: &[Box<[u8]>], children: &[Expr]) -> Set {
             }
             Slot::Dense(i) => {
                 let coords = dense_coords(g, i, p);
+                if let Some(b) = dense_postings(g, i, &coords) {
+                    if !intersect(&mut acc, b) {
+                        return Set::Empty;
+                    }
+                    continue;
+                }
                 let merged = match allowed[i].take() {
                     None => coords,
                     Some(prev) => prev
@@ -266,8 +290,7 @@ fn ranges(g: &Grid, allowed: &[Option<Vec<u32>>]) -> Set {
         if !any {
             mask.fill_all();
         }
-        mask.and_live(&g.live, first, last, live_in);
-        mask.into_bitmap()
+        mask.and_live(&g.live, first, last, live_in)
     };
     if bits.is_empty() {
         Set::Empty
