@@ -20,21 +20,11 @@ pub(crate) struct DenseDim {
     pub dict: Dict,
     /// Live series per coordinate (listings skip values nobody uses any more).
     pub live: Vec<u32>,
-    /// Postings per coordinate, kept only when [`keeps_postings`] says so (empty otherwise).
-    /// Derived data: rebuilt on load, never written.
+    /// Live locals per coordinate. Derived (rebuilt on load, never written): an equality
+    /// answers by cloning them — the cost follows the result — where a word mask costs a word
+    /// per 64 points of the span and a bitmap conversion per result. About 2 bytes per series
+    /// per dense key (array containers) or one bit per point per value (bitmap containers).
     pub postings: Vec<Posting>,
-    /// Whether `postings` is maintained.
-    pub indexed: bool,
-}
-
-/// Whether a dense dimension of capacity `cap` keeps postings per coordinate. In a hybrid grid
-/// (rows of sparse series, typically far from full) the word mask of an equality spans many
-/// more points than the answer has series, and a key with many values (racks, services) has
-/// small answers: there, postings make the cost follow the result for 4 bytes or less per
-/// series. Pure grids are dense by construction and answer from masks, so they keep none and
-/// stay small.
-pub(crate) fn keeps_postings(row_cap: u32, cap: u32) -> bool {
-    row_cap > 0 && cap >= 16
 }
 
 /// A sparse key: values in a dictionary, series found through postings.
@@ -130,7 +120,6 @@ impl Grid {
                     dict: Dict::default(),
                     live: Vec::new(),
                     postings: Vec::new(),
-                    indexed: keeps_postings(row_cap, cap),
                 })
                 .collect(),
             row_cap,
@@ -304,9 +293,7 @@ impl Grid {
                         .push(fps[k], tags[k].1)
                         .ok_or_else(|| Error::CapacityOverflow("dictionary over 4 GiB".into()))?;
                     d.live.push(0);
-                    if d.indexed {
-                        d.postings.push(Posting::Empty);
-                    }
+                    d.postings.push(Posting::Empty);
                     c
                 }
             };
@@ -318,8 +305,8 @@ impl Grid {
             let row = self.rows_used.entry(local / self.row_cap).or_insert(0);
             local += *row;
             *row += 1;
-            self.index_dense(local);
         }
+        self.index_dense(local);
         debug_assert!(u64::from(local) < self.points);
         self.live.insert(local);
         let ns = self.sparse.len();
@@ -349,16 +336,14 @@ impl Grid {
         Ok(local)
     }
 
-    /// Adds a live local to the postings of its indexed dense coordinates.
+    /// Adds a live local to the postings of its dense coordinates.
     pub fn index_dense(&mut self, local: u32) {
         let mut cell = u64::from(local) / self.row_factor();
         for d in self.dense.iter_mut().rev() {
             let cap = u64::from(d.cap);
             let c = (cell % cap) as usize;
             cell /= cap;
-            if d.indexed
-                && let Some(p) = d.postings.get_mut(c)
-            {
+            if let Some(p) = d.postings.get_mut(c) {
                 p.insert(local);
             }
         }
@@ -401,9 +386,7 @@ impl Grid {
         self.coords(local, &mut coords);
         for (d, &c) in self.dense.iter_mut().zip(&coords) {
             d.live[c as usize] -= 1;
-            if d.indexed {
-                d.postings[c as usize].remove(local);
-            }
+            d.postings[c as usize].remove(local);
         }
         let ns = self.sparse.len();
         for (j, s) in self.sparse.iter_mut().enumerate() {

@@ -86,26 +86,59 @@ fn dense_coords(g: &Grid, i: usize, p: &Pred) -> Vec<u32> {
         return d.dict.find_bytes(v).into_iter().filter(live).collect();
     }
     (0..d.dict.len() as u32)
-        .filter(|&c| live(&c) && p.matches_value(d.dict.get(c)))
+        .filter(|&c| live(&c) && matches_fast(p, d.dict.get(c), false))
         .collect()
 }
 
-/// The live locals at `coords` of dense dimension `i` from its postings, when it keeps them
-/// and the answer is small next to the grid (a mask would then mostly cover non-matches).
+/// The live locals at `coords` of dense dimension `i` from its postings, unless many
+/// coordinates make up a large part of the grid: a word mask then beats a union of many
+/// postings.
 fn dense_postings(g: &Grid, i: usize, coords: &[u32]) -> Option<RoaringBitmap> {
     let d = &g.dense[i];
-    if !d.indexed {
+    let hits: u64 = coords.iter().map(|&c| u64::from(d.live[c as usize])).sum();
+    if coords.len() > 8 && hits.saturating_mul(4) > g.live.len() {
         return None;
     }
-    let hits: u64 = coords.iter().map(|&c| u64::from(d.live[c as usize])).sum();
-    if hits.saturating_mul(16) > g.live.len() {
-        return None;
+    if let [c] = coords {
+        return Some(d.postings.get(*c as usize)?.to_bitmap());
     }
     let mut out = RoaringBitmap::new();
     for &c in coords {
         d.postings.get(c as usize)?.union_into(&mut out);
     }
     Some(out)
+}
+
+/// `p` (or its positive form) on a present value, with `^literal` regexes (the common
+/// prefix filter) tested as a byte prefix instead of running the regex engine per value.
+fn matches_fast(p: &Pred, x: &[u8], positive: bool) -> bool {
+    let hit = match p {
+        Pred::Regex(_, re) | Pred::NotRegex(_, re) => match literal_prefix(re.as_str()) {
+            Some(prefix) => x.starts_with(prefix),
+            None => re.is_match(x),
+        },
+        _ => {
+            return if positive {
+                p.positive_matches(x)
+            } else {
+                p.matches_value(x)
+            };
+        }
+    };
+    if positive || matches!(p, Pred::Regex(..)) {
+        hit
+    } else {
+        !hit
+    }
+}
+
+/// The literal of a pattern `^literal` made only of characters that are never special in a
+/// regex outside a class, or `None`.
+fn literal_prefix(pattern: &str) -> Option<&[u8]> {
+    let lit = pattern.strip_prefix('^')?.as_bytes();
+    lit.iter()
+        .all(|c| c.is_ascii_alphanumeric() || b"_-:/=@%,".contains(c))
+        .then_some(lit)
 }
 
 /// Locals (⊆ live) of sparse key `j` under `p`.
@@ -117,12 +150,12 @@ fn sparse_set(g: &Grid, j: usize, p: &Pred) -> Set {
         Pred::NotExists(_) => return Set::Empty,
         Pred::Eq(_, v) | Pred::Neq(_, v) => {
             if let Some(vi) = s.dict.find_bytes(v) {
-                s.postings[vi as usize].union_into(&mut positive);
+                positive = s.postings[vi as usize].to_bitmap();
             }
         }
         Pred::Regex(..) | Pred::NotRegex(..) => {
             for (vi, v) in s.dict.iter().enumerate() {
-                if p.positive_matches(v) {
+                if matches_fast(p, v, true) {
                     s.postings[vi].union_into(&mut positive);
                 }
             }
@@ -136,7 +169,8 @@ fn sparse_set(g: &Grid, j: usize, p: &Pred) -> Set {
 }
 
 fn eval_and(g: &Grid, keys: &[Box<[u8]>], children: &[Expr]) -> Set {
-    let mut allowed: Vec<Option<Vec<u32>>> = vec![None; g.dense.len()];
+    // allocated on the first dense predicate that needs a mask
+    let mut allowed: Vec<Option<Vec<u32>>> = Vec::new();
     let mut acc: Option<RoaringBitmap> = None;
     let mut others: Vec<&Expr> = Vec::new();
     for c in children {
@@ -157,6 +191,9 @@ fn eval_and(g: &Grid, keys: &[Box<[u8]>], children: &[Expr]) -> Set {
                         return Set::Empty;
                     }
                     continue;
+                }
+                if allowed.is_empty() {
+                    allowed.resize(g.dense.len(), None);
                 }
                 let merged = match allowed[i].take() {
                     None => coords,
@@ -347,4 +384,34 @@ fn filter_live(g: &Grid, allowed: &[Option<Vec<u32>>], first: u32, last: u32) ->
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_prefixes_agree_with_the_regex_engine() {
+        assert_eq!(literal_prefix("^host_1"), Some(&b"host_1"[..]));
+        for pattern in [
+            "host", "^h.st", "^a|b", "^a$", "^(a)", "^a+", "^a\\d", "^[a]", "^a{2}",
+        ] {
+            assert_eq!(literal_prefix(pattern), None, "{pattern}");
+        }
+        let values: [&[u8]; 6] = [
+            b"host_1", b"host_10", b"host_2", b"xhost_1", b"h", b"host-1",
+        ];
+        for pattern in ["^host_1", "^h", "^host-", "^x", "^host_1:"] {
+            let re = regex::bytes::Regex::new(pattern).unwrap();
+            let pos = Pred::Regex(b"k".to_vec(), re.clone());
+            let neg = Pred::NotRegex(b"k".to_vec(), re.clone());
+            for v in values {
+                assert_eq!(matches_fast(&pos, v, false), re.is_match(v));
+                assert_eq!(matches_fast(&pos, v, true), re.is_match(v));
+                assert_eq!(matches_fast(&neg, v, false), !re.is_match(v));
+                // the positive form of `!~` is the regex itself
+                assert_eq!(matches_fast(&neg, v, true), re.is_match(v));
+            }
+        }
+    }
 }

@@ -331,9 +331,10 @@ fn full_permutation_and_diagonal_workloads() {
     }
 }
 
-/// Hybrid grids whose dense dimensions have 16 or more values keep postings per coordinate;
-/// equality answers from them (small answers) and from word masks (large ones) must both agree
-/// with the naive filter, before and after deletes and a snapshot round trip.
+/// Dense dimensions answer from their per-coordinate postings (few coordinates) or from word
+/// masks (many coordinates covering much of the grid: `!=`, broad regexes); both must agree
+/// with the naive filter, before and after deletes and a snapshot round trip (which rebuilds
+/// the postings). A dense key of 24 values makes both paths happen.
 #[test]
 fn dense_postings_and_masks_agree_with_naive() {
     let ix = Index::new(Policy::default());
@@ -354,7 +355,7 @@ fn dense_postings_and_masks_agree_with_naive() {
             .iter()
             .any(|g| g.kind == tsmdb_index_grid::GridKind::Hybrid
                 && g.dims.iter().any(|d| d.dense && d.capacity >= 16)),
-        "the workload must create a hybrid grid with an indexed dense dimension: {st:?}"
+        "the workload must create a hybrid grid with a 24-value dense dimension: {st:?}"
     );
     // delete every 5th series
     for t in all.iter().step_by(5) {

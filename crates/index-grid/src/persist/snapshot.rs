@@ -515,9 +515,7 @@ impl<'a> Loader<'a> {
             for v in vals {
                 push_unique(&mut r, &mut d.dict, v)?;
                 d.live.push(0);
-                if d.indexed {
-                    d.postings.push(Posting::Empty);
-                }
+                d.postings.push(Posting::Empty);
             }
         }
         let mut stored_postings = Vec::with_capacity(ns);
@@ -603,7 +601,7 @@ impl<'a> Loader<'a> {
             return Err(r.corrupt("next_row table disagrees with the used rows"));
         }
         g.rebuild_rows_used();
-        if g.is_hybrid() {
+        if !g.dense.is_empty() {
             for local in g.live.clone().iter() {
                 g.index_dense(local);
             }
