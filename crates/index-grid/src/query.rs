@@ -8,6 +8,7 @@ use crate::grid::Grid;
 use crate::ids::SeriesIdSet;
 use crate::mask::{Axis, Mask};
 use crate::measurement::Measurement;
+use crate::posting::Posting;
 
 /// A grid-local result: everything live, nothing, or a subset of live.
 enum Set {
@@ -99,9 +100,6 @@ fn dense_postings(g: &Grid, i: usize, coords: &[u32]) -> Option<RoaringBitmap> {
     if coords.len() > 8 && hits.saturating_mul(4) > g.live.len() {
         return None;
     }
-    if let [c] = coords {
-        return Some(d.postings.get(*c as usize)?.to_bitmap());
-    }
     let mut out = RoaringBitmap::new();
     for &c in coords {
         d.postings.get(c as usize)?.union_into(&mut out);
@@ -186,6 +184,13 @@ fn eval_and(g: &Grid, keys: &[Box<[u8]>], children: &[Expr]) -> Set {
             }
             Slot::Dense(i) => {
                 let coords = dense_coords(g, i, p);
+                if let [c] = coords[..] {
+                    // one coordinate: intersect with its postings in place, no copy
+                    if !intersect_posting(&mut acc, &g.dense[i].postings[c as usize]) {
+                        return Set::Empty;
+                    }
+                    continue;
+                }
                 if let Some(b) = dense_postings(g, i, &coords) {
                     if !intersect(&mut acc, b) {
                         return Set::Empty;
@@ -206,6 +211,16 @@ fn eval_and(g: &Grid, keys: &[Box<[u8]>], children: &[Expr]) -> Set {
                     return Set::Empty;
                 }
                 allowed[i] = Some(merged);
+            }
+            Slot::Sparse(j) if matches!(p, Pred::Eq(..)) => {
+                let s = &g.sparse[j];
+                let hit = s
+                    .dict
+                    .find_bytes(p_value(p))
+                    .map(|vi| &s.postings[vi as usize]);
+                if !hit.is_some_and(|posting| intersect_posting(&mut acc, posting)) {
+                    return Set::Empty;
+                }
             }
             Slot::Sparse(j) => match sparse_set(g, j, p) {
                 Set::All => {}
@@ -255,6 +270,38 @@ fn eval_and(g: &Grid, keys: &[Box<[u8]>], children: &[Expr]) -> Set {
         None => Set::All,
         Some(b) if b.is_empty() => Set::Empty,
         Some(b) => Set::Some(b),
+    }
+}
+
+/// The value of an `Eq` predicate (empty for others).
+fn p_value(p: &Pred) -> &[u8] {
+    match p {
+        Pred::Eq(_, v) => v,
+        _ => &[],
+    }
+}
+
+/// `acc ∩= posting` without copying the posting unless `acc` is still unconstrained; false
+/// when the result is empty.
+fn intersect_posting(acc: &mut Option<RoaringBitmap>, posting: &Posting) -> bool {
+    match (acc.as_mut(), posting) {
+        (_, Posting::Empty) => false,
+        (None, p) => {
+            *acc = Some(p.to_bitmap());
+            true
+        }
+        (Some(a), Posting::One(x)) => {
+            let keep = a.contains(*x);
+            a.clear();
+            if keep {
+                a.insert(*x);
+            }
+            keep
+        }
+        (Some(a), Posting::Many(b)) => {
+            *a &= &**b;
+            !a.is_empty()
+        }
     }
 }
 
