@@ -235,7 +235,11 @@ fn plan_adaptive(
     let mut proj_hist: Vec<Vec<u32>> = vec![vec![0; rows.len()]];
     let mut denom = 1f64;
     for &k in &order {
-        if big_n[k as usize] > u64::from(p.sparse_cardinality) {
+        // an identifier-like key (most sample series have their own value) gains nothing from a
+        // coordinate and would fill the dimension with one series per value: sparse
+        if big_n[k as usize] > u64::from(p.sparse_cardinality)
+            || small_n[k as usize].saturating_mul(2) > rows.len() as u64
+        {
             continue;
         }
         let prev = proj_hist.last().map(Vec::as_slice).unwrap_or(&[]);
@@ -249,7 +253,22 @@ fn plan_adaptive(
             })
             .collect();
         let d_den = denom * small_n[k as usize] as f64;
-        if map.len() as f64 / d_den >= p.min_density {
+        // Keys left sparse need rows: 2 × the largest group sharing a dense projection. The
+        // grid's density is then the sample over (cells × rows), which falls fast once groups
+        // get small (the largest of many small groups is far above their mean), so a key is
+        // only dense if the whole grid, rows included, stays at least `min_density` full.
+        let sparse_left = dense_keys.len() + 1 < n;
+        let grid_density = if sparse_left {
+            let mut counts = vec![0u32; map.len()];
+            for &x in &next {
+                counts[x as usize] += 1;
+            }
+            let largest = counts.iter().copied().max().unwrap_or(1).max(1);
+            rows.len() as f64 / (d_den * 2.0 * f64::from(largest))
+        } else {
+            map.len() as f64 / d_den
+        };
+        if map.len() as f64 / d_den >= p.min_density && grid_density >= p.min_density {
             denom = d_den;
             dense_keys.push(k);
             proj_hist.push(next);
