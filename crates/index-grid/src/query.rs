@@ -26,7 +26,7 @@ enum Slot {
 
 /// Ids of the live series of `m` satisfying `expr`, ascending.
 pub(crate) fn evaluate(m: &Measurement, expr: &Expr) -> SeriesIdSet {
-    let mut out = SeriesIdSet::default();
+    let mut out = SeriesIdSet::with_capacity(m.grids.len());
     for g in &m.grids {
         if g.live.is_empty() {
             continue;
@@ -179,6 +179,17 @@ fn eval_and(g: &Grid, keys: &[Box<[u8]>], children: &[Expr]) -> Set {
         match slot(g, keys, p.key()) {
             Slot::Missing => {
                 if !p.on_missing() {
+                    return Set::Empty;
+                }
+            }
+            Slot::Dense(i) if matches!(p, Pred::Eq(..)) => {
+                // the common case, without building a coordinate list
+                let d = &g.dense[i];
+                let hit = d
+                    .dict
+                    .find_bytes(p_value(p))
+                    .map(|c| &d.postings[c as usize]);
+                if !hit.is_some_and(|posting| intersect_posting(&mut acc, posting)) {
                     return Set::Empty;
                 }
             }
