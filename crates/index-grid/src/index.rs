@@ -16,7 +16,7 @@ use crate::measurement::{Located, Measurement, value_fps};
 use crate::persist::log::LogWriter;
 use crate::policy::Policy;
 use crate::query;
-use crate::tagset::canonical;
+use crate::tagset::{canonical, sorted, validate};
 
 /// A measurement behind its own lock.
 #[derive(Debug)]
@@ -157,9 +157,17 @@ impl Index {
         measurement: &[u8],
         tags: &[(&[u8], &[u8])],
     ) -> Result<(SeriesId, Inserted)> {
-        let tags = canonical(measurement, tags)?;
+        // Names and length are validated only for a series not found: a stored series passed
+        // that check when it was created (most inserts are writes of existing series).
+        let tags = sorted(tags)?;
         let fps = value_fps(&tags);
-        let cell = self.cell_or_create(measurement)?;
+        let cell = match self.cell(measurement) {
+            Some(cell) => cell,
+            None => {
+                validate(measurement, &tags)?;
+                self.cell_or_create(measurement)?
+            }
+        };
         // An upgradable read excludes other writers but not queries; upgrading it needs no
         // re-check, so the grids are probed once per insert.
         let m = cell.m.upgradable_read();
@@ -172,6 +180,7 @@ impl Index {
             }
             Located::Absent(f) => f,
         };
+        validate(measurement, &tags)?;
         let mut m = parking_lot::RwLockUpgradableReadGuard::upgrade(m);
         let log = self.log.as_ref().map(|l| l.lock());
         let (gi, local) = m.insert_absent(&tags, &fps, first_fit, &self.policy, &mut |points| {
@@ -392,4 +401,40 @@ fn series_key_bytes(m: &[u8], t: &[(&[u8], &[u8])]) -> Vec<u8> {
         esc(&mut out, v, b", =");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inserts_validate_names_of_new_series_and_dropped_keys() {
+        let ix = Index::default();
+        let (id, _) = ix.insert(b"m", &[(b"a", b"1")]).unwrap();
+        // found: the stored series was validated when it was created
+        assert_eq!(
+            ix.insert(b"m", &[(b"a", b"1")]).unwrap(),
+            (id, Inserted::Existed)
+        );
+        // a new series with a bad name is refused, whether its measurement exists or not
+        for (m, t) in [
+            (&b"m"[..], (&b"a"[..], &b"1#!~#"[..])),
+            (b"m", (b"a#!~#", b"1")),
+            (b"n#!~#", (b"a", b"1")),
+        ] {
+            assert!(matches!(ix.insert(m, &[t]), Err(Error::InvalidKey(_))));
+        }
+        // the key of a dropped (empty-valued) tag is still checked
+        assert!(matches!(
+            ix.insert(b"m", &[(b"a", b"1"), (b"b#!~#", b"")]),
+            Err(Error::InvalidKey(_))
+        ));
+        // a too-long key is refused before anything is created
+        let long = vec![b'v'; 70_000];
+        assert!(matches!(
+            ix.insert(b"m", &[(b"a", &long)]),
+            Err(Error::InvalidKey(_))
+        ));
+        assert!(ix.measurements() == vec![b"m".to_vec()] && ix.len() == 1);
+    }
 }

@@ -97,13 +97,14 @@ impl Measurement {
         let Some(s) = self.shape_of(tags) else {
             return Located::Absent(None);
         };
+        // Newest grid first: later grids are larger and hold most series, so a live series (the
+        // common case: every write of an existing series) is found after fewer probes. First
+        // fit stays the earliest grid in creation order with room: the last one seen here.
         let mut first_fit = None;
-        for &gi in &self.shapes[s as usize].grids {
-            match self.grids[gi as usize].probe(tags, fps, first_fit.is_none()) {
+        for &gi in self.shapes[s as usize].grids.iter().rev() {
+            match self.grids[gi as usize].probe(tags, fps, true) {
                 Probe::Found(local) => return Located::Found(gi as usize, local),
-                Probe::Fits => {
-                    first_fit.get_or_insert(gi as usize);
-                }
+                Probe::Fits => first_fit = Some(gi as usize),
                 Probe::NoRoom => {}
             }
         }

@@ -13,14 +13,32 @@ pub(crate) type Tags<'a> = Vec<(&'a [u8], &'a [u8])>;
 /// Validates and canonicalises `(measurement, tags)`; the result is sorted by key.
 pub(crate) fn canonical<'a>(measurement: &[u8], tags: &[(&'a [u8], &'a [u8])]) -> Result<Tags<'a>> {
     check_name(measurement, "measurement")?;
-    let mut out: Tags<'a> = Vec::with_capacity(tags.len());
     for &(k, v) in tags {
         if k.is_empty() {
             return Err(Error::EmptyTagKey);
         }
         check_name(k, "tag key")?;
         check_name(v, "tag value")?;
-        if !v.is_empty() {
+    }
+    let out = sorted(tags)?;
+    check_length(measurement, &out)?;
+    Ok(out)
+}
+
+/// The structural half of [`canonical`]: keys non-empty and unique, empty values dropped, sorted
+/// by key — without the checks of names and length, which [`validate`] does. An insert runs
+/// `validate` only for a series it has not found: a stored series passed it when it was
+/// created, and its bytes are the input's. (Keys of dropped tags are checked here: they are
+/// not part of any stored series.)
+pub(crate) fn sorted<'a>(tags: &[(&'a [u8], &'a [u8])]) -> Result<Tags<'a>> {
+    let mut out: Tags<'a> = Vec::with_capacity(tags.len());
+    for &(k, v) in tags {
+        if k.is_empty() {
+            return Err(Error::EmptyTagKey);
+        }
+        if v.is_empty() {
+            check_name(k, "tag key")?;
+        } else {
             out.push((k, v));
         }
     }
@@ -38,6 +56,21 @@ pub(crate) fn canonical<'a>(measurement: &[u8], tags: &[(&'a [u8], &'a [u8])]) -
             return Err(Error::DuplicateTagKey(lossy(w[0])));
         }
     }
+    Ok(out)
+}
+
+/// Names and length of a [`sorted`] tag set (the rest of [`canonical`]).
+pub(crate) fn validate(measurement: &[u8], tags: &[(&[u8], &[u8])]) -> Result<()> {
+    check_name(measurement, "measurement")?;
+    for &(k, v) in tags {
+        check_name(k, "tag key")?;
+        check_name(v, "tag value")?;
+    }
+    check_length(measurement, tags)
+}
+
+/// InfluxDB's limit on the series key length.
+fn check_length(measurement: &[u8], out: &[(&[u8], &[u8])]) -> Result<()> {
     // escaping at most doubles a name: count escapes only when that could pass the limit
     let raw = measurement.len()
         + out
@@ -45,7 +78,7 @@ pub(crate) fn canonical<'a>(measurement: &[u8], tags: &[(&'a [u8], &'a [u8])]) -
             .map(|(k, v)| 2 + k.len() + v.len())
             .sum::<usize>();
     if raw.saturating_mul(2) <= MAX_SERIES_KEY {
-        return Ok(out);
+        return Ok(());
     }
     let len = escaped_len(measurement, b", ")
         + out
@@ -57,7 +90,7 @@ pub(crate) fn canonical<'a>(measurement: &[u8], tags: &[(&'a [u8], &'a [u8])]) -
             "series key of {len} bytes exceeds {MAX_SERIES_KEY}"
         )));
     }
-    Ok(out)
+    Ok(())
 }
 
 fn check_name(b: &[u8], what: &str) -> Result<()> {
