@@ -232,6 +232,7 @@ fn plan_adaptive(
             .then(tags[a as usize].0.cmp(tags[b as usize].0))
     });
     let mut dense_keys: Vec<u32> = Vec::new();
+    let mut prefix_density: Vec<f64> = Vec::new();
     let mut proj_hist: Vec<Vec<u32>> = vec![vec![0; rows.len()]];
     let mut denom = 1f64;
     for &k in &order {
@@ -253,26 +254,32 @@ fn plan_adaptive(
             })
             .collect();
         let d_den = denom * small_n[k as usize] as f64;
-        // Keys left sparse need rows: 2 × the largest group sharing a dense projection. The
-        // grid's density is then the sample over (cells × rows), which falls fast once groups
-        // get small (the largest of many small groups is far above their mean), so a key is
-        // only dense if the whole grid, rows included, stays at least `min_density` full.
-        let sparse_left = dense_keys.len() + 1 < n;
-        let grid_density = if sparse_left {
+        if map.len() as f64 / d_den >= p.min_density {
+            // Density of the grid if the prefix stopped here: keys left sparse need rows, 2 ×
+            // the largest group sharing a dense projection, so the grid holds the sample in
+            // cells × rows points. (If every key ends up dense there are no rows: see below.)
             let mut counts = vec![0u32; map.len()];
             for &x in &next {
                 counts[x as usize] += 1;
             }
             let largest = counts.iter().copied().max().unwrap_or(1).max(1);
-            rows.len() as f64 / (d_den * 2.0 * f64::from(largest))
-        } else {
-            map.len() as f64 / d_den
-        };
-        if map.len() as f64 / d_den >= p.min_density && grid_density >= p.min_density {
+            prefix_density.push(rows.len() as f64 / (d_den * 2.0 * f64::from(largest)));
             denom = d_den;
             dense_keys.push(k);
             proj_hist.push(next);
         }
+    }
+    // The longest prefix whose whole grid, rows included, stays min_density full. Small groups
+    // make rows expensive (the largest of many small groups is far above their mean): without
+    // this, devops hosts were split into cells of about two with rows for seven, and grids were
+    // about 0.1 full. A prefix of every key has no rows: its projection density was checked.
+    if dense_keys.len() < n {
+        let keep = prefix_density
+            .iter()
+            .rposition(|&d| d >= p.min_density)
+            .map_or(0, |i| i + 1);
+        dense_keys.truncate(keep);
+        proj_hist.truncate(keep + 1);
     }
     // d. capacities
     let prev = &m.grids[last_grid as usize];
