@@ -211,12 +211,17 @@ fn plan_adaptive(
             })
             .collect()
     }
-    'grids: for &gi in s.grids.iter().rev() {
+    for &gi in s.grids.iter().rev() {
+        let budget = (p.plan_sample as usize).saturating_sub(rows.len());
+        if budget == 0 {
+            break;
+        }
+        // a grid larger than the budget is sampled evenly: its first series ascending are its
+        // first cells (the lowest coordinates of its most significant keys), a skewed sample
+        // that made every key after the first look sparse
         let g = &m.grids[gi as usize];
-        for local in g.live.iter() {
-            if rows.len() >= p.plan_sample as usize {
-                break 'grids;
-            }
+        let step = (g.live.len() as usize).div_ceil(budget).max(1);
+        for local in g.live.iter().step_by(step).take(budget) {
             let vals = g.values_of(local, n);
             rows.push(intern(&vals, &mut ids));
         }
@@ -254,7 +259,9 @@ fn plan_adaptive(
             })
             .collect();
         let d_den = denom * small_n[k as usize] as f64;
-        if map.len() as f64 / d_den >= p.min_density {
+        // a sample cannot show more distinct tuples than it has series: measured against that,
+        // a sample smaller than the product of value counts does not make dense data look sparse
+        if map.len() as f64 / d_den.min(rows.len() as f64) >= p.min_density {
             // Density of the grid if the prefix stopped here: keys left sparse need rows, 2 ×
             // the largest group sharing a dense projection, so the grid holds the sample in
             // cells × rows points. (If every key ends up dense there are no rows: see below.)
