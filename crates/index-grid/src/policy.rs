@@ -226,18 +226,6 @@ fn plan_adaptive(
             rows.push(intern(&vals, &mut ids));
         }
     }
-    // A sample of every live series of the shape measures its density exactly; a truncated one
-    // cannot show more distinct tuples than it has series, so it is measured against that.
-    let shape_live: u64 = s
-        .grids
-        .iter()
-        .map(|&gi| m.grids[gi as usize].live.len())
-        .sum();
-    let sample_cap = if shape_live <= rows.len() as u64 {
-        f64::INFINITY
-    } else {
-        (rows.len() + 1) as f64
-    };
     let t_vals: Vec<&[u8]> = tags.iter().map(|t| t.1).collect();
     rows.push(intern(&t_vals, &mut ids));
     let small_n: Vec<u64> = ids.iter().map(|m| m.len() as u64).collect();
@@ -271,9 +259,9 @@ fn plan_adaptive(
             })
             .collect();
         let d_den = denom * small_n[k as usize] as f64;
-        // (a truncated sample smaller than the product of value counts would make dense data
-        // look sparse: see `sample_cap`)
-        if map.len() as f64 / d_den.min(sample_cap) >= p.min_density {
+        // a sample cannot show more distinct tuples than it has series: measured against that,
+        // a sample smaller than the product of value counts does not make dense data look sparse
+        if map.len() as f64 / d_den.min(rows.len() as f64) >= p.min_density {
             // Density of the grid if the prefix stopped here: keys left sparse need rows, 2 ×
             // the largest group sharing a dense projection, so the grid holds the sample in
             // cells × rows points. (If every key ends up dense there are no rows: see below.)
