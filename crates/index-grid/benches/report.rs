@@ -157,6 +157,9 @@ fn tsbs(hosts: usize, rng: &mut Rng) -> Vec<Series> {
         .collect()
 }
 
+/// A tag set as borrowed pairs.
+type TagRefs<'a> = Vec<(&'a [u8], &'a [u8])>;
+
 fn refs(s: &Series) -> Vec<(&[u8], &[u8])> {
     s.iter().map(|(k, v)| (&k[..], &v[..])).collect()
 }
@@ -331,7 +334,7 @@ fn bench_open(name: &str, data: &[Series]) {
     let dir = tempfile::tempdir().expect("temp dir");
     let n = data.len();
     let tail = n / 100;
-    let keys: Vec<(&[u8], Vec<(&[u8], &[u8])>)> = data[..n - tail]
+    let keys: Vec<(&[u8], TagRefs<'_>)> = data[..n - tail]
         .iter()
         .map(|s| (&b"m"[..], refs(s)))
         .collect();

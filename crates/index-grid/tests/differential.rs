@@ -271,7 +271,7 @@ fn run(policy: Policy, ops: &[Op], queries: &[ExprSpec]) {
                 assert_eq!(got, naive.matching(&name(m), &e), "baseline query {e:?}");
             }
         }
-        for ((n, t), _) in &naive.live {
+        for (n, t) in naive.live.keys() {
             let b: Vec<(&[u8], &[u8])> = t.iter().map(|(k, v)| (&k[..], &v[..])).collect();
             let id = base
                 .lookup(n, &b)

@@ -68,6 +68,8 @@ struct Measurement {
 
 /// Forward entry: measurement and (key id, value id) pairs.
 type Forward = (Box<[u8]>, Box<[(u32, u32)]>);
+/// (key id, value id) pairs of one series, being collected.
+type Pairs = Vec<(u32, u32)>;
 /// Measurement and owned tags.
 type OwnedSeries = (Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>);
 
@@ -301,7 +303,7 @@ impl Baseline {
     pub fn from_bytes(buf: &[u8]) -> Option<Baseline> {
         let mut r = buf.strip_prefix(b"BASELINE")?;
         let mut out = Baseline::new();
-        let mut forward: Vec<Option<(Box<[u8]>, Vec<(u32, u32)>)>> = Vec::new();
+        let mut forward: Vec<Option<(Box<[u8]>, Pairs)>> = Vec::new();
         while !r.is_empty() {
             let (&kind, rest) = r.split_first()?;
             let len = usize::try_from(u64::from_le_bytes(rest.get(..8)?.try_into().ok()?)).ok()?;
@@ -344,10 +346,10 @@ impl Baseline {
             // forward pairs in tag order (keys sorted by name), as `insert` makes them
             let mut by_name: Vec<u32> = (0..m.keys.len() as u32).collect();
             by_name.sort_by(|&a, &b| m.keys[a as usize].name.cmp(&m.keys[b as usize].name));
-            if let Some(max) = m.all.max() {
-                if forward.len() < max as usize {
-                    forward.resize(max as usize, None);
-                }
+            if let Some(max) = m.all.max()
+                && forward.len() < max as usize
+            {
+                forward.resize(max as usize, None);
             }
             for id in m.all.iter() {
                 forward[id as usize - 1] = Some((name.clone(), Vec::new()));
