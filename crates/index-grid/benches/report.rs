@@ -157,6 +157,9 @@ fn tsbs(hosts: usize, rng: &mut Rng) -> Vec<Series> {
         .collect()
 }
 
+/// A tag set as borrowed pairs.
+type TagRefs<'a> = Vec<(&'a [u8], &'a [u8])>;
+
 fn refs(s: &Series) -> Vec<(&[u8], &[u8])> {
     s.iter().map(|(k, v)| (&k[..], &v[..])).collect()
 }
@@ -313,6 +316,66 @@ fn main() {
         let partial = random_partial(n, 6, 10, &mut rng);
         bench(&format!("random-partial 6x10 n={n}"), partial, reps);
         bench(&format!("uuid n={n}"), uuid_like(n, &mut rng), reps);
-        bench(&format!("tsbs-devops hosts={n}"), tsbs(n, &mut rng), reps);
+        let hosts = tsbs(n, &mut rng);
+        if Some(&n) == sizes.last() {
+            bench_open(&format!("tsbs-devops hosts={n}"), &hosts);
+        }
+        bench(&format!("tsbs-devops hosts={n}"), hosts, reps);
     }
+}
+
+/// Open and rebuild (spec §7.4): the grid index opened from a snapshot plus a change log of 1 %
+/// more series, answering one query, against the baseline read from its file and deserialised
+/// (dictionaries, bitmaps, forward table and series map rebuilt), answering the same query; and
+/// a full deterministic rebuild from the list of series keys against building the baseline
+/// from the same list.
+fn bench_open(name: &str, data: &[Series]) {
+    let group = format!("index open {name}");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let n = data.len();
+    let tail = n / 100;
+    let keys: Vec<(&[u8], TagRefs<'_>)> = data[..n - tail]
+        .iter()
+        .map(|s| (&b"m"[..], refs(s)))
+        .collect();
+    // rebuild from series keys
+    let t = Instant::now();
+    let grid = Index::rebuild(Policy::default(), keys).expect("rebuild");
+    let grid_rebuild = t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
+    let mut base = baseline::Baseline::new();
+    for s in &data[..n - tail] {
+        base.insert(b"m", &refs(s));
+    }
+    let base_build = t.elapsed().as_secs_f64() * 1e3;
+    row(&group, "rebuild", grid_rebuild, "ms", base_build);
+    // snapshot, then 1 % more series through the change log
+    grid.save_to(dir.path()).expect("save");
+    drop(grid);
+    {
+        let (ix, _) = Index::open(dir.path(), Policy::default()).expect("open");
+        for s in &data[n - tail..] {
+            ix.insert(b"m", &refs(s)).expect("insert");
+            base.insert(b"m", &refs(s));
+        }
+        ix.sync().expect("sync");
+    }
+    let base_path = dir.path().join("baseline.bin");
+    std::fs::write(&base_path, base.to_bytes()).expect("write baseline");
+    drop(base);
+    let q = Expr::eq(data[0][0].0.clone(), data[0][0].1.clone());
+    let t = Instant::now();
+    let (ix, report) = Index::open(dir.path(), Policy::default()).expect("open");
+    let hits = std::hint::black_box(ix.query(b"m", &q).len());
+    let grid_open = t.elapsed().as_secs_f64() * 1e3;
+    assert_eq!(ix.len(), n as u64);
+    assert_eq!(report.log_records as usize, tail);
+    let t = Instant::now();
+    let buf = std::fs::read(&base_path).expect("read baseline");
+    let base = baseline::Baseline::from_bytes(&buf).expect("baseline image");
+    let base_hits = std::hint::black_box(base.query(b"m", &q).len());
+    let base_open = t.elapsed().as_secs_f64() * 1e3;
+    assert_eq!(hits, base_hits);
+    eprintln!("{name}: opened {n} series ({tail} from the log)");
+    row(&group, "open + 1 query", grid_open, "ms", base_open);
 }

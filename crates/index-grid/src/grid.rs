@@ -20,6 +20,11 @@ pub(crate) struct DenseDim {
     pub dict: Dict,
     /// Live series per coordinate (listings skip values nobody uses any more).
     pub live: Vec<u32>,
+    /// Live locals per coordinate. Derived (rebuilt on load, never written): an equality
+    /// answers by cloning them — the cost follows the result — where a word mask costs a word
+    /// per 64 points of the span and a bitmap conversion per result. About 2 bytes per series
+    /// per dense key (array containers) or one bit per point per value (bitmap containers).
+    pub postings: Vec<Posting>,
 }
 
 /// A sparse key: values in a dictionary, series found through postings.
@@ -114,6 +119,7 @@ impl Grid {
                     cap,
                     dict: Dict::default(),
                     live: Vec::new(),
+                    postings: Vec::new(),
                 })
                 .collect(),
             row_cap,
@@ -287,6 +293,7 @@ impl Grid {
                         .push(fps[k], tags[k].1)
                         .ok_or_else(|| Error::CapacityOverflow("dictionary over 4 GiB".into()))?;
                     d.live.push(0);
+                    d.postings.push(Posting::Empty);
                     c
                 }
             };
@@ -299,6 +306,7 @@ impl Grid {
             local += *row;
             *row += 1;
         }
+        self.index_dense(local);
         debug_assert!(u64::from(local) < self.points);
         self.live.insert(local);
         let ns = self.sparse.len();
@@ -326,6 +334,19 @@ impl Grid {
             self.payload[local as usize * ns + j] = vi;
         }
         Ok(local)
+    }
+
+    /// Adds a live local to the postings of its dense coordinates.
+    pub fn index_dense(&mut self, local: u32) {
+        let mut cell = u64::from(local) / self.row_factor();
+        for d in self.dense.iter_mut().rev() {
+            let cap = u64::from(d.cap);
+            let c = (cell % cap) as usize;
+            cell /= cap;
+            if let Some(p) = d.postings.get_mut(c) {
+                p.insert(local);
+            }
+        }
     }
 
     /// Dense coordinates (most significant first) of a local id.
@@ -365,6 +386,7 @@ impl Grid {
         self.coords(local, &mut coords);
         for (d, &c) in self.dense.iter_mut().zip(&coords) {
             d.live[c as usize] -= 1;
+            d.postings[c as usize].remove(local);
         }
         let ns = self.sparse.len();
         for (j, s) in self.sparse.iter_mut().enumerate() {
@@ -398,7 +420,12 @@ impl Grid {
         let dense: usize = self
             .dense
             .iter()
-            .map(|d| d.dict.heap_bytes() + d.live.capacity() * 4)
+            .map(|d| {
+                d.dict.heap_bytes()
+                    + d.live.capacity() * 4
+                    + d.postings.capacity() * std::mem::size_of::<Posting>()
+                    + d.postings.iter().map(Posting::heap_bytes).sum::<usize>()
+            })
             .sum();
         let sparse: usize = self
             .sparse

@@ -29,6 +29,13 @@ pub struct SeriesIdSet {
 }
 
 impl SeriesIdSet {
+    /// An empty set with room for `grids` parts.
+    pub(crate) fn with_capacity(grids: usize) -> Self {
+        SeriesIdSet {
+            parts: Vec::with_capacity(grids),
+        }
+    }
+
     /// Appends the locals of a grid whose range starts at `base`; bases must ascend.
     pub(crate) fn push(&mut self, base: u64, locals: RoaringBitmap) {
         debug_assert!(self.parts.last().is_none_or(|(b, _)| *b < base));

@@ -16,7 +16,7 @@ use crate::measurement::{Located, Measurement, value_fps};
 use crate::persist::log::LogWriter;
 use crate::policy::Policy;
 use crate::query;
-use crate::tagset::canonical;
+use crate::tagset::{canonical, sorted, validate};
 
 /// A measurement behind its own lock.
 #[derive(Debug)]
@@ -157,9 +157,17 @@ impl Index {
         measurement: &[u8],
         tags: &[(&[u8], &[u8])],
     ) -> Result<(SeriesId, Inserted)> {
-        let tags = canonical(measurement, tags)?;
+        // Names and length are validated only for a series not found: a stored series passed
+        // that check when it was created (most inserts are writes of existing series).
+        let tags = sorted(tags)?;
         let fps = value_fps(&tags);
-        let cell = self.cell_or_create(measurement)?;
+        let cell = match self.cell(measurement) {
+            Some(cell) => cell,
+            None => {
+                validate(measurement, &tags)?;
+                self.cell_or_create(measurement)?
+            }
+        };
         // An upgradable read excludes other writers but not queries; upgrading it needs no
         // re-check, so the grids are probed once per insert.
         let m = cell.m.upgradable_read();
@@ -172,6 +180,7 @@ impl Index {
             }
             Located::Absent(f) => f,
         };
+        validate(measurement, &tags)?;
         let mut m = parking_lot::RwLockUpgradableReadGuard::upgrade(m);
         let log = self.log.as_ref().map(|l| l.lock());
         let (gi, local) = m.insert_absent(&tags, &fps, first_fit, &self.policy, &mut |points| {
@@ -353,40 +362,27 @@ impl Index {
     where
         I: IntoIterator<Item = (&'a [u8], Vec<(&'a [u8], &'a [u8])>)>,
     {
+        // each series key is rendered once, then sorted (not rendered per comparison)
         let mut all = Vec::new();
         for (m, tags) in series {
             let tags = canonical(m, &tags)?;
-            all.push((m, tags));
+            all.push((series_key_bytes(m, &tags), m, tags));
         }
-        all.sort_by(|a, b| series_key_cmp(a.0, &a.1, b.0, &b.1));
-        all.dedup();
+        // ties (escaping is not injective for every byte string) break on the tags themselves,
+        // so the order stays total and deterministic
+        all.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.2.cmp(&b.2)));
+        all.dedup_by(|a, b| a.1 == b.1 && a.2 == b.2);
         let index = Index::new(policy);
-        for (m, tags) in &all {
+        for (_, m, tags) in &all {
             index.insert(m, tags)?;
         }
         Ok(index)
     }
 }
 
-/// Order of canonical series keys `m,k1=v1,k2=v2` (escaping does not change the relative order
-/// of distinct keys in any way that matters for determinism: it is a fixed total order).
-fn series_key_cmp(
-    am: &[u8],
-    at: &[(&[u8], &[u8])],
-    bm: &[u8],
-    bt: &[(&[u8], &[u8])],
-) -> std::cmp::Ordering {
-    fn bytes(m: &[u8], t: &[(&[u8], &[u8])]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(64);
-        esc(&mut out, m, b", ");
-        for (k, v) in t {
-            out.push(b',');
-            esc(&mut out, k, b", =");
-            out.push(b'=');
-            esc(&mut out, v, b", =");
-        }
-        out
-    }
+/// The canonical series key `m,k1=v1,k2=v2` (escaped as in a TSM key): its byte order is the
+/// rebuild order.
+fn series_key_bytes(m: &[u8], t: &[(&[u8], &[u8])]) -> Vec<u8> {
     fn esc(out: &mut Vec<u8>, s: &[u8], special: &[u8]) {
         for &c in s {
             if special.contains(&c) {
@@ -395,5 +391,50 @@ fn series_key_cmp(
             out.push(c);
         }
     }
-    bytes(am, at).cmp(&bytes(bm, bt))
+    let mut out =
+        Vec::with_capacity(m.len() + t.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>());
+    esc(&mut out, m, b", ");
+    for (k, v) in t {
+        out.push(b',');
+        esc(&mut out, k, b", =");
+        out.push(b'=');
+        esc(&mut out, v, b", =");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inserts_validate_names_of_new_series_and_dropped_keys() {
+        let ix = Index::default();
+        let (id, _) = ix.insert(b"m", &[(b"a", b"1")]).unwrap();
+        // found: the stored series was validated when it was created
+        assert_eq!(
+            ix.insert(b"m", &[(b"a", b"1")]).unwrap(),
+            (id, Inserted::Existed)
+        );
+        // a new series with a bad name is refused, whether its measurement exists or not
+        for (m, t) in [
+            (&b"m"[..], (&b"a"[..], &b"1#!~#"[..])),
+            (b"m", (b"a#!~#", b"1")),
+            (b"n#!~#", (b"a", b"1")),
+        ] {
+            assert!(matches!(ix.insert(m, &[t]), Err(Error::InvalidKey(_))));
+        }
+        // the key of a dropped (empty-valued) tag is still checked
+        assert!(matches!(
+            ix.insert(b"m", &[(b"a", b"1"), (b"b#!~#", b"")]),
+            Err(Error::InvalidKey(_))
+        ));
+        // a too-long key is refused before anything is created
+        let long = vec![b'v'; 70_000];
+        assert!(matches!(
+            ix.insert(b"m", &[(b"a", &long)]),
+            Err(Error::InvalidKey(_))
+        ));
+        assert!(ix.measurements() == vec![b"m".to_vec()] && ix.len() == 1);
+    }
 }

@@ -33,6 +33,7 @@ mod expr;
 mod grid;
 mod ids;
 mod index;
+mod mask;
 mod measurement;
 mod persist;
 mod policy;

@@ -32,12 +32,11 @@ pub(crate) struct Measurement {
 
 /// Fingerprint of a sorted key list.
 fn keys_fp<'a>(keys: impl Iterator<Item = &'a [u8]>) -> u64 {
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    for k in keys {
-        h.update(&(k.len() as u64).to_le_bytes());
-        h.update(k);
-    }
-    h.digest()
+    // each key hashed with the previous hash (and its length) as seed: the streaming hasher's
+    // setup costs more than hashing a few short keys
+    keys.fold(0, |h, k| {
+        xxhash_rust::xxh3::xxh3_64_with_seed(k, h.rotate_left(7) ^ k.len() as u64)
+    })
 }
 
 /// What `locate` found.
@@ -98,13 +97,14 @@ impl Measurement {
         let Some(s) = self.shape_of(tags) else {
             return Located::Absent(None);
         };
+        // Newest grid first: later grids are larger and hold most series, so a live series (the
+        // common case: every write of an existing series) is found after fewer probes. First
+        // fit stays the earliest grid in creation order with room: the last one seen here.
         let mut first_fit = None;
-        for &gi in &self.shapes[s as usize].grids {
-            match self.grids[gi as usize].probe(tags, fps, first_fit.is_none()) {
+        for &gi in self.shapes[s as usize].grids.iter().rev() {
+            match self.grids[gi as usize].probe(tags, fps, true) {
                 Probe::Found(local) => return Located::Found(gi as usize, local),
-                Probe::Fits => {
-                    first_fit.get_or_insert(gi as usize);
-                }
+                Probe::Fits => first_fit = Some(gi as usize),
                 Probe::NoRoom => {}
             }
         }

@@ -211,12 +211,17 @@ fn plan_adaptive(
             })
             .collect()
     }
-    'grids: for &gi in s.grids.iter().rev() {
+    for &gi in s.grids.iter().rev() {
+        let budget = (p.plan_sample as usize).saturating_sub(rows.len());
+        if budget == 0 {
+            break;
+        }
+        // a grid larger than the budget is sampled evenly: its first series ascending are its
+        // first cells (the lowest coordinates of its most significant keys), a skewed sample
+        // that made every key after the first look sparse
         let g = &m.grids[gi as usize];
-        for local in g.live.iter() {
-            if rows.len() >= p.plan_sample as usize {
-                break 'grids;
-            }
+        let step = (g.live.len() as usize).div_ceil(budget).max(1);
+        for local in g.live.iter().step_by(step).take(budget) {
             let vals = g.values_of(local, n);
             rows.push(intern(&vals, &mut ids));
         }
@@ -232,10 +237,15 @@ fn plan_adaptive(
             .then(tags[a as usize].0.cmp(tags[b as usize].0))
     });
     let mut dense_keys: Vec<u32> = Vec::new();
+    let mut prefix_density: Vec<f64> = Vec::new();
     let mut proj_hist: Vec<Vec<u32>> = vec![vec![0; rows.len()]];
     let mut denom = 1f64;
     for &k in &order {
-        if big_n[k as usize] > u64::from(p.sparse_cardinality) {
+        // an identifier-like key (most sample series have their own value) gains nothing from a
+        // coordinate and would fill the dimension with one series per value: sparse
+        if big_n[k as usize] > u64::from(p.sparse_cardinality)
+            || small_n[k as usize].saturating_mul(2) > rows.len() as u64
+        {
             continue;
         }
         let prev = proj_hist.last().map(Vec::as_slice).unwrap_or(&[]);
@@ -249,11 +259,34 @@ fn plan_adaptive(
             })
             .collect();
         let d_den = denom * small_n[k as usize] as f64;
-        if map.len() as f64 / d_den >= p.min_density {
+        // a sample cannot show more distinct tuples than it has series: measured against that,
+        // a sample smaller than the product of value counts does not make dense data look sparse
+        if map.len() as f64 / d_den.min(rows.len() as f64) >= p.min_density {
+            // Density of the grid if the prefix stopped here: keys left sparse need rows, 2 ×
+            // the largest group sharing a dense projection, so the grid holds the sample in
+            // cells × rows points. (If every key ends up dense there are no rows: see below.)
+            let mut counts = vec![0u32; map.len()];
+            for &x in &next {
+                counts[x as usize] += 1;
+            }
+            let largest = counts.iter().copied().max().unwrap_or(1).max(1);
+            prefix_density.push(rows.len() as f64 / (d_den * 2.0 * f64::from(largest)));
             denom = d_den;
             dense_keys.push(k);
             proj_hist.push(next);
         }
+    }
+    // The longest prefix whose whole grid, rows included, stays min_density full. Small groups
+    // make rows expensive (the largest of many small groups is far above their mean): without
+    // this, devops hosts were split into cells of about two with rows for seven, and grids were
+    // about 0.1 full. A prefix of every key has no rows: its projection density was checked.
+    if dense_keys.len() < n {
+        let keep = prefix_density
+            .iter()
+            .rposition(|&d| d >= p.min_density)
+            .map_or(0, |i| i + 1);
+        dense_keys.truncate(keep);
+        proj_hist.truncate(keep + 1);
     }
     // d. capacities
     let prev = &m.grids[last_grid as usize];

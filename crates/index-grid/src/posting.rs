@@ -66,9 +66,15 @@ impl Posting {
     }
 
     pub fn to_bitmap(&self) -> RoaringBitmap {
-        let mut out = RoaringBitmap::new();
-        self.union_into(&mut out);
-        out
+        match self {
+            // a clone copies containers whole; a union into an empty bitmap rebuilds them
+            Posting::Many(b) => (**b).clone(),
+            _ => {
+                let mut out = RoaringBitmap::new();
+                self.union_into(&mut out);
+                out
+            }
+        }
     }
 
     pub fn heap_bytes(&self) -> usize {

@@ -6,7 +6,9 @@ use roaring::RoaringBitmap;
 use crate::expr::{Expr, Pred};
 use crate::grid::Grid;
 use crate::ids::SeriesIdSet;
+use crate::mask::{Axis, Mask};
 use crate::measurement::Measurement;
+use crate::posting::Posting;
 
 /// A grid-local result: everything live, nothing, or a subset of live.
 enum Set {
@@ -24,7 +26,7 @@ enum Slot {
 
 /// Ids of the live series of `m` satisfying `expr`, ascending.
 pub(crate) fn evaluate(m: &Measurement, expr: &Expr) -> SeriesIdSet {
-    let mut out = SeriesIdSet::default();
+    let mut out = SeriesIdSet::with_capacity(m.grids.len());
     for g in &m.grids {
         if g.live.is_empty() {
             continue;
@@ -79,12 +81,62 @@ fn eval(g: &Grid, keys: &[Box<[u8]>], expr: &Expr) -> Set {
 /// Allowed coordinates of dense dimension `i` under `p` (sorted).
 fn dense_coords(g: &Grid, i: usize, p: &Pred) -> Vec<u32> {
     let d = &g.dense[i];
+    // coordinates without live series cannot match: dropping them narrows the candidate span
+    let live = |c: &u32| d.live.get(*c as usize).is_some_and(|&n| n > 0);
     if let Pred::Eq(_, v) = p {
-        return d.dict.find_bytes(v).into_iter().collect();
+        return d.dict.find_bytes(v).into_iter().filter(live).collect();
     }
     (0..d.dict.len() as u32)
-        .filter(|&c| p.matches_value(d.dict.get(c)))
+        .filter(|&c| live(&c) && matches_fast(p, d.dict.get(c), false))
         .collect()
+}
+
+/// The live locals at `coords` of dense dimension `i` from its postings, unless many
+/// coordinates make up a large part of the grid: a word mask then beats a union of many
+/// postings.
+fn dense_postings(g: &Grid, i: usize, coords: &[u32]) -> Option<RoaringBitmap> {
+    let d = &g.dense[i];
+    let hits: u64 = coords.iter().map(|&c| u64::from(d.live[c as usize])).sum();
+    if coords.len() > 8 && hits.saturating_mul(4) > g.live.len() {
+        return None;
+    }
+    let mut out = RoaringBitmap::new();
+    for &c in coords {
+        d.postings.get(c as usize)?.union_into(&mut out);
+    }
+    Some(out)
+}
+
+/// `p` (or its positive form) on a present value, with `^literal` regexes (the common
+/// prefix filter) tested as a byte prefix instead of running the regex engine per value.
+fn matches_fast(p: &Pred, x: &[u8], positive: bool) -> bool {
+    let hit = match p {
+        Pred::Regex(_, re) | Pred::NotRegex(_, re) => match literal_prefix(re.as_str()) {
+            Some(prefix) => x.starts_with(prefix),
+            None => re.is_match(x),
+        },
+        _ => {
+            return if positive {
+                p.positive_matches(x)
+            } else {
+                p.matches_value(x)
+            };
+        }
+    };
+    if positive || matches!(p, Pred::Regex(..)) {
+        hit
+    } else {
+        !hit
+    }
+}
+
+/// The literal of a pattern `^literal` made only of characters that are never special in a
+/// regex outside a class, or `None`.
+fn literal_prefix(pattern: &str) -> Option<&[u8]> {
+    let lit = pattern.strip_prefix('^')?.as_bytes();
+    lit.iter()
+        .all(|c| c.is_ascii_alphanumeric() || b"_-:/=@%,".contains(c))
+        .then_some(lit)
 }
 
 /// Locals (⊆ live) of sparse key `j` under `p`.
@@ -96,12 +148,12 @@ fn sparse_set(g: &Grid, j: usize, p: &Pred) -> Set {
         Pred::NotExists(_) => return Set::Empty,
         Pred::Eq(_, v) | Pred::Neq(_, v) => {
             if let Some(vi) = s.dict.find_bytes(v) {
-                s.postings[vi as usize].union_into(&mut positive);
+                positive = s.postings[vi as usize].to_bitmap();
             }
         }
         Pred::Regex(..) | Pred::NotRegex(..) => {
             for (vi, v) in s.dict.iter().enumerate() {
-                if p.positive_matches(v) {
+                if matches_fast(p, v, true) {
                     s.postings[vi].union_into(&mut positive);
                 }
             }
@@ -115,7 +167,8 @@ fn sparse_set(g: &Grid, j: usize, p: &Pred) -> Set {
 }
 
 fn eval_and(g: &Grid, keys: &[Box<[u8]>], children: &[Expr]) -> Set {
-    let mut allowed: Vec<Option<Vec<u32>>> = vec![None; g.dense.len()];
+    // allocated on the first dense predicate that needs a mask
+    let mut allowed: Vec<Option<Vec<u32>>> = Vec::new();
     let mut acc: Option<RoaringBitmap> = None;
     let mut others: Vec<&Expr> = Vec::new();
     for c in children {
@@ -129,8 +182,35 @@ fn eval_and(g: &Grid, keys: &[Box<[u8]>], children: &[Expr]) -> Set {
                     return Set::Empty;
                 }
             }
+            Slot::Dense(i) if matches!(p, Pred::Eq(..)) => {
+                // the common case, without building a coordinate list
+                let d = &g.dense[i];
+                let hit = d
+                    .dict
+                    .find_bytes(p_value(p))
+                    .map(|c| &d.postings[c as usize]);
+                if !hit.is_some_and(|posting| intersect_posting(&mut acc, posting)) {
+                    return Set::Empty;
+                }
+            }
             Slot::Dense(i) => {
                 let coords = dense_coords(g, i, p);
+                if let [c] = coords[..] {
+                    // one coordinate: intersect with its postings in place, no copy
+                    if !intersect_posting(&mut acc, &g.dense[i].postings[c as usize]) {
+                        return Set::Empty;
+                    }
+                    continue;
+                }
+                if let Some(b) = dense_postings(g, i, &coords) {
+                    if !intersect(&mut acc, b) {
+                        return Set::Empty;
+                    }
+                    continue;
+                }
+                if allowed.is_empty() {
+                    allowed.resize(g.dense.len(), None);
+                }
                 let merged = match allowed[i].take() {
                     None => coords,
                     Some(prev) => prev
@@ -142,6 +222,16 @@ fn eval_and(g: &Grid, keys: &[Box<[u8]>], children: &[Expr]) -> Set {
                     return Set::Empty;
                 }
                 allowed[i] = Some(merged);
+            }
+            Slot::Sparse(j) if matches!(p, Pred::Eq(..)) => {
+                let s = &g.sparse[j];
+                let hit = s
+                    .dict
+                    .find_bytes(p_value(p))
+                    .map(|vi| &s.postings[vi as usize]);
+                if !hit.is_some_and(|posting| intersect_posting(&mut acc, posting)) {
+                    return Set::Empty;
+                }
             }
             Slot::Sparse(j) => match sparse_set(g, j, p) {
                 Set::All => {}
@@ -155,9 +245,25 @@ fn eval_and(g: &Grid, keys: &[Box<[u8]>], children: &[Expr]) -> Set {
         }
     }
     if allowed.iter().any(Option::is_some) {
-        let r = ranges(g, &allowed);
-        if !intersect(&mut acc, r) {
-            return Set::Empty;
+        match &mut acc {
+            // few candidates from sparse keys already: test their coordinates
+            Some(b) if b.len() <= SMALL_CANDIDATES => {
+                let keep = coord_masks(g, &allowed);
+                let mut coords = Vec::new();
+                b.retain(|local| coords_allowed(g, &keep, local, &mut coords));
+                if b.is_empty() {
+                    return Set::Empty;
+                }
+            }
+            _ => match ranges(g, &allowed) {
+                Set::All => {}
+                Set::Empty => return Set::Empty,
+                Set::Some(r) => {
+                    if !intersect(&mut acc, r) {
+                        return Set::Empty;
+                    }
+                }
+            },
         }
     }
     for c in others {
@@ -178,6 +284,38 @@ fn eval_and(g: &Grid, keys: &[Box<[u8]>], children: &[Expr]) -> Set {
     }
 }
 
+/// The value of an `Eq` predicate (empty for others).
+fn p_value(p: &Pred) -> &[u8] {
+    match p {
+        Pred::Eq(_, v) => v,
+        _ => &[],
+    }
+}
+
+/// `acc ∩= posting` without copying the posting unless `acc` is still unconstrained; false
+/// when the result is empty.
+fn intersect_posting(acc: &mut Option<RoaringBitmap>, posting: &Posting) -> bool {
+    match (acc.as_mut(), posting) {
+        (_, Posting::Empty) => false,
+        (None, p) => {
+            *acc = Some(p.to_bitmap());
+            true
+        }
+        (Some(a), Posting::One(x)) => {
+            let keep = a.contains(*x);
+            a.clear();
+            if keep {
+                a.insert(*x);
+            }
+            keep
+        }
+        (Some(a), Posting::Many(b)) => {
+            *a &= &**b;
+            !a.is_empty()
+        }
+    }
+}
+
 /// `acc ∩= b`; false when the result is empty.
 fn intersect(acc: &mut Option<RoaringBitmap>, b: RoaringBitmap) -> bool {
     match acc {
@@ -187,91 +325,83 @@ fn intersect(acc: &mut Option<RoaringBitmap>, b: RoaringBitmap) -> bool {
     acc.as_ref().is_some_and(|a| !a.is_empty())
 }
 
-/// Live locals whose dense coordinates lie in `allowed` (`None` = unconstrained), generated as
-/// ranges: one run of `stride[t]` locals per tuple of the constrained prefix `0..=t`.
-fn ranges(g: &Grid, allowed: &[Option<Vec<u32>>]) -> RoaringBitmap {
-    let Some(t) = allowed.iter().rposition(Option::is_some) else {
-        return g.live.clone();
+/// Live locals whose dense coordinates lie in `allowed` (`None` = unconstrained).
+///
+/// The candidates lie between the lowest and the highest allowed tuple; inside that span the
+/// answer is built as a word mask (see `mask.rs`) ANDed with the live set, unless the span is
+/// so much larger than the live series in it that testing each live series is cheaper.
+fn ranges(g: &Grid, allowed: &[Option<Vec<u32>>]) -> Set {
+    let (Some(min_live), Some(max_live)) = (g.live.min(), g.live.max()) else {
+        return Set::Empty;
     };
     let used = |i: usize| g.dense[i].dict.len() as u64;
-    let tuples = (0..=t)
-        .map(|i| allowed[i].as_ref().map_or(used(i), |a| a.len() as u64))
-        .try_fold(1u64, |acc, n| acc.checked_mul(n));
-    if tuples.is_none_or(|n| n > g.live.len()) {
-        return filter_live(g, allowed);
+    let mut lo = 0u64;
+    let mut hi = g.row_factor() - 1;
+    for (i, a) in allowed.iter().enumerate() {
+        let s = g.strides[i];
+        match a {
+            Some(a) => {
+                // sorted and non-empty (checked by the caller)
+                lo += u64::from(a[0]) * s;
+                hi += u64::from(a[a.len() - 1]) * s;
+            }
+            None => hi += used(i).saturating_sub(1) * s,
+        }
     }
-    let axes: Vec<Vec<u32>> = (0..=t)
-        .map(|i| match &allowed[i] {
-            Some(a) => a.clone(),
-            None => (0..used(i) as u32).collect(),
-        })
-        .collect();
-    if axes.iter().any(Vec::is_empty) {
-        return RoaringBitmap::new();
+    // hi < points ≤ 2^32
+    let first = (lo as u32).max(min_live);
+    let last = (hi.min(u64::from(u32::MAX)) as u32).min(max_live);
+    if first > last {
+        return Set::Empty;
     }
-    let run = g.strides[t];
-    let mut pos = vec![0usize; t + 1];
-    // Long runs go straight into the bitmap; short runs are set in a plain bit array first,
-    // because one roaring range insert per short run costs far more than a few byte writes.
-    // (the bit array costs points/8 bytes; only worth it when that is small next to the runs)
-    let few_bytes = g.points / 8 <= tuples.unwrap_or(0).saturating_mul(64);
-    let mut bits = if run < 4096 && few_bytes {
-        Some(vec![0u8; g.points.div_ceil(8) as usize])
+    let live_in = g.live.range_cardinality(first..=last);
+    if live_in == 0 {
+        return Set::Empty;
+    }
+    if live_in == g.live.len() && allowed.iter().all(Option::is_none) {
+        return Set::All;
+    }
+    let span_words = (u64::from(last - first) + 1) / 64 + 1;
+    let bits = if span_words > live_in.saturating_mul(6) {
+        filter_live(g, allowed, first, last)
     } else {
-        None
+        let mut mask = Mask::new(first, last);
+        let mut scratch = Vec::new();
+        let mut any = false;
+        for (i, a) in allowed.iter().enumerate() {
+            let Some(a) = a else { continue };
+            // a dimension that allows every used coordinate constrains nothing
+            if a.len() as u64 == used(i) {
+                continue;
+            }
+            let axis = Axis {
+                stride: g.strides[i],
+                cap: u64::from(g.dense[i].cap),
+                allowed: a,
+            };
+            mask.apply(&axis, !any, &mut scratch);
+            any = true;
+        }
+        if !any {
+            mask.fill_all();
+        }
+        mask.and_live(&g.live, first, last, live_in)
     };
-    let mut out = RoaringBitmap::new();
-    loop {
-        let start: u64 = (0..=t)
-            .map(|i| u64::from(axes[i][pos[i]]) * g.strides[i])
-            .sum();
-        // start + run ≤ points ≤ 2^32
-        match bits.as_mut() {
-            Some(b) => set_bits(b, start as usize, run as usize),
-            None => {
-                out.insert_range(start as u32..=(start + run - 1) as u32);
-            }
-        }
-        // odometer: last axis fastest, so runs come out ascending
-        let mut i = t;
-        loop {
-            pos[i] += 1;
-            if pos[i] < axes[i].len() {
-                break;
-            }
-            pos[i] = 0;
-            if i == 0 {
-                if let Some(b) = bits {
-                    out = RoaringBitmap::from_lsb0_bytes(0, &b);
-                }
-                out &= &g.live;
-                return out;
-            }
-            i -= 1;
-        }
+    if bits.is_empty() {
+        Set::Empty
+    } else if bits.len() == g.live.len() {
+        Set::All
+    } else {
+        Set::Some(bits)
     }
 }
 
-/// Sets bits `[start, start + len)` of an LSB-first bit array.
-fn set_bits(b: &mut [u8], start: usize, len: usize) {
-    let end = start + len;
-    let mut i = start;
-    while i < end && !i.is_multiple_of(8) {
-        b[i / 8] |= 1 << (i % 8);
-        i += 1;
-    }
-    let full = (end - i) / 8;
-    b[i / 8..i / 8 + full].fill(0xff);
-    i += full * 8;
-    while i < end {
-        b[i / 8] |= 1 << (i % 8);
-        i += 1;
-    }
-}
+/// Candidate sets up to this size are filtered by decoding coordinates, not by a mask.
+const SMALL_CANDIDATES: u64 = 256;
 
-/// The cost guard: more candidate runs than live series, so test each live series instead.
-fn filter_live(g: &Grid, allowed: &[Option<Vec<u32>>]) -> RoaringBitmap {
-    let masks: Vec<Option<Vec<bool>>> = allowed
+/// Per dense dimension, which coordinates are allowed (`None` = all).
+fn coord_masks(g: &Grid, allowed: &[Option<Vec<u32>>]) -> Vec<Option<Vec<bool>>> {
+    allowed
         .iter()
         .enumerate()
         .map(|(i, a)| {
@@ -283,19 +413,63 @@ fn filter_live(g: &Grid, allowed: &[Option<Vec<u32>>]) -> RoaringBitmap {
                 m
             })
         })
-        .collect();
+        .collect()
+}
+
+/// Whether the dense coordinates of `local` are allowed by `masks`.
+fn coords_allowed(
+    g: &Grid,
+    masks: &[Option<Vec<bool>>],
+    local: u32,
+    coords: &mut Vec<u32>,
+) -> bool {
+    g.coords(local, coords);
+    masks.iter().zip(coords.iter()).all(|(m, &c)| {
+        m.as_ref()
+            .is_none_or(|m| m.get(c as usize).copied().unwrap_or(false))
+    })
+}
+
+/// The sparse case: test each live series of `[first, last]` instead of building a mask.
+fn filter_live(g: &Grid, allowed: &[Option<Vec<u32>>], first: u32, last: u32) -> RoaringBitmap {
+    let masks = coord_masks(g, allowed);
     let mut coords = Vec::new();
     let mut out = RoaringBitmap::new();
-    for local in g.live.iter() {
-        g.coords(local, &mut coords);
-        let ok = masks.iter().zip(&coords).all(|(m, &c)| {
-            m.as_ref()
-                .is_none_or(|m| m.get(c as usize).copied().unwrap_or(false))
-        });
-        if ok {
+    for local in g.live.range(first..=last) {
+        if coords_allowed(g, &masks, local, &mut coords) {
             // ascending, so this is an append
             let _ = out.try_push(local);
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_prefixes_agree_with_the_regex_engine() {
+        assert_eq!(literal_prefix("^host_1"), Some(&b"host_1"[..]));
+        for pattern in [
+            "host", "^h.st", "^a|b", "^a$", "^(a)", "^a+", "^a\\d", "^[a]", "^a{2}",
+        ] {
+            assert_eq!(literal_prefix(pattern), None, "{pattern}");
+        }
+        let values: [&[u8]; 6] = [
+            b"host_1", b"host_10", b"host_2", b"xhost_1", b"h", b"host-1",
+        ];
+        for pattern in ["^host_1", "^h", "^host-", "^x", "^host_1:"] {
+            let re = regex::bytes::Regex::new(pattern).unwrap();
+            let pos = Pred::Regex(b"k".to_vec(), re.clone());
+            let neg = Pred::NotRegex(b"k".to_vec(), re.clone());
+            for v in values {
+                assert_eq!(matches_fast(&pos, v, false), re.is_match(v));
+                assert_eq!(matches_fast(&pos, v, true), re.is_match(v));
+                assert_eq!(matches_fast(&neg, v, false), !re.is_match(v));
+                // the positive form of `!~` is the regex itself
+                assert_eq!(matches_fast(&neg, v, true), re.is_match(v));
+            }
+        }
+    }
 }

@@ -199,11 +199,11 @@ fn damaged_snapshots_are_errors_never_panics() {
         }
     }
     assert!(flipped > 0);
-    let mut v2 = good.clone();
-    v2[8] = 2;
+    let mut v3 = good.clone();
+    v3[8] = 3;
     assert!(matches!(
-        Index::from_bytes(&v2),
-        Err(Error::UnsupportedVersion { version: 2, .. })
+        Index::from_bytes(&v3),
+        Err(Error::UnsupportedVersion { version: 3, .. })
     ));
     assert!(Index::from_bytes(&[]).is_err());
 }

@@ -68,6 +68,8 @@ struct Measurement {
 
 /// Forward entry: measurement and (key id, value id) pairs.
 type Forward = (Box<[u8]>, Box<[(u32, u32)]>);
+/// (key id, value id) pairs of one series, being collected.
+type Pairs = Vec<(u32, u32)>;
 /// Measurement and owned tags.
 type OwnedSeries = (Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>);
 
@@ -291,6 +293,120 @@ impl Baseline {
         }
         out
     }
+}
+
+impl Baseline {
+    /// Parses [`Baseline::to_bytes`] and rebuilds what the file does not hold (the forward
+    /// table and the series map), so the result answers everything the original did. `None` on
+    /// a malformed image. (The image does not keep the id counter: ids above the highest live
+    /// one could be handed out again — irrelevant to the benchmarks, which only read.)
+    pub fn from_bytes(buf: &[u8]) -> Option<Baseline> {
+        let mut r = buf.strip_prefix(b"BASELINE")?;
+        let mut out = Baseline::new();
+        let mut forward: Vec<Option<(Box<[u8]>, Pairs)>> = Vec::new();
+        while !r.is_empty() {
+            let (&kind, rest) = r.split_first()?;
+            let len = usize::try_from(u64::from_le_bytes(rest.get(..8)?.try_into().ok()?)).ok()?;
+            let body = rest.get(8..8 + len)?;
+            let crc = rest.get(8 + len..12 + len)?;
+            if kind != 1 || crc32fast::hash(body).to_le_bytes() != crc {
+                return None;
+            }
+            r = &rest[12 + len..];
+            let mut b = body;
+            let name: Box<[u8]> = take(&mut b)?.into();
+            let mut m = Measurement {
+                all: RoaringBitmap::deserialize_from(&mut b).ok()?,
+                ..Default::default()
+            };
+            let nkeys = u32::from_le_bytes(b.get(..4)?.try_into().ok()?);
+            b = &b[4..];
+            for ki in 0..nkeys {
+                let mut key = Key {
+                    name: take(&mut b)?.into(),
+                    ..Default::default()
+                };
+                let nvals = u32::from_le_bytes(b.get(..4)?.try_into().ok()?);
+                b = &b[4..];
+                for vi in 0..nvals {
+                    let v: Box<[u8]> = take(&mut b)?.into();
+                    let bm = RoaringBitmap::deserialize_from(&mut b).ok()?;
+                    let f = fp(&v);
+                    if let std::collections::hash_map::Entry::Vacant(e) = key.index.entry(f) {
+                        e.insert(vi);
+                    } else {
+                        key.collisions.push((f, vi));
+                    }
+                    key.exists |= &bm;
+                    key.values.push((v, bm));
+                }
+                m.key_index.insert(key.name.clone(), ki);
+                m.keys.push(key);
+            }
+            // forward pairs in tag order (keys sorted by name), as `insert` makes them
+            let mut by_name: Vec<u32> = (0..m.keys.len() as u32).collect();
+            by_name.sort_by(|&a, &b| m.keys[a as usize].name.cmp(&m.keys[b as usize].name));
+            if let Some(max) = m.all.max()
+                && forward.len() < max as usize
+            {
+                forward.resize(max as usize, None);
+            }
+            for id in m.all.iter() {
+                forward[id as usize - 1] = Some((name.clone(), Vec::new()));
+            }
+            for &ki in &by_name {
+                for (vi, (_, bm)) in m.keys[ki as usize].values.iter().enumerate() {
+                    for id in bm.iter() {
+                        forward[id as usize - 1].as_mut()?.1.push((ki, vi as u32));
+                    }
+                }
+            }
+            for id in m.all.iter() {
+                let pairs = &forward[id as usize - 1].as_ref()?.1;
+                let tags: Vec<(&[u8], &[u8])> = pairs
+                    .iter()
+                    .map(|&(k, v)| {
+                        let key = &m.keys[k as usize];
+                        (&*key.name, &*key.values[v as usize].0)
+                    })
+                    .collect();
+                let f = series_fp(&tags);
+                if let std::collections::hash_map::Entry::Vacant(e) = m.series.entry(f) {
+                    e.insert(id);
+                } else {
+                    m.collisions.push((f, id));
+                }
+            }
+            out.measurements.insert(name, m);
+        }
+        out.forward = forward
+            .into_iter()
+            .map(|f| f.map(|(n, p)| (n, p.into_boxed_slice())))
+            .collect();
+        Some(out)
+    }
+}
+
+/// Reads a uvarint-length-prefixed byte string.
+fn take<'a>(b: &mut &'a [u8]) -> Option<&'a [u8]> {
+    let mut n = 0u64;
+    let mut shift = 0;
+    loop {
+        let (&c, rest) = b.split_first()?;
+        *b = rest;
+        n |= u64::from(c & 0x7f) << shift;
+        if c < 0x80 {
+            break;
+        }
+        shift += 7;
+        if shift > 63 {
+            return None;
+        }
+    }
+    let n = usize::try_from(n).ok()?;
+    let s = b.get(..n)?;
+    *b = &b[n..];
+    Some(s)
 }
 
 fn put(out: &mut Vec<u8>, b: &[u8]) {

@@ -17,7 +17,12 @@ use crate::tagset::fingerprint;
 
 pub(crate) const MAGIC: &[u8; 8] = b"TSMDBGRD";
 pub(crate) const END_MAGIC: &[u8; 8] = b"GRDEND01";
-pub(crate) const VERSION: u16 = 1;
+/// Version written. Version 2 drops what version 1 stored redundantly (the postings of sparse
+/// values and the next-row table: both follow from the payload and the live and dead sets,
+/// and version 1 readers already rebuilt and compared them); version 1 is still read.
+pub(crate) const VERSION: u16 = 2;
+/// The first format: sparse postings and next-row table stored.
+const V1: u16 = 1;
 const HEADER: usize = 16;
 const TRAILER: usize = 24;
 
@@ -28,10 +33,15 @@ const SEC_GRID: u8 = 4;
 
 /// Serialises the whole index. Takes read locks on every measurement in name order.
 pub(crate) fn encode(index: &Index) -> Vec<u8> {
+    encode_version(index, VERSION)
+}
+
+/// [`encode`] in format `version` (1 or 2).
+fn encode_version(index: &Index, version: u16) -> Vec<u8> {
     let reg = index.registry.read();
     let guards: Vec<_> = reg.values().map(|c| c.m.read()).collect();
     let alloc = *index.alloc.lock();
-    encode_parts(&index.policy, &alloc, guards.iter().map(|g| &**g))
+    encode_parts_version(version, &index.policy, &alloc, guards.iter().map(|g| &**g))
 }
 
 pub(crate) fn encode_parts<'a>(
@@ -39,9 +49,18 @@ pub(crate) fn encode_parts<'a>(
     alloc: &Allocator,
     measurements: impl Iterator<Item = &'a Measurement> + Clone,
 ) -> Vec<u8> {
+    encode_parts_version(VERSION, policy, alloc, measurements)
+}
+
+fn encode_parts_version<'a>(
+    version: u16,
+    policy: &Policy,
+    alloc: &Allocator,
+    measurements: impl Iterator<Item = &'a Measurement> + Clone,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(4096);
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&u16::from(policy.is_compat()).to_le_bytes());
     out.extend_from_slice(&0u32.to_le_bytes());
     let mut sections = 0u32;
@@ -66,7 +85,7 @@ pub(crate) fn encode_parts<'a>(
         .collect();
     grids.sort_by_key(|(_, g)| g.id);
     for (m, g) in grids {
-        encode_grid(&mut body, m, g);
+        encode_grid(&mut body, m, g, version);
         section(&mut out, &mut sections, SEC_GRID, &mut body);
     }
     let crc = crc32fast::hash(&out);
@@ -109,7 +128,7 @@ fn encode_policy(out: &mut Vec<u8>, policy: &Policy) {
     }
 }
 
-fn encode_grid(out: &mut Vec<u8>, m: &Measurement, g: &Grid) {
+fn encode_grid(out: &mut Vec<u8>, m: &Measurement, g: &Grid, version: u16) {
     out.extend_from_slice(&g.id.to_le_bytes());
     out.extend_from_slice(&m.id.to_le_bytes());
     out.extend_from_slice(&g.base.to_le_bytes());
@@ -137,8 +156,10 @@ fn encode_grid(out: &mut Vec<u8>, m: &Measurement, g: &Grid) {
         for v in s.dict.iter() {
             put_bytes(out, v);
         }
-        for p in &s.postings {
-            put_bitmap(out, &p.to_bitmap());
+        if version == V1 {
+            for p in &s.postings {
+                put_bitmap(out, &p.to_bitmap());
+            }
         }
     }
     put_bitmap(out, &g.live);
@@ -151,11 +172,13 @@ fn encode_grid(out: &mut Vec<u8>, m: &Measurement, g: &Grid) {
             }
         }
     }
-    let rows = g.next_rows();
-    put_uvarint(out, rows.len() as u64);
-    for (cell, row) in rows {
-        out.extend_from_slice(&cell.to_le_bytes());
-        out.extend_from_slice(&row.to_le_bytes());
+    if version == V1 {
+        let rows = g.next_rows();
+        put_uvarint(out, rows.len() as u64);
+        for (cell, row) in rows {
+            out.extend_from_slice(&cell.to_le_bytes());
+            out.extend_from_slice(&row.to_le_bytes());
+        }
     }
 }
 
@@ -174,7 +197,7 @@ pub(crate) fn decode(buf: &[u8], file: &Path) -> Result<Index> {
         return Err(corrupt(file, 0, "bad magic (not an index.grid file)"));
     }
     let version = h.u16("version")?;
-    if version != VERSION {
+    if version != VERSION && version != V1 {
         return Err(Error::UnsupportedVersion {
             file: file.to_path_buf(),
             version,
@@ -246,10 +269,10 @@ pub(crate) fn decode(buf: &[u8], file: &Path) -> Result<Index> {
             ),
         ));
     }
-    let index = Loader::new(file, flags).load(&bodies)?;
+    let index = Loader::new(file, flags, version).load(&bodies)?;
     // Every field has exactly one encoding (minimal varints, canonical bitmaps, fixed order):
     // anything accepted must rewrite byte for byte, or state would depend on how it was read.
-    let again = encode(&index);
+    let again = encode_version(&index, version);
     if let Some(at) = again.iter().zip(buf).position(|(a, b)| a != b) {
         return Err(corrupt(file, at as u64, "non-canonical encoding"));
     }
@@ -269,11 +292,16 @@ type LoadedGrid = (Vec<Box<[u8]>>, Grid);
 struct Loader<'a> {
     file: &'a Path,
     flags: u16,
+    version: u16,
 }
 
 impl<'a> Loader<'a> {
-    fn new(file: &'a Path, flags: u16) -> Self {
-        Loader { file, flags }
+    fn new(file: &'a Path, flags: u16, version: u16) -> Self {
+        Loader {
+            file,
+            flags,
+            version,
+        }
     }
 
     fn load(&self, bodies: &[(u8, u64, &[u8])]) -> Result<Index> {
@@ -515,6 +543,7 @@ impl<'a> Loader<'a> {
             for v in vals {
                 push_unique(&mut r, &mut d.dict, v)?;
                 d.live.push(0);
+                d.postings.push(Posting::Empty);
             }
         }
         let mut stored_postings = Vec::with_capacity(ns);
@@ -524,9 +553,12 @@ impl<'a> Loader<'a> {
                 let v = r.bytes("sparse value")?;
                 push_unique(&mut r, &mut g.sparse[j].dict, v)?;
             }
-            let mut ps = Vec::with_capacity(nv);
-            for _ in 0..nv {
-                ps.push(r.bitmap("postings")?);
+            let mut ps = Vec::new();
+            if self.version == V1 {
+                ps.reserve(nv);
+                for _ in 0..nv {
+                    ps.push(r.bitmap("postings")?);
+                }
             }
             g.sparse[j].postings = vec![Posting::Empty; nv];
             stored_postings.push(ps);
@@ -591,15 +623,22 @@ impl<'a> Loader<'a> {
                 }
             }
         }
-        let nr = r.count(12, "next_row count")?;
-        let mut rows = Vec::with_capacity(nr);
-        for _ in 0..nr {
-            rows.push((r.u64("cell")?, r.u32("row")?));
-        }
-        if rows != g.next_rows() {
-            return Err(r.corrupt("next_row table disagrees with the used rows"));
+        if self.version == V1 {
+            let nr = r.count(12, "next_row count")?;
+            let mut rows = Vec::with_capacity(nr);
+            for _ in 0..nr {
+                rows.push((r.u64("cell")?, r.u32("row")?));
+            }
+            if rows != g.next_rows() {
+                return Err(r.corrupt("next_row table disagrees with the used rows"));
+            }
         }
         g.rebuild_rows_used();
+        if !g.dense.is_empty() {
+            for local in g.live.clone().iter() {
+                g.index_dense(local);
+            }
+        }
         r.finish("grid")?;
         Ok((mid, (keys, g)))
     }
@@ -640,4 +679,83 @@ fn push_unique(r: &mut Reader<'_>, dict: &mut crate::dict::Dict, v: &[u8]) -> Re
     dict.push(fp, v)
         .map(|_| ())
         .ok_or_else(|| r.corrupt("dictionary over 4 GiB"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::Expr;
+
+    /// Version 1 images (which stored sparse postings and the next-row table) are still read,
+    /// checked as strictly as before (they must re-encode to the same version-1 bytes), and
+    /// rewritten as version 2 with the same content.
+    #[test]
+    fn version_1_images_still_load() {
+        let ix = Index::default();
+        for i in 0..300u32 {
+            let h = format!("h{i}");
+            let z = format!("z{}", i % 3);
+            let r = format!("r{}", i % 7);
+            ix.insert(
+                b"m",
+                &[
+                    (b"host", h.as_bytes()),
+                    (b"rack", r.as_bytes()),
+                    (b"zone", z.as_bytes()),
+                ],
+            )
+            .unwrap();
+        }
+        ix.delete(crate::ids::SeriesId(5)).unwrap();
+        let v1 = encode_version(&ix, V1);
+        let v2 = encode(&ix);
+        assert_eq!(u16::from_le_bytes([v1[8], v1[9]]), 1);
+        assert_eq!(u16::from_le_bytes([v2[8], v2[9]]), 2);
+        assert!(v2.len() < v1.len(), "{} !< {}", v2.len(), v1.len());
+        let from_v1 = decode(&v1, Path::new("v1")).unwrap();
+        let from_v2 = decode(&v2, Path::new("v2")).unwrap();
+        assert_eq!(encode(&from_v1), v2);
+        assert_eq!(encode_version(&from_v2, V1), v1);
+        for e in [
+            Expr::eq("zone", "z1"),
+            Expr::regex("host", "^h1").unwrap(),
+            Expr::all(),
+        ] {
+            assert_eq!(from_v1.query(b"m", &e), ix.query(b"m", &e));
+            assert_eq!(from_v2.query(b"m", &e), ix.query(b"m", &e));
+        }
+        // a version-1 image whose postings disagree with its payload is still refused: flip a
+        // byte inside the grid sections and fix every checksum, so only content checks remain
+        let mut damaged = 0;
+        for pos in (40..v1.len() - 24).step_by(7) {
+            let mut bad = v1.clone();
+            bad[pos] ^= 0x10;
+            if decode(&fix_checksums(&bad), Path::new("v1")).is_err() {
+                damaged += 1;
+            }
+        }
+        assert!(damaged > 0);
+    }
+
+    /// Recomputes section CRCs, trailer and file CRC of a framed image.
+    fn fix_checksums(data: &[u8]) -> Vec<u8> {
+        let mut out = data[..data.len() - TRAILER].to_vec();
+        let mut pos = HEADER;
+        let mut sections = 0u32;
+        while pos + 9 <= out.len() {
+            let len = u64::from_le_bytes(out[pos + 1..pos + 9].try_into().unwrap()) as usize;
+            let end = (pos + 9 + len).min(out.len().saturating_sub(4));
+            let crc = crc32fast::hash(&out[pos..end]);
+            out[end..end + 4].copy_from_slice(&crc.to_le_bytes());
+            pos = end + 4;
+            sections += 1;
+        }
+        let crc = crc32fast::hash(&out);
+        let total = (out.len() + TRAILER) as u64;
+        out.extend_from_slice(&sections.to_le_bytes());
+        out.extend_from_slice(&crc.to_le_bytes());
+        out.extend_from_slice(&total.to_le_bytes());
+        out.extend_from_slice(END_MAGIC);
+        out
+    }
 }
