@@ -123,6 +123,39 @@ fn a_failed_fsync_fails_one_write_and_the_next_reopens_the_wal() {
 }
 
 #[test]
+fn a_write_that_runs_out_of_space_half_way_is_cut_off_and_the_next_succeeds() {
+    for written in [0, 7, 100] {
+        let dir = tempfile::tempdir().unwrap();
+        let disk = SimDisk::new();
+        let e = open(dir.path(), on_disk(&disk, Duration::ZERO));
+        write(&e, &[T0 + 1]).unwrap();
+        // The next segment write stops with ENOSPC after `written` bytes of the entry.
+        disk.set_faults(Faults {
+            fail_write: Some((0, written)),
+            ..Faults::default()
+        });
+        assert!(is_wal_failure(&write(&e, &[T0 + 2, T0 + 3]).unwrap_err()));
+        write(&e, &[T0 + 4]).unwrap();
+        assert_eq!(e.stats().wal_recoveries, 1);
+        assert_eq!(times(&e), [T0 + 1, T0 + 4]);
+        drop(e);
+        // No half entry in the middle of the log: the reopen replays cleanly.
+        let e = open(dir.path(), on_disk(&disk, Duration::ZERO));
+        assert!(
+            e.open_report().shards.iter().all(|s| s.wal_damage.is_empty()),
+            "{:?}",
+            e.open_report().shards
+        );
+        assert_eq!(times(&e), [T0 + 1, T0 + 4]);
+        drop(e);
+        assert_eq!(
+            times_after_power_cut(dir.path(), &disk, written as u64),
+            [T0 + 1, T0 + 4]
+        );
+    }
+}
+
+#[test]
 fn writers_sharing_the_failed_fsync_all_fail_and_later_writers_succeed() {
     let dir = tempfile::tempdir().unwrap();
     let disk = SimDisk::new();
