@@ -142,7 +142,10 @@ fn a_write_that_runs_out_of_space_half_way_is_cut_off_and_the_next_succeeds() {
         // No half entry in the middle of the log: the reopen replays cleanly.
         let e = open(dir.path(), on_disk(&disk, Duration::ZERO));
         assert!(
-            e.open_report().shards.iter().all(|s| s.wal_damage.is_empty()),
+            e.open_report()
+                .shards
+                .iter()
+                .all(|s| s.wal_damage.is_empty()),
             "{:?}",
             e.open_report().shards
         );
@@ -265,7 +268,11 @@ fn a_batch_over_two_shards_keeps_the_part_whose_fsync_succeeded() {
     let acked = [T0, T0 + 1, later];
     assert_eq!(times(&e), acked);
     write(&e, &[T0 + 2, later + 2]).unwrap();
-    assert_eq!(e.stats().wal_recoveries, 1, "only the failed shard reopened");
+    assert_eq!(
+        e.stats().wal_recoveries,
+        1,
+        "only the failed shard reopened"
+    );
     let acked = [T0, T0 + 1, T0 + 2, later, later + 2];
     assert_eq!(times(&e), acked);
     drop(e);
