@@ -196,6 +196,56 @@ fn writers_sharing_the_failed_fsync_all_fail_and_later_writers_succeed() {
 }
 
 #[test]
+fn a_streamed_write_stops_at_a_failed_fsync_and_what_it_shows_is_what_survives() {
+    for failing in [0u64, 3, 6] {
+        let dir = tempfile::tempdir().unwrap();
+        let disk = SimDisk::new();
+        let e = open(dir.path(), on_disk(&disk, Duration::ZERO));
+        let lines: String = (0..40)
+            .map(|i| format!("cpu,host=a v={} {}\n", (T0 + i) as f64, T0 + i))
+            .collect();
+        fail_syncs(&disk, &[failing]);
+        let mut acked = 0;
+        let result = e.write_reader(
+            "db",
+            lines.as_bytes(),
+            tsmdb_lineproto::Precision::Nanosecond,
+            2,
+            |s| acked += s.points,
+        );
+        let err = result.unwrap_err();
+        assert!(is_wal_failure(&err), "{err}");
+        let shown = times(&e);
+        // Every batch reported to `progress` is there, in input order from the start.
+        assert!(shown.len() as u64 >= acked, "{} < {acked}", shown.len());
+        assert_eq!(
+            shown,
+            (0..shown.len() as i64).map(|i| T0 + i).collect::<Vec<_>>()
+        );
+        // A second stream after the failure goes through whole.
+        let more: String = (100..110)
+            .map(|i| format!("cpu,host=a v={} {}\n", (T0 + i) as f64, T0 + i))
+            .collect();
+        let summary = e
+            .write_reader(
+                "db",
+                more.as_bytes(),
+                tsmdb_lineproto::Precision::Nanosecond,
+                3,
+                |_| {},
+            )
+            .unwrap();
+        assert_eq!(summary.points, 10);
+        let mut expected = shown.clone();
+        expected.extend((100..110).map(|i| T0 + i));
+        assert_eq!(times(&e), expected);
+        drop(e);
+        // What reads showed is exactly what the WAL holds: nothing more after a power cut.
+        assert_eq!(times_after_power_cut(dir.path(), &disk, failing), expected);
+    }
+}
+
+#[test]
 fn a_failed_reopen_refuses_writes_naming_the_shard_until_one_succeeds() {
     let dir = tempfile::tempdir().unwrap();
     let disk = SimDisk::new();
