@@ -331,15 +331,25 @@ impl Engine {
         }
         logged();
         // Parts already logged are finished even when a later part failed: their WAL entries
-        // will be replayed, so the cache must hold them too.
+        // will be replayed, so the cache must hold them too. That holds for every part whose
+        // fsync succeeded, even when another shard's failed: only parts not durable are
+        // left out (their WAL cut them off, see `Shard::recover_wal`).
+        let mut durable = Vec::with_capacity(logs.len());
         for ((_, shard), l) in shards.iter().zip(&logs) {
-            if let Err(e) = shard.wait_durable(l) {
-                return fail(e);
+            match shard.wait_durable(l) {
+                Ok(()) => durable.push(true),
+                Err(e) => {
+                    durable.push(false);
+                    log_error.get_or_insert(e);
+                }
             }
         }
         before_apply();
         let mut needs_snapshot = false;
-        for ((i, shard), l) in shards.iter().zip(logs) {
+        for (((i, shard), l), ok) in shards.iter().zip(logs).zip(durable) {
+            if !ok {
+                continue;
+            }
             summary.series_created += l.created;
             if let Err(e) = shard.apply(l, batch.part(*i)) {
                 return fail(e);
@@ -614,10 +624,18 @@ impl Inner {
             last_background_error: c.last_background_error.lock().clone(),
             ..Stats::default()
         };
+        let mut last_wal_failure: Option<(Instant, String)> = None;
         for db in self.all_databases() {
             s.databases += 1;
             for shard in db.all_shards() {
                 s.shards += 1;
+                s.wal_recoveries += shard.wal_recoveries.load(Ordering::Relaxed);
+                s.wal_reopen_failures += shard.wal_reopen_failures.load(Ordering::Relaxed);
+                if let Some((at, why)) = shard.last_wal_failure()
+                    && last_wal_failure.as_ref().is_none_or(|(t, _)| at > *t)
+                {
+                    last_wal_failure = Some((at, format!("{}: {why}", shard.dir.display())));
+                }
                 s.series += shard.index.len();
                 s.cache_bytes += shard.cache.size();
                 s.tsm_files += shard.file_count() as u64;
@@ -625,6 +643,7 @@ impl Inner {
                 s.wal_bytes += shard.wal_bytes();
             }
         }
+        s.last_wal_failure = last_wal_failure.map(|(_, why)| why);
         s
     }
 }

@@ -47,6 +47,16 @@ pub enum Error {
     /// The WAL failed; nothing of the batch was applied.
     #[error("wal: {0}")]
     Wal(#[from] tsmdb_wal::WalError),
+    /// A shard's WAL failed earlier and could not be reopened; writes to the shard are refused
+    /// until a reopen succeeds (the next write after a short backoff tries again). Reads are
+    /// not affected.
+    #[error("shard {}: WAL unavailable: {cause}", shard.display())]
+    WalUnavailable {
+        /// The shard's directory.
+        shard: PathBuf,
+        /// Why the WAL failed, and why reopening it failed.
+        cause: String,
+    },
     /// A TSM file failed.
     #[error("tsm: {0}")]
     Tsm(#[from] tsmdb_tsm_file::Error),

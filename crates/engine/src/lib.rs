@@ -71,6 +71,8 @@ pub use keys::parse_series_key;
 pub use layout::{DATABASE_META, ShardRange, WAL_DIR};
 pub use lock::LOCK_FILE;
 pub use options::Options;
+#[doc(hidden)]
+pub use options::{WalOpenFn, WalOpener};
 pub use point::{FieldValue, Point};
 pub use read::{Edge, FieldColumn, Select, SeriesColumns, SeriesValues};
 pub use shard::ShardReport;

@@ -1,6 +1,10 @@
 //! Engine options, with InfluxDB 1.x's defaults (tsm-format.md §11).
 
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
+
+use tsmdb_wal::{Entry, EntryPosition, Recovery, Wal, WalError, WalOptions};
 
 /// How an [`crate::Engine`] is configured. Build one with [`Options::default`] and the setters.
 #[derive(Debug, Clone)]
@@ -28,6 +32,35 @@ pub struct Options {
     pub background_interval: Duration,
     /// Accept unsigned (`u`) integers in line protocol (InfluxDB 1.6 builds refused them).
     pub unsigned: bool,
+    /// After a shard's WAL failed and reopening it failed too, writes to that shard fail at once
+    /// for this long before the next write tries again; the wait doubles with each further
+    /// failed reopen, up to 64 times this (50 ms by default).
+    pub wal_reopen_backoff: Duration,
+    /// Test hook: how shards open their WAL (`None`: [`Wal::open`] on the real file system).
+    #[doc(hidden)]
+    pub wal_opener: Option<WalOpener>,
+}
+
+/// The signature of [`Options::wal_opener`]: [`Wal::open`]'s, with the visitor as a trait
+/// object.
+#[doc(hidden)]
+pub type WalOpenFn = dyn Fn(
+        &Path,
+        WalOptions,
+        &mut dyn FnMut(EntryPosition, &Entry),
+    ) -> Result<(Wal, Recovery), WalError>
+    + Send
+    + Sync;
+
+/// Test hook that opens shards' WALs on another storage (a model of a disk that fails fsyncs).
+#[doc(hidden)]
+#[derive(Clone)]
+pub struct WalOpener(pub Arc<WalOpenFn>);
+
+impl std::fmt::Debug for WalOpener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WalOpener(..)")
+    }
 }
 
 impl Default for Options {
@@ -44,6 +77,8 @@ impl Default for Options {
             background: true,
             background_interval: Duration::from_secs(1),
             unsigned: true,
+            wal_reopen_backoff: Duration::from_millis(50),
+            wal_opener: None,
         }
     }
 }
@@ -77,6 +112,11 @@ impl Options {
     /// Sets [`Options::wal_fsync_delay`].
     pub fn wal_fsync_delay(mut self, d: Duration) -> Self {
         self.wal_fsync_delay = d;
+        self
+    }
+    /// Sets [`Options::wal_reopen_backoff`].
+    pub fn wal_reopen_backoff(mut self, d: Duration) -> Self {
+        self.wal_reopen_backoff = d;
         self
     }
     /// Sets [`Options::max_points_per_block`].

@@ -13,12 +13,16 @@
 //! * delete: WAL delete-range entry (fsync) → tombstones in every file → cache. Deletes,
 //!   snapshots and compactions of one shard are serialized by `maintenance`, so a snapshot or a
 //!   compaction can never resurrect values deleted while it ran.
+//! * WAL failure: a failed WAL write or fsync poisons the WAL (a retried fsync proves nothing).
+//!   Every writer of the failed group gets the error and nothing of it reaches the cache; the
+//!   next write (or delete, or snapshot) reopens the WAL in place under the write gate, once per
+//!   failure (see [`Shard::recover_wal`]).
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 use tsmdb_cache::{Cache, CacheConfig};
@@ -26,14 +30,16 @@ use tsmdb_compactor::{Compactor, Planner, cleanup_dir};
 use tsmdb_encoding::Column;
 use tsmdb_index_grid::{Index, Policy};
 use tsmdb_tsm_file::{FileId, TSM_EXT, TimeRange, TsmReader, bad_path};
-use tsmdb_wal::{EntryKind, RecoveryPolicy, Wal, WalOptions};
+use tsmdb_wal::{
+    Entry, EntryKind, EntryPosition, Recovery, RecoveryPolicy, Wal, WalError, WalOptions,
+};
 
 use crate::batch::ShardBatch;
-use crate::error::{Result, io};
+use crate::error::{Error, Result, io};
 use crate::keys::{parse_series_key, split_key};
 use crate::layout::{ShardRange, WAL_DIR};
 use crate::merge::merge_into;
-use crate::options::Options;
+use crate::options::{Options, WalOpener};
 use crate::read::Edge;
 use crate::schema::Schema;
 
@@ -63,7 +69,19 @@ pub(crate) struct Shard {
     pub range: ShardRange,
     pub dir: PathBuf,
     pub index: Index,
-    wal: Wal,
+    /// The WAL. Replaced (by [`Shard::recover_wal`]) only under the exclusive write gate, so a
+    /// logged batch always waits on the WAL it was appended to.
+    wal: RwLock<Arc<Wal>>,
+    wal_options: WalOptions,
+    wal_opener: Option<WalOpener>,
+    wal_reopen_backoff: Duration,
+    /// Set when a WAL operation reported that the WAL is poisoned; cleared by a reopen.
+    wal_failed: AtomicBool,
+    wal_health: Mutex<WalHealth>,
+    /// Successful in-place reopens of the WAL after a failure.
+    pub wal_recoveries: AtomicU64,
+    /// Reopens of a failed WAL that failed too.
+    pub wal_reopen_failures: AtomicU64,
     pub cache: Cache,
     files: RwLock<Files>,
     /// Writers hold it shared from WAL append to cache apply; a snapshot holds it exclusively
@@ -85,9 +103,24 @@ pub(crate) struct Shard {
     index_epoch: AtomicU64,
 }
 
+/// Why a shard's WAL failed and how reopening it went.
+#[derive(Debug, Default)]
+struct WalHealth {
+    /// When the WAL last failed, and the error that poisoned it (kept for the stats).
+    last_failure: Option<(Instant, String)>,
+    /// Reopens failed since the last successful one.
+    failed_reopens: u32,
+    /// No reopen is tried before this (backoff after a failed reopen).
+    retry_at: Option<Instant>,
+    /// The error of the last failed reopen.
+    reopen_error: Option<String>,
+}
+
 /// A batch logged to a shard's WAL and not yet applied to its cache (see [`Shard::log`]).
 pub(crate) struct Logged<'a> {
     _gate: RwLockReadGuard<'a, ()>,
+    /// The WAL the entry was queued in (the gate keeps it from being replaced meanwhile).
+    wal: Arc<Wal>,
     ticket: u64,
     /// Series the batch created in the index.
     pub created: u64,
@@ -145,7 +178,7 @@ impl Shard {
         };
         let mut replay_error = None;
         let mut dropped = 0u64;
-        let (wal, recovery) = Wal::open(dir.join(WAL_DIR), wal_options, |_, entry| {
+        let mut replay = |_: EntryPosition, entry: &Entry| {
             if replay_error.is_some() {
                 return;
             }
@@ -187,7 +220,13 @@ impl Shard {
                     }
                 }
             }
-        })?;
+        };
+        let (wal, recovery) = open_wal(
+            opts.wal_opener.as_ref(),
+            &dir.join(WAL_DIR),
+            wal_options.clone(),
+            &mut replay,
+        )?;
         if let Some(e) = replay_error {
             return Err(e);
         }
@@ -200,7 +239,14 @@ impl Shard {
                 range,
                 dir: dir.to_path_buf(),
                 index,
-                wal,
+                wal: RwLock::new(Arc::new(wal)),
+                wal_options,
+                wal_opener: opts.wal_opener.clone(),
+                wal_reopen_backoff: opts.wal_reopen_backoff,
+                wal_failed: AtomicBool::new(false),
+                wal_health: Mutex::new(WalHealth::default()),
+                wal_recoveries: AtomicU64::new(0),
+                wal_reopen_failures: AtomicU64::new(0),
                 cache,
                 files: RwLock::new(files),
                 gate: RwLock::new(()),
@@ -222,7 +268,9 @@ impl Shard {
     /// write gate shared until [`Shard::apply`], so a delete or snapshot (which take it
     /// exclusively) never falls between the log and the cache.
     pub(crate) fn log(&self, batch: &mut ShardBatch) -> Result<Logged<'_>> {
+        self.ensure_wal()?;
         let gate = self.gate.read();
+        let wal = Arc::clone(&self.wal.read());
         let epoch = self.index_epoch.load(Ordering::Acquire);
         let mut created = 0;
         let mut inserted = Vec::new();
@@ -242,9 +290,10 @@ impl Shard {
                 values,
             })
             .collect();
-        let ticket = self.wal.append_write(&records)?;
+        let ticket = wal.append_write(&records).map_err(|e| self.wal_error(e))?;
         Ok(Logged {
             _gate: gate,
+            wal,
             ticket,
             created,
         })
@@ -252,8 +301,10 @@ impl Shard {
 
     /// Waits until a logged batch is on stable storage.
     pub(crate) fn wait_durable(&self, logged: &Logged<'_>) -> Result<()> {
-        self.wal.wait_durable(logged.ticket)?;
-        Ok(())
+        logged
+            .wal
+            .wait_durable(logged.ticket)
+            .map_err(|e| self.wal_error(e))
     }
 
     /// Second half of a write, once durable: applies the batch to the cache.
@@ -279,13 +330,14 @@ impl Shard {
         let _m = self.maintenance.lock();
         let (closed_segment, snap) = {
             let _g = self.gate.write();
-            let seg = self.wal.roll()?;
+            self.recover_wal()?;
+            let seg = self.wal().roll().map_err(|e| self.wal_error(e))?;
             (seg, self.cache.snapshot()?)
         };
         if snap.is_empty() {
             self.cache.commit(&snap)?;
             if let Some(seg) = closed_segment {
-                self.wal.remove_segments_up_to(seg)?;
+                self.wal().remove_segments_up_to(seg)?;
             }
             return Ok(false);
         }
@@ -317,8 +369,10 @@ impl Shard {
         // snapshot is committed either way, since its values are safely in the new files.
         let synced = self.index.sync();
         self.cache.commit(&snap)?;
+        // The current WAL, not the one rolled: a reopen meanwhile replaced it, and the new one
+        // lists the same closed segments.
         if let (Some(seg), Ok(())) = (closed_segment, &synced) {
-            self.wal.remove_segments_up_to(seg)?;
+            self.wal().remove_segments_up_to(seg)?;
         }
         synced?;
         self.files_changed();
@@ -582,7 +636,10 @@ impl Shard {
         let _g = self.gate.write();
         let refs: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
         if !refs.is_empty() {
-            self.wal.delete_range(&refs, min, max)?;
+            self.recover_wal()?;
+            self.wal()
+                .delete_range(&refs, min, max)
+                .map_err(|e| self.wal_error(e))?;
             let range = TimeRange { min, max };
             for f in self
                 .files
@@ -637,8 +694,118 @@ impl Shard {
     /// acknowledged write, so the cache need not be snapshotted.
     pub(crate) fn close(&self) -> Result<()> {
         self.index.sync()?;
-        self.wal.close()?;
+        self.wal().close()?;
         Ok(())
+    }
+
+    /// The current WAL.
+    fn wal(&self) -> Arc<Wal> {
+        Arc::clone(&self.wal.read())
+    }
+
+    /// Notes a WAL error: `Failed`, and I/O errors of appends, fsyncs and rolls, mean the WAL
+    /// poisoned itself, so the next write must reopen it.
+    fn wal_error(&self, e: WalError) -> Error {
+        if matches!(e, WalError::Failed(_) | WalError::Io { .. }) {
+            let mut health = self.wal_health.lock();
+            if !self.wal_failed.swap(true, Ordering::AcqRel) {
+                health.last_failure = Some((Instant::now(), e.to_string()));
+            }
+        }
+        Error::Wal(e)
+    }
+
+    /// Reopens the WAL if it failed, before a write takes the gate.
+    fn ensure_wal(&self) -> Result<()> {
+        if !self.wal_failed.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let _g = self.gate.write();
+        self.recover_wal()
+    }
+
+    /// Reopens a failed WAL in place. The caller holds the write gate exclusively, so no batch
+    /// is between its WAL append and its cache apply, and no other thread uses the WAL.
+    ///
+    /// What the reopen replays is already applied: the failed WAL cut its segment back to the
+    /// last synced byte, so only acknowledged entries remain, and every acknowledged entry was
+    /// applied to the cache before its writer let go of the gate (or, for segments a snapshot
+    /// had closed, is in TSM files). Replaying them into the cache again would only duplicate
+    /// them, so the visitor ignores them. The reopen still does what a reopen after a crash
+    /// does: it rewrites and syncs the last segment (pages a failed writeback marked clean get
+    /// written for real) and starts a fresh segment.
+    ///
+    /// Runs at most once per failure: the first writer to get here reopens and clears the flag.
+    /// If the reopen fails, writes are refused with [`Error::WalUnavailable`] until the backoff
+    /// ends, and then the next write tries again.
+    fn recover_wal(&self) -> Result<()> {
+        if !self.wal_failed.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let mut health = self.wal_health.lock();
+        let cause = health
+            .last_failure
+            .as_ref()
+            .map_or_else(|| "unknown error".to_string(), |(_, why)| why.clone());
+        if health.retry_at.is_some_and(|at| Instant::now() < at) {
+            return Err(Error::WalUnavailable {
+                shard: self.dir.clone(),
+                cause: format!(
+                    "{cause}; reopening it failed: {}",
+                    health.reopen_error.as_deref().unwrap_or("unknown error")
+                ),
+            });
+        }
+        let old = self.wal();
+        // Waits for a sync still running; later appends to the old WAL are refused anyway.
+        let _ = old.close();
+        let mut ignore = |_: EntryPosition, _: &Entry| {};
+        let opened = open_wal(
+            self.wal_opener.as_ref(),
+            &self.dir.join(WAL_DIR),
+            self.wal_options.clone(),
+            &mut ignore,
+        );
+        match opened {
+            Ok((wal, _)) => {
+                *self.wal.write() = Arc::new(wal);
+                self.wal_failed.store(false, Ordering::Release);
+                health.failed_reopens = 0;
+                health.retry_at = None;
+                health.reopen_error = None;
+                self.wal_recoveries.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(e) => {
+                self.wal_reopen_failures.fetch_add(1, Ordering::Relaxed);
+                let shift = health.failed_reopens.min(6);
+                health.failed_reopens = health.failed_reopens.saturating_add(1);
+                health.retry_at = Some(Instant::now() + self.wal_reopen_backoff * (1u32 << shift));
+                health.reopen_error = Some(e.to_string());
+                Err(Error::WalUnavailable {
+                    shard: self.dir.clone(),
+                    cause: format!("{cause}; reopening it failed: {e}"),
+                })
+            }
+        }
+    }
+
+    /// When the WAL last failed and why (for the stats).
+    pub(crate) fn last_wal_failure(&self) -> Option<(Instant, String)> {
+        self.wal_health.lock().last_failure.clone()
+    }
+}
+
+/// Opens a shard's WAL with the test hook, if one is set, or on the real file system.
+fn open_wal(
+    opener: Option<&WalOpener>,
+    dir: &Path,
+    options: WalOptions,
+    visit: &mut dyn FnMut(EntryPosition, &Entry),
+) -> std::result::Result<(Wal, Recovery), WalError> {
+    match opener {
+        Some(open) => (open.0)(dir, options, visit),
+        None => Wal::open(dir, options, visit),
     }
 }
 

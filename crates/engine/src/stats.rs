@@ -37,6 +37,13 @@ pub struct Stats {
     pub tsm_bytes: u64,
     /// Bytes of WAL segments.
     pub wal_bytes: u64,
+    /// Times a shard reopened its WAL in place after a failed write or fsync had poisoned it.
+    pub wal_recoveries: u64,
+    /// Reopens of a failed WAL that failed too (writes to that shard are refused until one
+    /// succeeds).
+    pub wal_reopen_failures: u64,
+    /// The most recent WAL failure: the shard's directory and the error that poisoned its WAL.
+    pub last_wal_failure: Option<String>,
 }
 
 #[derive(Debug, Default)]

@@ -63,7 +63,7 @@ mod segment;
 mod wal;
 
 /// The disk model and durability checker the WAL is tested against (`--features sim`, for the
-/// fuzz target; not a stable API).
+/// fuzz target and for tests of the WAL's users through `SimDisk::open_wal`; not a stable API).
 #[cfg(any(test, feature = "sim"))]
 #[doc(hidden)]
 pub mod sim;

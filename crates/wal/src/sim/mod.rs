@@ -341,6 +341,18 @@ impl SimDisk {
         d.writes = 0;
     }
 
+    /// Opens a [`Wal`](crate::Wal) whose segments live on this disk, as
+    /// [`Wal::open`](crate::Wal::open) does on the real file system (for tests of the WAL's
+    /// users, e.g. the engine's recovery from a failed fsync).
+    pub fn open_wal(
+        &self,
+        dir: &Path,
+        options: crate::WalOptions,
+        visit: impl FnMut(crate::EntryPosition, &crate::Entry),
+    ) -> Result<(crate::Wal, crate::Recovery), crate::WalError> {
+        crate::Wal::open_in(Arc::new(self.clone()), dir, options, visit)
+    }
+
     /// The contents of a file as reads see them, or `None` if it does not exist.
     pub fn file(&self, path: &Path) -> Option<Vec<u8>> {
         let d = self.0.lock();
