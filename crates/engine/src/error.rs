@@ -45,7 +45,7 @@ pub enum Error {
         limit: u64,
     },
     /// The WAL failed; nothing of the batch was applied.
-    #[error("wal: {0}")]
+    #[error("{0}")]
     Wal(#[from] tsmdb_wal::WalError),
     /// A shard's WAL failed earlier and could not be reopened; writes to the shard are refused
     /// until a reopen succeeds (the next write after a short backoff tries again). Reads are
