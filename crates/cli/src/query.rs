@@ -6,8 +6,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args as ClapArgs, ValueEnum};
-use tsmdb_engine::{Engine, Options};
-use tsmdb_query::{Epoch, StatementResult, execute, to_json};
+use tsmdb_engine::Options;
+use tsmdb_query::{Epoch, Statement, StatementResult, execute, parse_statements, to_json};
+
+use crate::open::{Missing, open};
 
 /// Output formats of `tsmdb query`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -50,8 +52,13 @@ pub struct Args {
 
 /// Runs `tsmdb query`.
 pub fn run(args: Args, db: &Path) -> anyhow::Result<ExitCode> {
-    let engine = Engine::open(db, Options::default())
-        .with_context(|| format!("opening {}", db.display()))?;
+    let missing = match &args.statement {
+        Some(text) if creates_database(text) => Missing::Create,
+        // Statements from stdin or a file may create one: like a session of the influx shell.
+        None => Missing::Create,
+        Some(_) => Missing::Fail,
+    };
+    let engine = open(db, Options::default(), missing)?;
     let epoch = if args.epoch_ns {
         Epoch::Nanoseconds
     } else {
@@ -106,6 +113,16 @@ pub fn run(args: Args, db: &Path) -> anyhow::Result<ExitCode> {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// True when `text` parses and one of its statements creates a database (so running it on a
+/// data directory that does not exist yet is meant to create one).
+fn creates_database(text: &str) -> bool {
+    parse_statements(text, 0).is_ok_and(|statements| {
+        statements
+            .iter()
+            .any(|s| matches!(s, Statement::CreateDatabase(_)))
     })
 }
 

@@ -107,6 +107,16 @@ fn walk(dir: &Path, f: &mut Findings) -> io::Result<()> {
             }
             continue;
         }
+        if is_set_aside(&path) {
+            f.problem(
+                &path,
+                None,
+                "a TSM file the engine set aside as damaged when it opened the shard; its data is \
+                 not served (tsmdb inspect tsm --verify shows the damage; restore it from a backup \
+                 or delete it)",
+            );
+            continue;
+        }
         match path.extension().and_then(|e| e.to_str()) {
             Some(TSM_EXT) => check_tsm(&path, f),
             Some(TOMBSTONE_EXT) => {
@@ -119,6 +129,15 @@ fn walk(dir: &Path, f: &mut Findings) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A `NAME.tsm.bad` file: the engine renames a TSM file it cannot open so that the shard still
+/// opens; the damage must stay visible here after that, or verify would pass a directory that
+/// silently lost data.
+fn is_set_aside(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(&format!(".{TSM_EXT}.bad")))
 }
 
 fn check_tsm(path: &Path, f: &mut Findings) {

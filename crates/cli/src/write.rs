@@ -9,8 +9,10 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args as ClapArgs;
 use indicatif::{ProgressBar, ProgressStyle};
-use tsmdb_engine::{Engine, Options};
+use tsmdb_engine::Options;
 use tsmdb_lineproto::Precision;
+
+use crate::open::{Missing, open};
 
 /// Arguments of `tsmdb write`.
 #[derive(Debug, ClapArgs)]
@@ -37,8 +39,7 @@ fn parse_precision(s: &str) -> Result<Precision, String> {
 
 /// Runs `tsmdb write`.
 pub fn run(args: Args, db: &Path) -> anyhow::Result<ExitCode> {
-    let engine = Engine::open(db, Options::default())
-        .with_context(|| format!("opening {}", db.display()))?;
+    let engine = open(db, Options::default(), Missing::Create)?;
     engine.create_database(&args.database, None)?;
     let inputs: Vec<PathBuf> = if args.files.is_empty() {
         vec![PathBuf::from("-")]
