@@ -395,3 +395,64 @@ fn desc_limit_equals_the_head_of_the_full_answer() {
         }
     }
 }
+
+/// An open time range ends at now(), so over old data `GROUP BY time` spans millions of
+/// windows. InfluxDB answers with LIMIT (the first windows) and with fill(none) (only the
+/// windows holding data); both must not be refused for the window count.
+#[test]
+fn open_ranges_to_a_distant_now_are_answered_with_limit_or_fill_none() {
+    let (_d, e) = engine_with_data();
+    let far_now = 10 * 365 * 24 * 3600 * 1_000_000_000i64;
+    let one = |q: &str| {
+        let mut r = execute(&e, "db", q, far_now).unwrap();
+        let r = r.remove(0);
+        assert_eq!(r.error, None, "{q}");
+        r.series
+    };
+    let data = data();
+    let host0: Vec<&(String, &str, i64, f64, i64)> =
+        data.iter().filter(|p| p.0 == "host_0").collect();
+
+    // LIMIT 2 OFFSET 1: the second and third one-minute windows (three points each).
+    let s = one(
+        "SELECT max(usage) FROM cpu WHERE hostname = 'host_0' GROUP BY time(1m) LIMIT 2 OFFSET 1",
+    );
+    assert_eq!(s.len(), 1);
+    let want: Vec<Vec<Value>> = (1..3)
+        .map(|w: i64| {
+            let max = host0
+                .iter()
+                .filter(|p| p.2 / MIN == w)
+                .map(|p| p.3)
+                .fold(f64::MIN, f64::max);
+            vec![Value::Time(w * MIN), Value::Float(max)]
+        })
+        .collect();
+    assert_eq!(s[0].values, want);
+
+    // fill(none), one-second windows, no LIMIT: one row per point, nothing else.
+    let s =
+        one("SELECT count(usage) FROM cpu WHERE hostname = 'host_0' GROUP BY time(1s) fill(none)");
+    assert_eq!(s[0].values.len(), host0.len());
+    assert!(
+        s[0].values
+            .iter()
+            .zip(&host0)
+            .all(|(row, p)| row == &vec![Value::Time(p.2), Value::Integer(1)]),
+        "{:?}",
+        &s[0].values[..3]
+    );
+
+    // Without either, the walk would be unbounded: still a clear error, not a hang.
+    let r = execute(
+        &e,
+        "db",
+        "SELECT count(usage) FROM cpu GROUP BY time(1s)",
+        far_now,
+    )
+    .unwrap();
+    assert!(
+        r[0].error.as_deref().is_some_and(|m| m.contains("windows")),
+        "{r:?}"
+    );
+}
