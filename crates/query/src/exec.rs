@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use tsmdb_engine::{Engine, Expr};
 
-use crate::ast::{CmpOp, Cond, Operand, Statement};
+use crate::ast::{CmpOp, Cond, KeySelector, Operand, Statement};
 use crate::error::QueryError;
 use crate::parser::parse_statements;
 use crate::result::{Series, StatementResult, Value};
@@ -66,22 +66,24 @@ fn run(engine: &Engine, db: &str, s: &Statement, now: i64) -> Result<Vec<Series>
                 .map(|d| vec![Value::String(d)])
                 .collect(),
         )),
-        Statement::ShowMeasurements => {
-            let rows = engine
-                .measurements(db)?
-                .into_iter()
-                .map(|m| vec![Value::String(lossy(&m))])
-                .collect::<Vec<_>>();
+        Statement::ShowMeasurements { page } => {
+            let rows = page.apply(
+                engine
+                    .measurements(db)?
+                    .into_iter()
+                    .map(|m| vec![Value::String(lossy(&m))])
+                    .collect(),
+            );
             Ok(if rows.is_empty() {
                 Vec::new()
             } else {
                 one("measurements", &["name"], rows)
             })
         }
-        Statement::ShowTagKeys { from } => {
+        Statement::ShowTagKeys { from, page } => {
             let mut out = Vec::new();
             for m in measurements(from)? {
-                let keys = engine.tag_keys(db, &m)?;
+                let keys = page.apply(engine.tag_keys(db, &m)?);
                 if !keys.is_empty() {
                     out.extend(one(
                         &lossy(&m),
@@ -98,7 +100,17 @@ fn run(engine: &Engine, db: &str, s: &Statement, now: i64) -> Result<Vec<Series>
             from,
             keys,
             condition,
+            page,
         } => {
+            let regex = |r: &str| {
+                regex::Regex::new(r)
+                    .map_err(|e| QueryError::msg(format!("invalid regex /{r}/ of tag keys: {e}")))
+            };
+            let selector = match keys {
+                KeySelector::In(_) | KeySelector::NotEqual(_) => None,
+                KeySelector::Match(r) => Some((regex(r)?, true)),
+                KeySelector::NotMatch(r) => Some((regex(r)?, false)),
+            };
             let mut out = Vec::new();
             // A time condition keeps the values of the shards it overlaps, as in InfluxDB.
             let expr = match condition {
@@ -110,7 +122,22 @@ fn run(engine: &Engine, db: &str, s: &Statement, now: i64) -> Result<Vec<Series>
             };
             for m in measurements(from)? {
                 let mut rows = Vec::new();
-                let mut sorted = keys.clone();
+                let mut sorted: Vec<String> = match (keys, &selector) {
+                    (KeySelector::In(keys), _) => keys.clone(),
+                    (KeySelector::NotEqual(not), _) => engine
+                        .tag_keys(db, &m)?
+                        .iter()
+                        .map(|k| lossy(k))
+                        .filter(|k| k != not)
+                        .collect(),
+                    (_, Some((re, wanted))) => engine
+                        .tag_keys(db, &m)?
+                        .iter()
+                        .map(|k| lossy(k))
+                        .filter(|k| re.is_match(k) == *wanted)
+                        .collect(),
+                    (_, None) => Vec::new(),
+                };
                 sorted.sort();
                 sorted.dedup();
                 for k in &sorted {
@@ -124,32 +151,39 @@ fn run(engine: &Engine, db: &str, s: &Statement, now: i64) -> Result<Vec<Series>
                         rows.push(vec![Value::String(k.clone()), Value::String(lossy(&v))]);
                     }
                 }
+                let rows = page.apply(rows);
                 if !rows.is_empty() {
                     out.extend(one(&lossy(&m), &["key", "value"], rows));
                 }
             }
             Ok(out)
         }
-        Statement::ShowFieldKeys { from } => {
+        Statement::ShowFieldKeys { from, page } => {
             let mut out = Vec::new();
             for m in measurements(from)? {
-                let rows: Vec<Vec<Value>> = engine
-                    .field_keys(db, &m)?
-                    .into_iter()
-                    .map(|(f, t)| {
-                        vec![
-                            Value::String(lossy(&f)),
-                            Value::String(t.name().to_string()),
-                        ]
-                    })
-                    .collect();
+                let rows: Vec<Vec<Value>> = page.apply(
+                    engine
+                        .field_keys(db, &m)?
+                        .into_iter()
+                        .map(|(f, t)| {
+                            vec![
+                                Value::String(lossy(&f)),
+                                Value::String(t.name().to_string()),
+                            ]
+                        })
+                        .collect(),
+                );
                 if !rows.is_empty() {
                     out.extend(one(&lossy(&m), &["fieldKey", "fieldType"], rows));
                 }
             }
             Ok(out)
         }
-        Statement::ShowSeries { from, condition } => {
+        Statement::ShowSeries {
+            from,
+            condition,
+            page,
+        } => {
             // A time condition keeps the series of the shards it overlaps, as in InfluxDB.
             let (expr, min, max) = match condition {
                 Some(c) => {
@@ -164,6 +198,7 @@ fn run(engine: &Engine, db: &str, s: &Statement, now: i64) -> Result<Vec<Series>
                     rows.push(vec![Value::String(lossy(&k))]);
                 }
             }
+            let rows = page.apply(rows);
             Ok(if rows.is_empty() {
                 Vec::new()
             } else {

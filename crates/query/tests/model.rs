@@ -456,3 +456,84 @@ fn open_ranges_to_a_distant_now_are_answered_with_limit_or_fill_none() {
         "{r:?}"
     );
 }
+
+/// LIMIT and OFFSET of SHOW statements page the rows of each result (InfluxDB's semantics;
+/// `LIMIT 0` shows all), and `WITH KEY` takes `!=`, `=~` and `!~` too.
+#[test]
+fn show_statements_page_and_select_keys_as_influxdb_does() {
+    let (_d, e) = engine_with_data();
+    let strings = |series: &[tsmdb_query::Series]| -> Vec<Vec<String>> {
+        series
+            .iter()
+            .flat_map(|s| &s.values)
+            .map(|row| {
+                row.iter()
+                    .map(|v| match v {
+                        Value::String(s) => s.clone(),
+                        other => panic!("not a string: {other:?}"),
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let mut hosts: Vec<String> = data().into_iter().map(|p| p.0).collect();
+    hosts.dedup();
+    let series_keys: Vec<Vec<String>> = data()
+        .iter()
+        .map(|p| vec![format!("cpu,hostname={},region={}", p.0, p.1)])
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+
+    assert_eq!(
+        strings(&run(&e, "SHOW SERIES FROM cpu LIMIT 2 OFFSET 1")),
+        series_keys[1..3]
+    );
+    assert!(run(&e, "SHOW SERIES LIMIT 1 OFFSET 100").is_empty());
+    assert_eq!(
+        strings(&run(&e, "SHOW MEASUREMENTS LIMIT 0")),
+        [["cpu".to_string()]]
+    );
+    assert_eq!(
+        strings(&run(&e, "SHOW TAG KEYS FROM cpu LIMIT 1 OFFSET 1")),
+        [["region".to_string()]]
+    );
+    assert_eq!(
+        strings(&run(&e, "SHOW FIELD KEYS FROM cpu LIMIT 1")),
+        [["count".to_string(), "integer".to_string()]]
+    );
+    let host_rows = |range: std::ops::Range<usize>| -> Vec<Vec<String>> {
+        hosts[range]
+            .iter()
+            .map(|h| vec!["hostname".to_string(), h.clone()])
+            .collect()
+    };
+    // Every key but region, i.e. hostname; paged.
+    assert_eq!(
+        strings(&run(
+            &e,
+            "SHOW TAG VALUES WITH KEY != region LIMIT 3 OFFSET 2"
+        )),
+        host_rows(2..5)
+    );
+    assert_eq!(
+        strings(&run(&e, "SHOW TAG VALUES FROM cpu WITH KEY =~ /^host/")),
+        host_rows(0..HOSTS)
+    );
+    // Unanchored, as Go's regexp: /egio/ matches region; !~ keeps the others.
+    assert_eq!(
+        strings(&run(&e, "SHOW TAG VALUES WITH KEY =~ /egio/")),
+        [["region", "eu"], ["region", "us"]]
+    );
+    assert_eq!(
+        strings(&run(&e, "SHOW TAG VALUES WITH KEY !~ /egio/ LIMIT 1")),
+        host_rows(0..1)
+    );
+    let r = execute(&e, "db", "SHOW TAG VALUES WITH KEY =~ /(/", 0).unwrap();
+    assert!(
+        r[0].error
+            .as_deref()
+            .is_some_and(|m| m.contains("invalid regex")),
+        "{r:?}"
+    );
+}
