@@ -195,3 +195,45 @@ fn a_reader_that_goes_away_ends_the_command_quietly() {
 fn libc_sigpipe() -> i32 {
     13
 }
+
+#[test]
+fn a_failing_statement_exits_1_from_an_argument_a_file_and_stdin_alike() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("data");
+    assert_eq!(tsmdb(&db, &["write", MEDIUM_LP]).status.code(), Some(0));
+    let bad = "SHOW MEASUREMENTS; SELEC oops";
+
+    let o = tsmdb(&db, &["query", bad]);
+    assert_eq!(o.status.code(), Some(1), "argument: {o:?}");
+
+    let file = dir.path().join("q.iql");
+    std::fs::write(&file, bad).unwrap();
+    let o = tsmdb(&db, &["query", "-f", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "file: {o:?}");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tsmdb"))
+        .arg("--db")
+        .arg(&db)
+        .arg("query")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn tsmdb");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"SHOW MEASUREMENTS\nSELEC oops\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "stdin: {o:?}");
+    let err = text(&o.stderr);
+    // One line for the one bad statement, nothing else.
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        text(&o.stdout).contains("cpu"),
+        "the good statement still ran: {o:?}"
+    );
+}
