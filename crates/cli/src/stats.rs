@@ -33,7 +33,11 @@ pub fn run(args: Args, db: &Path) -> anyhow::Result<ExitCode> {
         ("tsm_bytes", s.tsm_bytes.into()),
         ("wal_bytes", s.wal_bytes.into()),
         ("cache_bytes", s.cache_bytes.into()),
-        ("open_ms", (report.elapsed.as_secs_f64() * 1000.0).into()),
+        // Whole microseconds over 1000: prints as `24.401`, not `24.401039000000004`.
+        (
+            "open_ms",
+            (report.elapsed.as_micros() as f64 / 1000.0).into(),
+        ),
         ("failed_shards", report.failed_shards.len().into()),
         (
             "bad_files",

@@ -237,3 +237,20 @@ fn a_failing_statement_exits_1_from_an_argument_a_file_and_stdin_alike() {
         "the good statement still ran: {o:?}"
     );
 }
+
+#[test]
+fn stats_print_the_open_time_in_milliseconds_with_at_most_three_decimals() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("data");
+    assert_eq!(tsmdb(&db, &["write", MEDIUM_LP]).status.code(), Some(0));
+    for _ in 0..5 {
+        let o = tsmdb(&db, &["stats", "--format", "jsonl"]);
+        assert_eq!(o.status.code(), Some(0), "{o:?}");
+        let line = text(&o.stdout);
+        let v: serde_json::Value = serde_json::from_str(line.trim()).expect("one JSON object");
+        assert_eq!(v["series"], 100, "{line}");
+        let ms = v["open_ms"].to_string();
+        let decimals = ms.split_once('.').map_or(0, |(_, d)| d.len());
+        assert!(decimals <= 3, "open_ms {ms}");
+    }
+}
