@@ -254,3 +254,17 @@ fn stats_print_the_open_time_in_milliseconds_with_at_most_three_decimals() {
         assert!(decimals <= 3, "open_ms {ms}");
     }
 }
+
+#[test]
+fn an_unreadable_tsm_file_is_named_once_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_tsm = dir.path().join("x.tsm");
+    std::fs::write(&not_tsm, b"abc").unwrap();
+    for path in [not_tsm.clone(), dir.path().join("missing.tsm")] {
+        let o = tsmdb(dir.path(), &["inspect", "tsm", path.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{o:?}");
+        let err = text(&o.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert_eq!(err.matches(path.to_str().unwrap()).count(), 1, "{err}");
+    }
+}
