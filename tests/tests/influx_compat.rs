@@ -220,6 +220,21 @@ const CASES: &[(&str, &str, Cmp)] = &[
         Exact,
     ),
     (
+        "show-measurements-with-regex",
+        "SHOW MEASUREMENTS WITH MEASUREMENT =~ /c.u/ LIMIT 1",
+        Exact,
+    ),
+    (
+        "show-measurements-with-name",
+        "SHOW MEASUREMENTS WITH MEASUREMENT = cpu",
+        Exact,
+    ),
+    (
+        "show-measurements-with-no-match",
+        "SHOW MEASUREMENTS WITH MEASUREMENT =~ /^nothing$/",
+        Exact,
+    ),
+    (
         "show-tag-keys-limit-offset",
         "SHOW TAG KEYS FROM cpu LIMIT 1 OFFSET 1",
         Exact,

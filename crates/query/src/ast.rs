@@ -7,8 +7,10 @@ pub enum Statement {
     Select(Box<SelectStatement>),
     /// `SHOW DATABASES`
     ShowDatabases,
-    /// `SHOW MEASUREMENTS [LIMIT n] [OFFSET n]`
+    /// `SHOW MEASUREMENTS [WITH MEASUREMENT = m | =~ /re/] [LIMIT n] [OFFSET n]`
     ShowMeasurements {
+        /// `WITH MEASUREMENT`: which names; `None` is all.
+        with: Option<KeySelector>,
         /// `LIMIT` and `OFFSET`.
         page: Page,
     },
@@ -89,6 +91,29 @@ pub struct Page {
     pub offset: usize,
 }
 
+impl KeySelector {
+    /// Keeps the names of `names` this selector chooses, in their order. An invalid regex is
+    /// an error naming it.
+    pub fn select(&self, names: Vec<String>) -> Result<Vec<String>, crate::QueryError> {
+        let regex = |r: &str| {
+            regex::Regex::new(r)
+                .map_err(|e| crate::QueryError::msg(format!("invalid regex /{r}/: {e}")))
+        };
+        Ok(match self {
+            KeySelector::In(keep) => names.into_iter().filter(|n| keep.contains(n)).collect(),
+            KeySelector::NotEqual(not) => names.into_iter().filter(|n| n != not).collect(),
+            KeySelector::Match(r) => {
+                let re = regex(r)?;
+                names.into_iter().filter(|n| re.is_match(n)).collect()
+            }
+            KeySelector::NotMatch(r) => {
+                let re = regex(r)?;
+                names.into_iter().filter(|n| !re.is_match(n)).collect()
+            }
+        })
+    }
+}
+
 impl Page {
     /// The rows of `rows` this page shows.
     pub fn apply<T>(&self, rows: Vec<T>) -> Vec<T> {
@@ -99,7 +124,8 @@ impl Page {
     }
 }
 
-/// The tag keys of `SHOW TAG VALUES ... WITH KEY`.
+/// Which names a SHOW statement lists: the tag keys of `SHOW TAG VALUES ... WITH KEY`, the
+/// measurements of `SHOW MEASUREMENTS WITH MEASUREMENT`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum KeySelector {
     /// `= k` or `IN (k1, k2)`.

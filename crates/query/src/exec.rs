@@ -66,14 +66,13 @@ fn run(engine: &Engine, db: &str, s: &Statement, now: i64) -> Result<Vec<Series>
                 .map(|d| vec![Value::String(d)])
                 .collect(),
         )),
-        Statement::ShowMeasurements { page } => {
-            let rows = page.apply(
-                engine
-                    .measurements(db)?
-                    .into_iter()
-                    .map(|m| vec![Value::String(lossy(&m))])
-                    .collect(),
-            );
+        Statement::ShowMeasurements { with, page } => {
+            let mut names: Vec<String> =
+                engine.measurements(db)?.iter().map(|m| lossy(m)).collect();
+            if let Some(with) = with {
+                names = with.select(names)?;
+            }
+            let rows = page.apply(names.into_iter().map(|m| vec![Value::String(m)]).collect());
             Ok(if rows.is_empty() {
                 Vec::new()
             } else {
@@ -102,15 +101,6 @@ fn run(engine: &Engine, db: &str, s: &Statement, now: i64) -> Result<Vec<Series>
             condition,
             page,
         } => {
-            let regex = |r: &str| {
-                regex::Regex::new(r)
-                    .map_err(|e| QueryError::msg(format!("invalid regex /{r}/ of tag keys: {e}")))
-            };
-            let selector = match keys {
-                KeySelector::In(_) | KeySelector::NotEqual(_) => None,
-                KeySelector::Match(r) => Some((regex(r)?, true)),
-                KeySelector::NotMatch(r) => Some((regex(r)?, false)),
-            };
             let mut out = Vec::new();
             // A time condition keeps the values of the shards it overlaps, as in InfluxDB.
             let expr = match condition {
@@ -122,21 +112,13 @@ fn run(engine: &Engine, db: &str, s: &Statement, now: i64) -> Result<Vec<Series>
             };
             for m in measurements(from)? {
                 let mut rows = Vec::new();
-                let mut sorted: Vec<String> = match (keys, &selector) {
-                    (KeySelector::In(keys), _) => keys.clone(),
-                    (KeySelector::NotEqual(not), _) => engine
-                        .tag_keys(db, &m)?
-                        .iter()
-                        .map(|k| lossy(k))
-                        .filter(|k| k != not)
-                        .collect(),
-                    (_, Some((re, wanted))) => engine
-                        .tag_keys(db, &m)?
-                        .iter()
-                        .map(|k| lossy(k))
-                        .filter(|k| re.is_match(k) == *wanted)
-                        .collect(),
-                    (_, None) => Vec::new(),
+                let mut sorted: Vec<String> = match keys {
+                    // Listed keys are looked up as given (a key the measurement lacks has no
+                    // values); the others choose among the measurement's keys.
+                    KeySelector::In(keys) => keys.clone(),
+                    other => {
+                        other.select(engine.tag_keys(db, &m)?.iter().map(|k| lossy(k)).collect())?
+                    }
                 };
                 sorted.sort();
                 sorted.dedup();

@@ -228,8 +228,20 @@ impl Parser {
             return Ok(Statement::ShowDatabases);
         }
         if self.eat_keyword("MEASUREMENTS") {
+            let with = if self.eat_keyword("WITH") {
+                self.keyword("MEASUREMENT")?;
+                if self.eat_op("=") {
+                    Some(KeySelector::In(vec![self.ident("measurement name")?]))
+                } else if self.eat_op("=~") {
+                    Some(KeySelector::Match(self.regex("a /regex/ of measurements")?))
+                } else {
+                    return Err(self.expected("'=' or '=~'"));
+                }
+            } else {
+                None
+            };
             let page = self.page()?;
-            return Ok(Statement::ShowMeasurements { page });
+            return Ok(Statement::ShowMeasurements { with, page });
         }
         if self.eat_keyword("SERIES") {
             let from = if self.eat_keyword("FROM") {
@@ -701,12 +713,28 @@ mod tests {
         assert_eq!(
             one("SHOW MEASUREMENTS OFFSET 3 LIMIT 0"),
             Statement::ShowMeasurements {
+                with: None,
                 page: Page {
                     limit: None,
                     offset: 3
                 }
             }
         );
+        assert_eq!(
+            one("SHOW MEASUREMENTS WITH MEASUREMENT =~ /cpu.*/ LIMIT 100"),
+            Statement::ShowMeasurements {
+                with: Some(KeySelector::Match("cpu.*".into())),
+                page: Page {
+                    limit: Some(100),
+                    offset: 0
+                }
+            }
+        );
+        assert!(matches!(
+            one("SHOW MEASUREMENTS WITH MEASUREMENT = \"cpu\""),
+            Statement::ShowMeasurements { with: Some(KeySelector::In(m)), .. } if m == ["cpu"]
+        ));
+        assert!(parse_statements("SHOW MEASUREMENTS WITH MEASUREMENT != cpu", 0).is_err());
         assert!(matches!(
             one("SHOW SERIES FROM cpu WHERE a = 'b' LIMIT 5"),
             Statement::ShowSeries {

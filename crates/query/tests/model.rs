@@ -537,3 +537,36 @@ fn show_statements_page_and_select_keys_as_influxdb_does() {
         "{r:?}"
     );
 }
+
+/// `SHOW MEASUREMENTS WITH MEASUREMENT = m | =~ /re/` (what Grafana asks for completion).
+#[test]
+fn show_measurements_with_measurement_chooses_names() {
+    let (_d, e) = engine_with_data();
+    e.write_lp(
+        "db",
+        b"mem,hostname=host_0 used=1 0\ndisk,hostname=host_0 free=2 0\n",
+        Precision::Nanosecond,
+    )
+    .unwrap();
+    let names = |q: &str| -> Vec<Value> {
+        run(&e, q)
+            .iter()
+            .flat_map(|s| s.values.iter().map(|r| r[0].clone()))
+            .collect()
+    };
+    let s = |v: &str| Value::String(v.into());
+    assert_eq!(names("SHOW MEASUREMENTS"), [s("cpu"), s("disk"), s("mem")]);
+    assert_eq!(
+        names("SHOW MEASUREMENTS WITH MEASUREMENT =~ /m/"),
+        [s("mem")]
+    );
+    assert_eq!(
+        names("SHOW MEASUREMENTS WITH MEASUREMENT =~ /^[cd]/ LIMIT 1 OFFSET 1"),
+        [s("disk")]
+    );
+    assert_eq!(
+        names("SHOW MEASUREMENTS WITH MEASUREMENT = cpu"),
+        [s("cpu")]
+    );
+    assert!(run(&e, "SHOW MEASUREMENTS WITH MEASUREMENT = nosuch").is_empty());
+}
