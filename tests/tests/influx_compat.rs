@@ -203,6 +203,78 @@ const CASES: &[(&str, &str, Cmp)] = &[
         "SHOW SERIES FROM cpu WHERE region = 'us-west-1'",
         Exact,
     ),
+    // LIMIT and OFFSET of SHOW statements; WITH KEY operators
+    (
+        "show-series-limit-offset",
+        "SHOW SERIES FROM cpu LIMIT 2 OFFSET 1",
+        Exact,
+    ),
+    (
+        "show-series-offset-past-end",
+        "SHOW SERIES LIMIT 1 OFFSET 200",
+        Exact,
+    ),
+    (
+        "show-measurements-limit-0",
+        "SHOW MEASUREMENTS LIMIT 0",
+        Exact,
+    ),
+    (
+        "show-measurements-with-regex",
+        "SHOW MEASUREMENTS WITH MEASUREMENT =~ /c.u/ LIMIT 1",
+        Exact,
+    ),
+    (
+        "show-measurements-with-name",
+        "SHOW MEASUREMENTS WITH MEASUREMENT = cpu",
+        Exact,
+    ),
+    (
+        "show-measurements-with-no-match",
+        "SHOW MEASUREMENTS WITH MEASUREMENT =~ /^nothing$/",
+        Exact,
+    ),
+    (
+        "show-tag-keys-limit-offset",
+        "SHOW TAG KEYS FROM cpu LIMIT 1 OFFSET 1",
+        Exact,
+    ),
+    (
+        "show-field-keys-limit-offset",
+        "SHOW FIELD KEYS FROM cpu LIMIT 2 OFFSET 1",
+        Exact,
+    ),
+    (
+        "show-tag-values-in-limit-offset",
+        "SHOW TAG VALUES WITH KEY IN (region, datacenter) LIMIT 2 OFFSET 1",
+        Exact,
+    ),
+    (
+        "show-tag-values-key-regex",
+        "SHOW TAG VALUES WITH KEY =~ /reg.*/ LIMIT 3",
+        Exact,
+    ),
+    (
+        "show-tag-values-key-not-equal",
+        "SHOW TAG VALUES WITH KEY != region",
+        Exact,
+    ),
+    (
+        "show-tag-values-key-not-regex",
+        "SHOW TAG VALUES WITH KEY !~ /reg.*|host.*/ LIMIT 2",
+        Exact,
+    ),
+    // no time range: GROUP BY time runs from the first point to now(); LIMIT keeps it short
+    (
+        "groupby-time-open-range-limit",
+        "SELECT mean(usage_user) FROM cpu GROUP BY time(1m) LIMIT 2",
+        Tolerant,
+    ),
+    (
+        "groupby-time-open-range-fill-none",
+        "SELECT max(usage_user) FROM cpu WHERE hostname = 'host_3' GROUP BY time(1m) fill(none)",
+        Exact,
+    ),
     // time conditions in SHOW (InfluxDB 1.6.7's own behaviour decides)
     (
         "show-series-time-after-data",

@@ -8,9 +8,11 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Args as ClapArgs;
-use tsmdb_engine::{Engine, Options};
+use tsmdb_engine::Options;
+
+use crate::open::{Missing, open};
 
 /// Arguments of `tsmdb compact`.
 #[derive(Debug, ClapArgs)]
@@ -27,11 +29,7 @@ pub struct Args {
 
 /// Runs `tsmdb compact`.
 pub fn run(args: Args, db: &Path) -> anyhow::Result<ExitCode> {
-    if !db.is_dir() {
-        bail!("{} is not a directory", db.display());
-    }
-    let engine = Engine::open(db, Options::default().background(false))
-        .with_context(|| format!("opening {}", db.display()))?;
+    let engine = open(db, Options::default().background(false), Missing::Fail)?;
     let before = engine.stats();
     let started = Instant::now();
     // The cache (the WAL replayed) goes to TSM files first, so everything written is compacted.

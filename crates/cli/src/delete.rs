@@ -12,6 +12,8 @@ use clap::Args as ClapArgs;
 use tsmdb_engine::{Engine, Options};
 use tsmdb_query::{StatementResult, execute, parse_rfc3339};
 
+use crate::open::{Missing, open};
+
 /// Arguments of `tsmdb delete`.
 #[derive(Debug, ClapArgs)]
 #[command(after_help = "Examples:\n  \
@@ -60,11 +62,7 @@ pub fn run(args: Args, db: &Path) -> anyhow::Result<ExitCode> {
         Some(c) => format!(" WHERE {c}"),
         None => String::new(),
     };
-    if !db.is_dir() {
-        bail!("{} is not a data directory", db.display());
-    }
-    let engine = Engine::open(db, Options::default())
-        .with_context(|| format!("opening {}", db.display()))?;
+    let engine = open(db, Options::default(), Missing::Fail)?;
     if !engine.databases().contains(&args.database) {
         bail!(
             "database {:?} does not exist in {}",

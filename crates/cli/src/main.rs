@@ -10,6 +10,7 @@ mod compact;
 mod delete;
 mod generate;
 mod inspect;
+mod open;
 mod output;
 mod query;
 mod stats;
@@ -58,6 +59,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    die_quietly_on_sigpipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Compact(args) => compact::run(args, &cli.db),
@@ -76,5 +78,20 @@ fn main() -> ExitCode {
             eprintln!("tsmdb: error: {err:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Lets the process end quietly, as Unix tools do, when whoever reads its output goes away
+/// (`tsmdb inspect tsm --dump x.tsm | head`). Rust ignores SIGPIPE by default, so every later
+/// write would fail instead: a `println!` panics and a buffered writer turns into a
+/// "Broken pipe" error with exit status 2. Writes already acknowledged are in the WAL, so
+/// ending mid-command loses nothing.
+fn die_quietly_on_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: `signal` with `SIG_DFL` installs no handler (no code runs in signal context); it
+    // is called first thing in `main`, before any other thread exists, so nothing races with it.
+    // Tested by `tests/broken_pipe.rs`.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -4,10 +4,12 @@ use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Args as ClapArgs, ValueEnum};
-use tsmdb_engine::{Engine, Options};
-use tsmdb_query::{Epoch, StatementResult, execute, to_json};
+use tsmdb_engine::Options;
+use tsmdb_query::{Epoch, Statement, StatementResult, execute, parse_statements, to_json};
+
+use crate::open::{Missing, open};
 
 /// Output formats of `tsmdb query`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -50,8 +52,13 @@ pub struct Args {
 
 /// Runs `tsmdb query`.
 pub fn run(args: Args, db: &Path) -> anyhow::Result<ExitCode> {
-    let engine = Engine::open(db, Options::default())
-        .with_context(|| format!("opening {}", db.display()))?;
+    let missing = match &args.statement {
+        Some(text) if creates_database(text) => Missing::Create,
+        // Statements from stdin or a file may create one: like a session of the influx shell.
+        None => Missing::Create,
+        Some(_) => Missing::Fail,
+    };
+    let engine = open(db, Options::default(), missing)?;
     let epoch = if args.epoch_ns {
         Epoch::Nanoseconds
     } else {
@@ -99,13 +106,22 @@ pub fn run(args: Args, db: &Path) -> anyhow::Result<ExitCode> {
         }
     }
     engine.close()?;
-    if args.statement.is_none() && args.file.is_none() && failed {
-        bail!("some statements failed");
-    }
+    // The same status whether the statements came as an argument, from a file or from stdin:
+    // 1 when one failed (its error is already printed), as the module doc of main says.
     Ok(if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// True when `text` parses and one of its statements creates a database (so running it on a
+/// data directory that does not exist yet is meant to create one).
+fn creates_database(text: &str) -> bool {
+    parse_statements(text, 0).is_ok_and(|statements| {
+        statements
+            .iter()
+            .any(|s| matches!(s, Statement::CreateDatabase(_)))
     })
 }
 

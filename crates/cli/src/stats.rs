@@ -3,9 +3,10 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Args as ClapArgs;
-use tsmdb_engine::{Engine, Options};
+use tsmdb_engine::Options;
+
+use crate::open::{Missing, open};
 
 use crate::output::Format;
 
@@ -21,7 +22,7 @@ pub struct Args {
 /// Runs `tsmdb stats`.
 pub fn run(args: Args, db: &Path) -> anyhow::Result<ExitCode> {
     let options = Options::default().background(false);
-    let engine = Engine::open(db, options).with_context(|| format!("opening {}", db.display()))?;
+    let engine = open(db, options, Missing::Fail)?;
     let s = engine.stats();
     let report = engine.open_report();
     let rows: Vec<(&str, serde_json::Value)> = vec![
@@ -32,7 +33,11 @@ pub fn run(args: Args, db: &Path) -> anyhow::Result<ExitCode> {
         ("tsm_bytes", s.tsm_bytes.into()),
         ("wal_bytes", s.wal_bytes.into()),
         ("cache_bytes", s.cache_bytes.into()),
-        ("open_ms", (report.elapsed.as_secs_f64() * 1000.0).into()),
+        // Whole microseconds over 1000: prints as `24.401`, not `24.401039000000004`.
+        (
+            "open_ms",
+            (report.elapsed.as_micros() as f64 / 1000.0).into(),
+        ),
         ("failed_shards", report.failed_shards.len().into()),
         (
             "bad_files",

@@ -107,18 +107,37 @@ fn walk(dir: &Path, f: &mut Findings) -> io::Result<()> {
             }
             continue;
         }
+        if is_set_aside(&path) {
+            f.problem(
+                &path,
+                None,
+                "a TSM file the engine set aside as damaged when it opened the shard; its data is \
+                 not served (tsmdb inspect tsm --verify shows the damage; restore it from a backup \
+                 or delete it)",
+            );
+            continue;
+        }
         match path.extension().and_then(|e| e.to_str()) {
             Some(TSM_EXT) => check_tsm(&path, f),
             Some(TOMBSTONE_EXT) => {
                 f.tombstone_files += 1;
                 if let Err(e) = read_tombstones(&path) {
-                    f.problem(&path, None, e.to_string());
+                    f.problem(&path, None, tsm_problem(&e));
                 }
             }
             _ => {}
         }
     }
     Ok(())
+}
+
+/// A `NAME.tsm.bad` file: the engine renames a TSM file it cannot open so that the shard still
+/// opens; the damage must stay visible here after that, or verify would pass a directory that
+/// silently lost data.
+fn is_set_aside(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(&format!(".{TSM_EXT}.bad")))
 }
 
 fn check_tsm(path: &Path, f: &mut Findings) {
@@ -130,15 +149,37 @@ fn check_tsm(path: &Path, f: &mut Findings) {
     };
     let reader = match TsmReader::open_with(path, options) {
         Ok(r) => r,
-        Err(e) => return f.problem(path, None, e.to_string()),
+        Err(e) => return f.problem(path, None, tsm_problem(&e)),
     };
     let (mut times, mut values) = (Vec::new(), Column::empty(FieldType::Float));
     for (k, e) in reader.blocks() {
         f.blocks += 1;
         if let Err(err) = reader.decode_block(&k, &e, &mut times, &mut values) {
-            // The error names the file, the key and the offset already.
-            f.problem(path, Some(e.offset), err.to_string());
+            f.problem(path, Some(e.offset), tsm_problem(&err));
         }
+    }
+}
+
+/// A TSM or tombstone error without the file and the block offset, which start the problem's
+/// line already (`FILE: offset N: what`): the error's own text would repeat both.
+fn tsm_problem(e: &tsmdb_tsm_file::Error) -> String {
+    use tsmdb_tsm_file::Error as E;
+    let key = |k: &[u8]| k.escape_ascii().to_string();
+    match e {
+        E::Io { error, .. } => error.to_string(),
+        E::Corrupt { what, .. } => format!("corrupt TSM file: {what}"),
+        E::Checksum {
+            key: k,
+            stored,
+            computed,
+            ..
+        } => format!(
+            "block checksum mismatch (key {}): stored {stored:08x}, computed {computed:08x}",
+            key(k)
+        ),
+        E::BlockCorrupt { key: k, what, .. } => format!("block corrupt (key {}): {what}", key(k)),
+        E::CorruptTombstone { what, .. } => format!("corrupt tombstone file: {what}"),
+        other => other.to_string(),
     }
 }
 

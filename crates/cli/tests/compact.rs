@@ -59,7 +59,7 @@ fn setup(db: &Path) -> Vec<SeriesValues> {
 fn compacts_every_shard_through_the_engine_and_respects_the_lock() {
     let out = tsmdb(Path::new("/definitely/not/here"), &["compact"]);
     assert_ne!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not a directory"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no data directory here"));
 
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("data");

@@ -88,6 +88,14 @@ fn a_flipped_byte_in_a_tsm_block_fails_naming_the_file() {
         "{text}"
     );
     assert!(lines[1].starts_with("FAILED 1 problems"), "{text}");
+    // The file and the offset are said once, at the start; then the key and what is wrong.
+    assert_eq!(
+        lines[0].matches(&victim.display().to_string()).count(),
+        1,
+        "{text}"
+    );
+    assert_eq!(lines[0].matches("offset").count(), 1, "{text}");
+    assert!(lines[0].contains("checksum mismatch (key cpu,"), "{text}");
 
     let o = tsmdb(&db, &["verify", "--format", "jsonl"]);
     assert_eq!(o.status.code(), Some(1));

@@ -166,6 +166,25 @@ impl StringColumn {
             self.bytes.truncate(self.ends.last().copied().unwrap_or(0));
         }
     }
+
+    /// Moves strings `run` down so that they start at index `to`, overwriting what was there:
+    /// the in-place step of dropping runs of strings (filters move each kept run down, then
+    /// [`truncate`](Self::truncate)). Strings before `to` and from `run.end` on are untouched;
+    /// the ones in between are unspecified until truncated. Nothing moves unless
+    /// `to <= run.start <= run.end <= len()`.
+    pub fn move_down(&mut self, run: std::ops::Range<usize>, to: usize) {
+        if to >= run.start || run.start >= run.end || run.end > self.ends.len() {
+            return;
+        }
+        let byte_at = |ends: &[usize], i: usize| if i == 0 { 0 } else { ends[i - 1] };
+        let from_byte = byte_at(&self.ends, run.start);
+        let end_byte = self.ends[run.end - 1];
+        let to_byte = byte_at(&self.ends, to);
+        self.bytes.copy_within(from_byte..end_byte, to_byte);
+        for i in 0..run.len() {
+            self.ends[to + i] = self.ends[run.start + i] - from_byte + to_byte;
+        }
+    }
 }
 
 impl StringColumn {
@@ -452,6 +471,25 @@ mod tests {
         assert_eq!(FieldType::from_wal_type(0), None);
         assert_eq!(FieldType::Float.block_type(), 0);
         assert_eq!(FieldType::Float.wal_type(), 1);
+    }
+
+    #[test]
+    fn string_column_moves_runs_down_in_place() {
+        let mut c: StringColumn = [&b"a"[..], b"bb", b"", b"dddd", b"e", b"ff"]
+            .into_iter()
+            .collect();
+        // Drop "bb" and "" (indices 1..3): "dddd", "e" move down to 1.
+        c.move_down(3..5, 1);
+        c.truncate(3);
+        let got: Vec<&[u8]> = c.iter().collect();
+        assert_eq!(got, [&b"a"[..], b"dddd", b"e"]);
+        assert_eq!(c.total_bytes(), 6);
+        // Out-of-order or out-of-bounds requests change nothing.
+        let before = c.clone();
+        c.move_down(0..1, 2);
+        c.move_down(1..9, 0);
+        c.move_down(2..2, 0);
+        assert_eq!(c, before);
     }
 
     #[test]

@@ -7,33 +7,47 @@ pub enum Statement {
     Select(Box<SelectStatement>),
     /// `SHOW DATABASES`
     ShowDatabases,
-    /// `SHOW MEASUREMENTS`
-    ShowMeasurements,
-    /// `SHOW TAG KEYS [FROM m]`
+    /// `SHOW MEASUREMENTS [WITH MEASUREMENT = m | =~ /re/] [LIMIT n] [OFFSET n]`
+    ShowMeasurements {
+        /// `WITH MEASUREMENT`: which names; `None` is all.
+        with: Option<KeySelector>,
+        /// `LIMIT` and `OFFSET`.
+        page: Page,
+    },
+    /// `SHOW TAG KEYS [FROM m] [LIMIT n] [OFFSET n]`
     ShowTagKeys {
         /// Measurement, or every measurement.
         from: Option<String>,
+        /// `LIMIT` and `OFFSET`, per measurement.
+        page: Page,
     },
-    /// `SHOW TAG VALUES [FROM m] WITH KEY = k` (or `IN (k1, k2)`) `[WHERE tags]`
+    /// `SHOW TAG VALUES [FROM m] WITH KEY = k` (or `!= k`, `=~ /re/`, `!~ /re/`,
+    /// `IN (k1, k2)`) `[WHERE tags] [LIMIT n] [OFFSET n]`
     ShowTagValues {
         /// Measurement, or every measurement.
         from: Option<String>,
-        /// Tag keys.
-        keys: Vec<String>,
+        /// Which tag keys.
+        keys: KeySelector,
         /// Tag condition: only values of series that match it.
         condition: Option<Cond>,
+        /// `LIMIT` and `OFFSET`, per measurement.
+        page: Page,
     },
-    /// `SHOW FIELD KEYS [FROM m]`
+    /// `SHOW FIELD KEYS [FROM m] [LIMIT n] [OFFSET n]`
     ShowFieldKeys {
         /// Measurement, or every measurement.
         from: Option<String>,
+        /// `LIMIT` and `OFFSET`, per measurement.
+        page: Page,
     },
-    /// `SHOW SERIES [FROM m] [WHERE tags]`
+    /// `SHOW SERIES [FROM m] [WHERE tags] [LIMIT n] [OFFSET n]`
     ShowSeries {
         /// Measurement, or every measurement.
         from: Option<String>,
         /// Tag condition.
         condition: Option<Cond>,
+        /// `LIMIT` and `OFFSET`.
+        page: Page,
     },
     /// `CREATE DATABASE name`
     CreateDatabase(String),
@@ -65,6 +79,63 @@ pub enum Statement {
         /// Duration in nanoseconds; `None` is INF.
         duration: Option<i64>,
     },
+}
+
+/// `LIMIT n OFFSET m` of a `SHOW` statement: applied to the rows of each result series, as
+/// InfluxDB does (`LIMIT 0`, like no `LIMIT`, shows every row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Page {
+    /// Rows shown at most; `None`: all.
+    pub limit: Option<usize>,
+    /// Rows skipped first.
+    pub offset: usize,
+}
+
+impl KeySelector {
+    /// Keeps the names of `names` this selector chooses, in their order. An invalid regex is
+    /// an error naming it.
+    pub fn select(&self, names: Vec<String>) -> Result<Vec<String>, crate::QueryError> {
+        let regex = |r: &str| {
+            regex::Regex::new(r)
+                .map_err(|e| crate::QueryError::msg(format!("invalid regex /{r}/: {e}")))
+        };
+        Ok(match self {
+            KeySelector::In(keep) => names.into_iter().filter(|n| keep.contains(n)).collect(),
+            KeySelector::NotEqual(not) => names.into_iter().filter(|n| n != not).collect(),
+            KeySelector::Match(r) => {
+                let re = regex(r)?;
+                names.into_iter().filter(|n| re.is_match(n)).collect()
+            }
+            KeySelector::NotMatch(r) => {
+                let re = regex(r)?;
+                names.into_iter().filter(|n| !re.is_match(n)).collect()
+            }
+        })
+    }
+}
+
+impl Page {
+    /// The rows of `rows` this page shows.
+    pub fn apply<T>(&self, rows: Vec<T>) -> Vec<T> {
+        rows.into_iter()
+            .skip(self.offset)
+            .take(self.limit.unwrap_or(usize::MAX))
+            .collect()
+    }
+}
+
+/// Which names a SHOW statement lists: the tag keys of `SHOW TAG VALUES ... WITH KEY`, the
+/// measurements of `SHOW MEASUREMENTS WITH MEASUREMENT`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeySelector {
+    /// `= k` or `IN (k1, k2)`.
+    In(Vec<String>),
+    /// `!= k`: every key but this one.
+    NotEqual(String),
+    /// `=~ /re/`: the keys the regex matches (anywhere in the key, as Go's regexp does).
+    Match(String),
+    /// `!~ /re/`: the keys the regex does not match.
+    NotMatch(String),
 }
 
 /// A `SELECT` statement.

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use tsmdb_engine::{Engine, Expr};
 
-use crate::ast::{CmpOp, Cond, Operand, Statement};
+use crate::ast::{CmpOp, Cond, KeySelector, Operand, Statement};
 use crate::error::QueryError;
 use crate::parser::parse_statements;
 use crate::result::{Series, StatementResult, Value};
@@ -66,22 +66,23 @@ fn run(engine: &Engine, db: &str, s: &Statement, now: i64) -> Result<Vec<Series>
                 .map(|d| vec![Value::String(d)])
                 .collect(),
         )),
-        Statement::ShowMeasurements => {
-            let rows = engine
-                .measurements(db)?
-                .into_iter()
-                .map(|m| vec![Value::String(lossy(&m))])
-                .collect::<Vec<_>>();
+        Statement::ShowMeasurements { with, page } => {
+            let mut names: Vec<String> =
+                engine.measurements(db)?.iter().map(|m| lossy(m)).collect();
+            if let Some(with) = with {
+                names = with.select(names)?;
+            }
+            let rows = page.apply(names.into_iter().map(|m| vec![Value::String(m)]).collect());
             Ok(if rows.is_empty() {
                 Vec::new()
             } else {
                 one("measurements", &["name"], rows)
             })
         }
-        Statement::ShowTagKeys { from } => {
+        Statement::ShowTagKeys { from, page } => {
             let mut out = Vec::new();
             for m in measurements(from)? {
-                let keys = engine.tag_keys(db, &m)?;
+                let keys = page.apply(engine.tag_keys(db, &m)?);
                 if !keys.is_empty() {
                     out.extend(one(
                         &lossy(&m),
@@ -98,6 +99,7 @@ fn run(engine: &Engine, db: &str, s: &Statement, now: i64) -> Result<Vec<Series>
             from,
             keys,
             condition,
+            page,
         } => {
             let mut out = Vec::new();
             // A time condition keeps the values of the shards it overlaps, as in InfluxDB.
@@ -110,7 +112,14 @@ fn run(engine: &Engine, db: &str, s: &Statement, now: i64) -> Result<Vec<Series>
             };
             for m in measurements(from)? {
                 let mut rows = Vec::new();
-                let mut sorted = keys.clone();
+                let mut sorted: Vec<String> = match keys {
+                    // Listed keys are looked up as given (a key the measurement lacks has no
+                    // values); the others choose among the measurement's keys.
+                    KeySelector::In(keys) => keys.clone(),
+                    other => {
+                        other.select(engine.tag_keys(db, &m)?.iter().map(|k| lossy(k)).collect())?
+                    }
+                };
                 sorted.sort();
                 sorted.dedup();
                 for k in &sorted {
@@ -124,32 +133,39 @@ fn run(engine: &Engine, db: &str, s: &Statement, now: i64) -> Result<Vec<Series>
                         rows.push(vec![Value::String(k.clone()), Value::String(lossy(&v))]);
                     }
                 }
+                let rows = page.apply(rows);
                 if !rows.is_empty() {
                     out.extend(one(&lossy(&m), &["key", "value"], rows));
                 }
             }
             Ok(out)
         }
-        Statement::ShowFieldKeys { from } => {
+        Statement::ShowFieldKeys { from, page } => {
             let mut out = Vec::new();
             for m in measurements(from)? {
-                let rows: Vec<Vec<Value>> = engine
-                    .field_keys(db, &m)?
-                    .into_iter()
-                    .map(|(f, t)| {
-                        vec![
-                            Value::String(lossy(&f)),
-                            Value::String(t.name().to_string()),
-                        ]
-                    })
-                    .collect();
+                let rows: Vec<Vec<Value>> = page.apply(
+                    engine
+                        .field_keys(db, &m)?
+                        .into_iter()
+                        .map(|(f, t)| {
+                            vec![
+                                Value::String(lossy(&f)),
+                                Value::String(t.name().to_string()),
+                            ]
+                        })
+                        .collect(),
+                );
                 if !rows.is_empty() {
                     out.extend(one(&lossy(&m), &["fieldKey", "fieldType"], rows));
                 }
             }
             Ok(out)
         }
-        Statement::ShowSeries { from, condition } => {
+        Statement::ShowSeries {
+            from,
+            condition,
+            page,
+        } => {
             // A time condition keeps the series of the shards it overlaps, as in InfluxDB.
             let (expr, min, max) = match condition {
                 Some(c) => {
@@ -164,6 +180,7 @@ fn run(engine: &Engine, db: &str, s: &Statement, now: i64) -> Result<Vec<Series>
                     rows.push(vec![Value::String(lossy(&k))]);
                 }
             }
+            let rows = page.apply(rows);
             Ok(if rows.is_empty() {
                 Vec::new()
             } else {

@@ -44,7 +44,9 @@ mod series;
 mod timefmt;
 mod windows;
 
-pub use ast::{CmpOp, Cond, FieldExpr, Fill, GroupTags, Operand, SelectStatement, Statement};
+pub use ast::{
+    CmpOp, Cond, FieldExpr, Fill, GroupTags, KeySelector, Operand, Page, SelectStatement, Statement,
+};
 pub use error::QueryError;
 pub use exec::execute;
 pub use lexer::{Spanned, Token, tokenize};

@@ -1,7 +1,9 @@
 //! Recursive-descent parser for the supported InfluxQL subset. Errors name the byte offset and
 //! what was expected.
 
-use crate::ast::{CmpOp, Cond, FieldExpr, Fill, GroupTags, Operand, SelectStatement, Statement};
+use crate::ast::{
+    CmpOp, Cond, FieldExpr, Fill, GroupTags, KeySelector, Operand, Page, SelectStatement, Statement,
+};
 use crate::error::QueryError;
 use crate::lexer::{Spanned, Token, tokenize};
 use crate::timefmt::parse_rfc3339;
@@ -226,7 +228,20 @@ impl Parser {
             return Ok(Statement::ShowDatabases);
         }
         if self.eat_keyword("MEASUREMENTS") {
-            return Ok(Statement::ShowMeasurements);
+            let with = if self.eat_keyword("WITH") {
+                self.keyword("MEASUREMENT")?;
+                if self.eat_op("=") {
+                    Some(KeySelector::In(vec![self.ident("measurement name")?]))
+                } else if self.eat_op("=~") {
+                    Some(KeySelector::Match(self.regex("a /regex/ of measurements")?))
+                } else {
+                    return Err(self.expected("'=' or '=~'"));
+                }
+            } else {
+                None
+            };
+            let page = self.page()?;
+            return Ok(Statement::ShowMeasurements { with, page });
         }
         if self.eat_keyword("SERIES") {
             let from = if self.eat_keyword("FROM") {
@@ -239,7 +254,12 @@ impl Parser {
             } else {
                 None
             };
-            return Ok(Statement::ShowSeries { from, condition });
+            let page = self.page()?;
+            return Ok(Statement::ShowSeries {
+                from,
+                condition,
+                page,
+            });
         }
         if self.eat_keyword("FIELD") {
             self.keyword("KEYS")?;
@@ -248,7 +268,8 @@ impl Parser {
             } else {
                 None
             };
-            return Ok(Statement::ShowFieldKeys { from });
+            let page = self.page()?;
+            return Ok(Statement::ShowFieldKeys { from, page });
         }
         if self.eat_keyword("TAG") {
             if self.eat_keyword("KEYS") {
@@ -257,7 +278,8 @@ impl Parser {
                 } else {
                     None
                 };
-                return Ok(Statement::ShowTagKeys { from });
+                let page = self.page()?;
+                return Ok(Statement::ShowTagKeys { from, page });
             }
             self.keyword("VALUES")?;
             let from = if self.eat_keyword("FROM") {
@@ -268,7 +290,13 @@ impl Parser {
             self.keyword("WITH")?;
             self.keyword("KEY")?;
             let keys = if self.eat_op("=") {
-                vec![self.ident("tag key")?]
+                KeySelector::In(vec![self.ident("tag key")?])
+            } else if self.eat_op("!=") || self.eat_op("<>") {
+                KeySelector::NotEqual(self.ident("tag key")?)
+            } else if self.eat_op("=~") {
+                KeySelector::Match(self.regex("a /regex/ of tag keys")?)
+            } else if self.eat_op("!~") {
+                KeySelector::NotMatch(self.regex("a /regex/ of tag keys")?)
             } else if self.eat_keyword("IN") {
                 self.op("(")?;
                 let mut keys = vec![self.ident("tag key")?];
@@ -276,22 +304,50 @@ impl Parser {
                     keys.push(self.ident("tag key")?);
                 }
                 self.op(")")?;
-                keys
+                KeySelector::In(keys)
             } else {
-                return Err(self.expected("'=' or IN"));
+                return Err(self.expected("'=', '!=', '=~', '!~' or IN"));
             };
             let condition = if self.eat_keyword("WHERE") {
                 Some(self.condition()?)
             } else {
                 None
             };
+            let page = self.page()?;
             return Ok(Statement::ShowTagValues {
                 from,
                 keys,
                 condition,
+                page,
             });
         }
         Err(self.expected("DATABASES, MEASUREMENTS, SERIES, FIELD KEYS, TAG KEYS or TAG VALUES"))
+    }
+
+    /// `[LIMIT n] [OFFSET n]` (either order) of a SHOW statement.
+    fn page(&mut self) -> Result<Page, QueryError> {
+        let mut page = Page::default();
+        loop {
+            if self.eat_keyword("LIMIT") {
+                page.limit = Some(self.usize_lit("a row count")?).filter(|&n| n > 0);
+            } else if self.eat_keyword("OFFSET") {
+                page.offset = self.usize_lit("a row count")?;
+            } else {
+                return Ok(page);
+            }
+        }
+    }
+
+    /// A `/regex/` literal.
+    fn regex(&mut self, what: &str) -> Result<String, QueryError> {
+        match self.peek() {
+            Token::Regex(r) => {
+                let r = r.clone();
+                self.next();
+                Ok(r)
+            }
+            _ => Err(self.expected(what)),
+        }
     }
 
     fn select(&mut self) -> Result<SelectStatement, QueryError> {
@@ -631,8 +687,78 @@ mod tests {
             matches!(one("SELECT percentile(x, 95) FROM m"), Statement::Select(s) if matches!(&s.fields[0], FieldExpr::Call { arg: Some(p), .. } if *p == 95.0))
         );
         assert!(
-            matches!(one("show tag values from cpu with key in (a, b)"), Statement::ShowTagValues { keys, .. } if keys.len() == 2)
+            matches!(one("show tag values from cpu with key in (a, b)"), Statement::ShowTagValues { keys: KeySelector::In(keys), .. } if keys.len() == 2)
         );
+        assert_eq!(
+            one("SHOW TAG VALUES WITH KEY =~ /reg.*/ LIMIT 2 OFFSET 1"),
+            Statement::ShowTagValues {
+                from: None,
+                keys: KeySelector::Match("reg.*".into()),
+                condition: None,
+                page: Page {
+                    limit: Some(2),
+                    offset: 1
+                }
+            }
+        );
+        assert!(matches!(
+            one("SHOW TAG VALUES FROM cpu WITH KEY !~ /a|b/"),
+            Statement::ShowTagValues { keys: KeySelector::NotMatch(r), .. } if r == "a|b"
+        ));
+        assert!(matches!(
+            one("SHOW TAG VALUES WITH KEY != region"),
+            Statement::ShowTagValues { keys: KeySelector::NotEqual(k), .. } if k == "region"
+        ));
+        // OFFSET first is accepted too; LIMIT 0 shows everything, as in InfluxDB.
+        assert_eq!(
+            one("SHOW MEASUREMENTS OFFSET 3 LIMIT 0"),
+            Statement::ShowMeasurements {
+                with: None,
+                page: Page {
+                    limit: None,
+                    offset: 3
+                }
+            }
+        );
+        assert_eq!(
+            one("SHOW MEASUREMENTS WITH MEASUREMENT =~ /cpu.*/ LIMIT 100"),
+            Statement::ShowMeasurements {
+                with: Some(KeySelector::Match("cpu.*".into())),
+                page: Page {
+                    limit: Some(100),
+                    offset: 0
+                }
+            }
+        );
+        assert!(matches!(
+            one("SHOW MEASUREMENTS WITH MEASUREMENT = \"cpu\""),
+            Statement::ShowMeasurements { with: Some(KeySelector::In(m)), .. } if m == ["cpu"]
+        ));
+        assert!(parse_statements("SHOW MEASUREMENTS WITH MEASUREMENT != cpu", 0).is_err());
+        assert!(matches!(
+            one("SHOW SERIES FROM cpu WHERE a = 'b' LIMIT 5"),
+            Statement::ShowSeries {
+                page: Page {
+                    limit: Some(5),
+                    offset: 0
+                },
+                ..
+            }
+        ));
+        assert!(matches!(
+            one("SHOW TAG KEYS LIMIT 1"),
+            Statement::ShowTagKeys {
+                page: Page { limit: Some(1), .. },
+                ..
+            }
+        ));
+        assert!(matches!(
+            one("SHOW FIELD KEYS FROM cpu OFFSET 1"),
+            Statement::ShowFieldKeys {
+                page: Page { offset: 1, .. },
+                ..
+            }
+        ));
         assert_eq!(
             one("CREATE RETENTION POLICY rp ON db DURATION 1d REPLICATION 1 DEFAULT"),
             Statement::CreateRetentionPolicy {

@@ -138,7 +138,15 @@ pub(crate) fn aggregate_group(
         max
     });
     let buckets = (last.saturating_sub(t)) / w.every.max(1);
-    if buckets > 1_000_000 {
+    // Rows this group can show in ascending order: OFFSET + LIMIT. With them, or with
+    // fill(none) (which skips straight to windows holding results), the walk below is bounded
+    // however many windows the range holds: an open range ends at now(), so `GROUP BY time(1m)
+    // LIMIT 2` over old data has millions of windows, and InfluxDB answers it.
+    let rows_needed = match (s.descending, s.limit) {
+        (false, Some(limit)) => Some(limit.saturating_add(s.offset.unwrap_or(0))),
+        _ => None,
+    };
+    if buckets > 1_000_000 && rows_needed.is_none() && s.fill != Fill::None {
         return Err(QueryError::msg(format!(
             "GROUP BY time would make {buckets} windows; narrow the time range"
         )));
@@ -179,10 +187,25 @@ pub(crate) fn aggregate_group(
         if any || s.fill != Fill::None {
             out.push(row);
         }
+        if rows_needed.is_some_and(|n| out.len() >= n) {
+            break;
+        }
         t = match t.checked_add(w.every) {
             Some(n) => n,
             None => break,
         };
+        if s.fill == Fill::None {
+            // Windows without a result show nothing: go to the next one that has a result.
+            let next_result = per_col
+                .iter()
+                .zip(&next)
+                .filter_map(|(results, &i)| results.get(i).map(|(rt, _)| *rt))
+                .min();
+            match next_result {
+                Some(rt) => t = t.max(rt),
+                None => break,
+            }
+        }
     }
     Ok(out)
 }

@@ -395,3 +395,178 @@ fn desc_limit_equals_the_head_of_the_full_answer() {
         }
     }
 }
+
+/// An open time range ends at now(), so over old data `GROUP BY time` spans millions of
+/// windows. InfluxDB answers with LIMIT (the first windows) and with fill(none) (only the
+/// windows holding data); both must not be refused for the window count.
+#[test]
+fn open_ranges_to_a_distant_now_are_answered_with_limit_or_fill_none() {
+    let (_d, e) = engine_with_data();
+    let far_now = 10 * 365 * 24 * 3600 * 1_000_000_000i64;
+    let one = |q: &str| {
+        let mut r = execute(&e, "db", q, far_now).unwrap();
+        let r = r.remove(0);
+        assert_eq!(r.error, None, "{q}");
+        r.series
+    };
+    let data = data();
+    let host0: Vec<&(String, &str, i64, f64, i64)> =
+        data.iter().filter(|p| p.0 == "host_0").collect();
+
+    // LIMIT 2 OFFSET 1: the second and third one-minute windows (three points each).
+    let s = one(
+        "SELECT max(usage) FROM cpu WHERE hostname = 'host_0' GROUP BY time(1m) LIMIT 2 OFFSET 1",
+    );
+    assert_eq!(s.len(), 1);
+    let want: Vec<Vec<Value>> = (1..3)
+        .map(|w: i64| {
+            let max = host0
+                .iter()
+                .filter(|p| p.2 / MIN == w)
+                .map(|p| p.3)
+                .fold(f64::MIN, f64::max);
+            vec![Value::Time(w * MIN), Value::Float(max)]
+        })
+        .collect();
+    assert_eq!(s[0].values, want);
+
+    // fill(none), one-second windows, no LIMIT: one row per point, nothing else.
+    let s =
+        one("SELECT count(usage) FROM cpu WHERE hostname = 'host_0' GROUP BY time(1s) fill(none)");
+    assert_eq!(s[0].values.len(), host0.len());
+    assert!(
+        s[0].values
+            .iter()
+            .zip(&host0)
+            .all(|(row, p)| row == &vec![Value::Time(p.2), Value::Integer(1)]),
+        "{:?}",
+        &s[0].values[..3]
+    );
+
+    // Without either, the walk would be unbounded: still a clear error, not a hang.
+    let r = execute(
+        &e,
+        "db",
+        "SELECT count(usage) FROM cpu GROUP BY time(1s)",
+        far_now,
+    )
+    .unwrap();
+    assert!(
+        r[0].error.as_deref().is_some_and(|m| m.contains("windows")),
+        "{r:?}"
+    );
+}
+
+/// LIMIT and OFFSET of SHOW statements page the rows of each result (InfluxDB's semantics;
+/// `LIMIT 0` shows all), and `WITH KEY` takes `!=`, `=~` and `!~` too.
+#[test]
+fn show_statements_page_and_select_keys_as_influxdb_does() {
+    let (_d, e) = engine_with_data();
+    let strings = |series: &[tsmdb_query::Series]| -> Vec<Vec<String>> {
+        series
+            .iter()
+            .flat_map(|s| &s.values)
+            .map(|row| {
+                row.iter()
+                    .map(|v| match v {
+                        Value::String(s) => s.clone(),
+                        other => panic!("not a string: {other:?}"),
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let mut hosts: Vec<String> = data().into_iter().map(|p| p.0).collect();
+    hosts.dedup();
+    let series_keys: Vec<Vec<String>> = data()
+        .iter()
+        .map(|p| vec![format!("cpu,hostname={},region={}", p.0, p.1)])
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+
+    assert_eq!(
+        strings(&run(&e, "SHOW SERIES FROM cpu LIMIT 2 OFFSET 1")),
+        series_keys[1..3]
+    );
+    assert!(run(&e, "SHOW SERIES LIMIT 1 OFFSET 100").is_empty());
+    assert_eq!(
+        strings(&run(&e, "SHOW MEASUREMENTS LIMIT 0")),
+        [["cpu".to_string()]]
+    );
+    assert_eq!(
+        strings(&run(&e, "SHOW TAG KEYS FROM cpu LIMIT 1 OFFSET 1")),
+        [["region".to_string()]]
+    );
+    assert_eq!(
+        strings(&run(&e, "SHOW FIELD KEYS FROM cpu LIMIT 1")),
+        [["count".to_string(), "integer".to_string()]]
+    );
+    let host_rows = |range: std::ops::Range<usize>| -> Vec<Vec<String>> {
+        hosts[range]
+            .iter()
+            .map(|h| vec!["hostname".to_string(), h.clone()])
+            .collect()
+    };
+    // Every key but region, i.e. hostname; paged.
+    assert_eq!(
+        strings(&run(
+            &e,
+            "SHOW TAG VALUES WITH KEY != region LIMIT 3 OFFSET 2"
+        )),
+        host_rows(2..5)
+    );
+    assert_eq!(
+        strings(&run(&e, "SHOW TAG VALUES FROM cpu WITH KEY =~ /^host/")),
+        host_rows(0..HOSTS)
+    );
+    // Unanchored, as Go's regexp: /egio/ matches region; !~ keeps the others.
+    assert_eq!(
+        strings(&run(&e, "SHOW TAG VALUES WITH KEY =~ /egio/")),
+        [["region", "eu"], ["region", "us"]]
+    );
+    assert_eq!(
+        strings(&run(&e, "SHOW TAG VALUES WITH KEY !~ /egio/ LIMIT 1")),
+        host_rows(0..1)
+    );
+    let r = execute(&e, "db", "SHOW TAG VALUES WITH KEY =~ /(/", 0).unwrap();
+    assert!(
+        r[0].error
+            .as_deref()
+            .is_some_and(|m| m.contains("invalid regex")),
+        "{r:?}"
+    );
+}
+
+/// `SHOW MEASUREMENTS WITH MEASUREMENT = m | =~ /re/` (what Grafana asks for completion).
+#[test]
+fn show_measurements_with_measurement_chooses_names() {
+    let (_d, e) = engine_with_data();
+    e.write_lp(
+        "db",
+        b"mem,hostname=host_0 used=1 0\ndisk,hostname=host_0 free=2 0\n",
+        Precision::Nanosecond,
+    )
+    .unwrap();
+    let names = |q: &str| -> Vec<Value> {
+        run(&e, q)
+            .iter()
+            .flat_map(|s| s.values.iter().map(|r| r[0].clone()))
+            .collect()
+    };
+    let s = |v: &str| Value::String(v.into());
+    assert_eq!(names("SHOW MEASUREMENTS"), [s("cpu"), s("disk"), s("mem")]);
+    assert_eq!(
+        names("SHOW MEASUREMENTS WITH MEASUREMENT =~ /m/"),
+        [s("mem")]
+    );
+    assert_eq!(
+        names("SHOW MEASUREMENTS WITH MEASUREMENT =~ /^[cd]/ LIMIT 1 OFFSET 1"),
+        [s("disk")]
+    );
+    assert_eq!(
+        names("SHOW MEASUREMENTS WITH MEASUREMENT = cpu"),
+        [s("cpu")]
+    );
+    assert!(run(&e, "SHOW MEASUREMENTS WITH MEASUREMENT = nosuch").is_empty());
+}

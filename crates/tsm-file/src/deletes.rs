@@ -59,6 +59,7 @@ fn merge(ranges: &mut Vec<TimeRange>) {
 }
 
 /// True when `t` is inside one of the sorted, merged `ranges`.
+#[cfg(test)]
 pub(crate) fn is_deleted(ranges: &[TimeRange], t: i64) -> bool {
     let i = ranges.partition_point(|r| r.max < t);
     ranges.get(i).is_some_and(|r| r.min <= t)

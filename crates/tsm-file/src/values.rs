@@ -2,9 +2,10 @@
 //! into blocks and encodes them; the reader decodes blocks into reusable buffers and applies time
 //! ranges and tombstones.
 
+use std::ops::Range;
+
 use tsmdb_encoding::{Column, ColumnRef, FieldType, decode_block, encode_block};
 
-use crate::deletes::is_deleted;
 use crate::error::{Error, FullReason, Result};
 use crate::format::{IndexEntry, TimeRange};
 use crate::index::KeyEntries;
@@ -147,31 +148,56 @@ impl Values {
     }
 }
 
-/// Keeps the pairs whose timestamp passes `keep`, in place.
-fn retain(times: &mut Vec<i64>, values: &mut Column, keep: impl Fn(i64) -> bool) {
-    fn retain_vec<T>(times: &[i64], v: &mut Vec<T>, keep: &impl Fn(i64) -> bool) {
-        let mut i = 0;
-        v.retain(|_| {
-            let k = times.get(i).is_some_and(|&t| keep(t));
-            i += 1;
-            k
-        });
-    }
-    match values {
-        Column::Float(v) => retain_vec(times, v, &keep),
-        Column::Integer(v) => retain_vec(times, v, &keep),
-        Column::Boolean(v) => retain_vec(times, v, &keep),
-        Column::Unsigned(v) => retain_vec(times, v, &keep),
-        Column::String(v) => {
-            let old = std::mem::take(v);
-            for (s, &t) in old.iter().zip(times.iter()) {
-                if keep(t) {
-                    v.push(s);
-                }
-            }
+/// Keeps, in place, the pairs whose time is inside `range` and outside every range of `deleted`
+/// (sorted and disjoint, as tombstones are merged). `times` is sorted, so the kept pairs form
+/// runs whose bounds are found by binary search; each run moves down in one copy instead of the
+/// values being tested one at a time.
+fn keep_live(times: &mut Vec<i64>, values: &mut Column, range: TimeRange, deleted: &[TimeRange]) {
+    let lo = times.partition_point(|&t| t < range.min);
+    let hi = times.partition_point(|&t| t <= range.max);
+    let mut write = 0;
+    let mut pos = lo;
+    // Deletes ending before the first time in range cannot cut anything.
+    let first = times
+        .get(lo)
+        .map_or(deleted.len(), |&t| deleted.partition_point(|d| d.max < t));
+    for d in deleted.get(first..).unwrap_or_default() {
+        let window = times.get(pos..hi).unwrap_or_default();
+        let cut_start = pos + window.partition_point(|&t| t < d.min);
+        if cut_start >= hi {
+            break;
         }
+        let cut_end = pos + window.partition_point(|&t| t <= d.max);
+        write = move_run(times, values, pos..cut_start, write);
+        pos = cut_end;
     }
-    times.retain(|&t| keep(t));
+    write = move_run(times, values, pos..hi, write);
+    times.truncate(write);
+    match values {
+        Column::Float(v) => v.truncate(write),
+        Column::Integer(v) => v.truncate(write),
+        Column::Boolean(v) => v.truncate(write),
+        Column::Unsigned(v) => v.truncate(write),
+        Column::String(v) => v.truncate(write),
+    }
+}
+
+/// Moves pairs `run` down to start at `write` (`write <= run.start`) and returns the position
+/// after them.
+fn move_run(times: &mut [i64], values: &mut Column, run: Range<usize>, write: usize) -> usize {
+    let len = run.len();
+    if len == 0 || run.start == write {
+        return write + len;
+    }
+    times.copy_within(run.clone(), write);
+    match values {
+        Column::Float(v) => v.copy_within(run, write),
+        Column::Integer(v) => v.copy_within(run, write),
+        Column::Boolean(v) => v.copy_within(run, write),
+        Column::Unsigned(v) => v.copy_within(run, write),
+        Column::String(v) => v.move_down(run, write),
+    }
+    write + len
 }
 
 /// Appends every pair of `(src_t, src_v)` to `(dst_t, dst_v)`; `dst_v` takes `src_v`'s type when
@@ -266,9 +292,7 @@ impl TsmReader {
             .iter()
             .any(|d| d.min <= entry.max_time && d.max >= entry.min_time);
         if !inside || hit {
-            retain(times, values, |t| {
-                range.contains(t) && !is_deleted(deleted, t)
-            });
+            keep_live(times, values, range, deleted);
         }
         Ok(())
     }
@@ -302,5 +326,87 @@ impl TsmReader {
             }
             Ok(true)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The plain definition: every pair tested one at a time.
+    fn naive(
+        times: &[i64],
+        strings: &[Vec<u8>],
+        range: TimeRange,
+        deleted: &[TimeRange],
+    ) -> Vec<(i64, Vec<u8>)> {
+        times
+            .iter()
+            .zip(strings)
+            .filter(|(t, _)| range.contains(**t) && !deleted.iter().any(|d| d.contains(**t)))
+            .map(|(t, s)| (*t, s.clone()))
+            .collect()
+    }
+
+    /// Sorted, disjoint ranges from arbitrary (start, length) pairs, as merged tombstones are.
+    fn disjoint(raw: Vec<(i64, i64)>) -> Vec<TimeRange> {
+        let mut raw: Vec<(i64, i64)> = raw;
+        raw.sort();
+        let mut out: Vec<TimeRange> = Vec::new();
+        for (min, len) in raw {
+            let max = min + len;
+            match out.last_mut() {
+                Some(last) if min <= last.max + 1 => last.max = last.max.max(max),
+                _ => out.push(TimeRange::new(min, max)),
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn keep_live_equals_testing_each_value(
+            set in proptest::collection::btree_set(-50i64..50, 0..60),
+            (rmin, rmax) in (-60i64..60, -60i64..60),
+            raw in proptest::collection::vec((-60i64..60, 0i64..8), 0..6),
+        ) {
+            let times: Vec<i64> = set.into_iter().collect();
+            let strings: Vec<Vec<u8>> = times.iter().map(|t| t.to_string().into_bytes()).collect();
+            let range = TimeRange::new(rmin, rmax);
+            let deleted = disjoint(raw);
+            let want = naive(&times, &strings, range, &deleted);
+
+            let mut t = times.clone();
+            let mut c = Column::String(strings.iter().map(Vec::as_slice).collect());
+            keep_live(&mut t, &mut c, range, &deleted);
+            let Column::String(s) = &c else { unreachable!() };
+            let got: Vec<(i64, Vec<u8>)> = t.iter().copied().zip(s.iter().map(<[u8]>::to_vec)).collect();
+            prop_assert_eq!(&got, &want);
+
+            let mut t = times.clone();
+            let mut c = Column::Float(times.iter().map(|&t| t as f64).collect());
+            keep_live(&mut t, &mut c, range, &deleted);
+            let want_f: Vec<f64> = want.iter().map(|(t, _)| *t as f64).collect();
+            let want_t: Vec<i64> = want.iter().map(|(t, _)| *t).collect();
+            prop_assert_eq!(t, want_t);
+            prop_assert_eq!(c, Column::Float(want_f));
+        }
+    }
+
+    #[test]
+    fn keep_live_cuts_ranges_and_deletes_out_of_the_middle() {
+        let mut t: Vec<i64> = (0..10).collect();
+        let mut c = Column::Integer((0..10).map(|i| i * 100).collect());
+        // Range 1..=8, deletes 3..=4 and 6..=6: keeps 1, 2, 5, 7, 8.
+        keep_live(
+            &mut t,
+            &mut c,
+            TimeRange::new(1, 8),
+            &[TimeRange::new(3, 4), TimeRange::new(6, 6)],
+        );
+        assert_eq!(t, [1, 2, 5, 7, 8]);
+        assert_eq!(c, Column::Integer(vec![100, 200, 500, 700, 800]));
     }
 }

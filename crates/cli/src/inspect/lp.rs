@@ -31,6 +31,12 @@ use crate::output::Format;
 
 /// Arguments of `tsmdb inspect lp`.
 #[derive(Debug, ClapArgs)]
+#[command(
+    after_help = "Exit code 1 when a line is rejected (each one is listed with its number).\n\n\
+    Examples:\n  tsmdb inspect lp metrics.lp\n  \
+    tsmdb inspect lp --format jsonl --precision s data.lp\n  \
+    printf 'cpu,host=a usage=1.5 1\\n' | tsmdb inspect lp -"
+)]
 pub struct Args {
     /// Line-protocol file to parse (`-` for standard input).
     pub file: PathBuf,

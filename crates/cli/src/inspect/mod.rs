@@ -17,6 +17,10 @@ use clap::Subcommand;
 
 /// What `tsmdb inspect` can look at.
 #[derive(Debug, Subcommand)]
+#[command(after_help = "Examples:\n  tsmdb inspect lp metrics.lp\n  \
+    tsmdb inspect tsm --verify tsmdb-data/db/*/*.tsm\n  \
+    tsmdb inspect wal --format jsonl tsmdb-data/db/*/wal\n  \
+    tsmdb inspect index tsmdb-data/db/shard_0_604800000000000")]
 pub enum InspectCommand {
     /// Parse line protocol and print every field value (or the error of every rejected line).
     Lp(lp::Args),

@@ -11,7 +11,6 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Args as ClapArgs;
 use tsmdb_encoding::{Column, FieldType, Registry, block_count, split_block};
 use tsmdb_tsm_file::{ReadOptions, TimeRange, TsmReader};
@@ -61,8 +60,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             // Verification checks every block in the file, deleted or not.
             apply_tombstones: !args.raw && !args.verify,
         };
-        let reader = TsmReader::open_with(path, options)
-            .with_context(|| format!("opening {}", path.display()))?;
+        // The reader's errors name the file already (and the offset where it is damaged).
+        let reader = TsmReader::open_with(path, options)?;
         if many && args.format == Format::Text {
             writeln!(out, "== {}", path.display())?;
         }

@@ -62,7 +62,7 @@ fuzz_target!(|data: &[u8]| {
             s,
             Statement::Select(_)
                 | Statement::ShowDatabases
-                | Statement::ShowMeasurements
+                | Statement::ShowMeasurements { .. }
                 | Statement::ShowTagKeys { .. }
                 | Statement::ShowTagValues { .. }
                 | Statement::ShowFieldKeys { .. }
