@@ -46,6 +46,7 @@ pub struct ReadmeDoctest;
 mod aggregate;
 mod background;
 mod batch;
+mod bulk;
 mod database;
 mod engine;
 mod error;
@@ -63,6 +64,7 @@ mod stats;
 
 pub use aggregate::{AggValue, Aggregate, Window, aggregate};
 pub use batch::{Rejection, WriteSummary};
+pub use bulk::{BulkFailpoint, BulkLoad, BulkStep, BulkSummary};
 pub use engine::{Engine, OpenReport};
 pub use error::{Error, Result};
 pub use keys::parse_series_key;
