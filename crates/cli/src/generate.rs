@@ -1,9 +1,11 @@
 //! `tsmdb generate`: synthetic data from an `influxd generate` schema, the `simple` shortcut, or
 //! the TSBS devops preset, as line protocol or as a printed plan.
 //!
-//! The default output writes into the data directory through the storage engine (typed points
-//! in batches, then a snapshot so the data lands in TSM files, as `influxd generate` writes TSM).
-//! Unlike `influxd generate`, the values pass through the WAL: the engine has no bulk-load path.
+//! The default output writes schema data straight into TSM files of the data directory's shards
+//! with the engine's bulk load (`Engine::bulk_load`), bypassing the WAL as `influxd generate`
+//! does. `--via-wal` sends typed points through the normal write path instead (WAL, cache, then
+//! a snapshot). The devops preset always takes the write path: its generator's only output is
+//! line protocol in time order, one row of every host after another.
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -144,6 +146,9 @@ pub struct OutputArgs {
     /// What to delete from the data directory before writing TSM files.
     #[arg(long, value_enum, default_value = "none")]
     pub clean: Clean,
+    /// Write through the WAL and cache (then snapshot) instead of bulk-loading TSM files.
+    #[arg(long)]
+    pub via_wal: bool,
     /// Database to write into (created if needed; default output only).
     #[arg(long, default_value = "db")]
     pub database: String,
@@ -271,6 +276,9 @@ fn run_schema(
         print!("{}", render_plan(&plan, &summary, out, db, format, &header));
         return Ok(ExitCode::SUCCESS);
     }
+    if format == OutputFormat::Tsm && !out.via_wal {
+        return bulk_load(&plan, out, db);
+    }
     if format == OutputFormat::Tsm {
         let started = Instant::now();
         let progress = progress_bar(|| PlanSummary::new(&plan).total(|m| m.points));
@@ -317,6 +325,48 @@ fn run_schema(
         Err(e) => return Err(e).context(format!("writing {}", out.output.display())),
     };
     report(started, totals.series, totals.values, writer.bytes());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Schema data straight into TSM files (the default output).
+fn bulk_load(plan: &Plan, out: &OutputArgs, db: &Path) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let progress = progress_bar(|| PlanSummary::new(plan).total(|m| m.points));
+    let engine = open_target(out, db)?;
+    let mut load = engine.bulk_load(&out.database)?;
+    let mut since_tick = 0u64;
+    let result = Generator::new(plan).for_each_block(|block| {
+        load.write(
+            block.series_key,
+            block.field.as_bytes(),
+            block.timestamps,
+            block.values.as_ref(),
+        )?;
+        since_tick += block.timestamps.len() as u64;
+        if since_tick >= 100_000 {
+            if let Some(bar) = &progress {
+                bar.inc(since_tick);
+            }
+            since_tick = 0;
+        }
+        Ok::<(), tsmdb_engine::Error>(())
+    });
+    let result = result.and_then(|totals| load.commit().map(|summary| (totals, summary)));
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
+    let (totals, summary) =
+        result.with_context(|| format!("bulk-loading into {}", db.display()))?;
+    engine
+        .close()
+        .with_context(|| format!("closing {}", db.display()))?;
+    report_db(started, totals.series, totals.values, 0, db);
+    eprintln!(
+        "tsmdb: {} TSM files ({}) in {} shards",
+        summary.files,
+        human_bytes(summary.bytes),
+        summary.shards
+    );
     Ok(ExitCode::SUCCESS)
 }
 
