@@ -1,9 +1,12 @@
 //! Figures for `cargo xtask bench` (ROW contract in `xtask/src/bench.rs`). Every figure has a
 //! baseline measured in the same run: a plain fill of the same number of timestamps and values
-//! into reused 1000-value buffers. `TSMDB_BENCH_QUICK=1` shrinks the data.
+//! into reused 1000-value buffers. `TSMDB_BENCH_QUICK=1` shrinks the data. The "open time"
+//! group (issue #8, `open_time.rs`) times `Engine::open` beside influxd on the same files.
 
 #[path = "common.rs"]
 mod common;
+#[path = "open_time.rs"]
+mod open_time;
 
 use std::convert::Infallible;
 use std::hint::black_box;
@@ -127,4 +130,14 @@ fn main() {
         "fill ts+values",
         devops_values / fill_devops.as_secs_f64(),
     );
+
+    open_time::run(quick, |figure, value, unit, baseline, baseline_value| {
+        let base = baseline_value.map_or("-".to_string(), |b| format!("{b:.3}"));
+        let baseline = if baseline_value.is_some() {
+            baseline
+        } else {
+            "-"
+        };
+        println!("ROW\topen time\t{figure}\t{value:.3}\t{unit}\t{baseline}\t{base}");
+    });
 }
