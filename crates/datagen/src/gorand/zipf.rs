@@ -116,9 +116,10 @@ impl Zipf {
         None
     }
 
-    /// The same as [`Zipf::sample`] without the table: Go's code as written (for tests).
-    #[cfg(test)]
-    pub(super) fn sample_direct(&self, rng: &mut GoRand) -> u64 {
+    /// The same as [`Zipf::sample`] without the table: Go's code as written (for the tests and
+    /// the `zipf` fuzz target that compare the two).
+    #[doc(hidden)]
+    pub fn sample_direct(&self, rng: &mut GoRand) -> u64 {
         loop {
             let r = rng.float64();
             let ur = self.hxm + r * self.hx0_minus_hxm;
