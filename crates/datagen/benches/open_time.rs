@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use tsmdb_datagen::gorand::GoRand;
 use tsmdb_datagen::{Generator, Plan, TimeRange, parse_schema};
-use tsmdb_engine::{Engine, Options};
+use tsmdb_engine::{Engine, FieldValue, Options, Point};
 
 /// 2016-01-04T01:00:00Z: a Monday, so the data lies in one shard of ours (weeks from the Unix
 /// epoch) and one of influxd's (weeks from Go's zero time, which start on Mondays).
@@ -350,4 +350,59 @@ pub fn run(quick: bool, row: impl Fn(&str, f64, &str, &str, Option<f64>)) {
         name,
         base(true),
     );
+}
+
+/// Bulk-loads `plan` into a fresh data directory (commit and close included).
+pub fn bulk_load_plan(plan: &Plan) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = Engine::open(dir.path(), Options::default()).expect("open");
+    engine.create_database(DATABASE, None).expect("create");
+    let mut load = engine.bulk_load(DATABASE).expect("bulk load");
+    Generator::new(plan)
+        .for_each_block(|b| {
+            load.write(
+                b.series_key,
+                b.field.as_bytes(),
+                b.timestamps,
+                b.values.as_ref(),
+            )
+        })
+        .expect("generate");
+    load.commit().expect("commit");
+    engine.close().expect("close");
+}
+
+/// Writes `plan` (float fields) into a fresh data directory as typed points through the WAL,
+/// 5000 per write, then snapshots to TSM files: what `tsmdb generate --via-wal` does.
+pub fn write_plan_via_wal(plan: &Plan) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = Engine::open(dir.path(), Options::default()).expect("open");
+    engine.create_database(DATABASE, None).expect("create");
+    let mut batch = Vec::with_capacity(5000);
+    Generator::new(plan)
+        .for_each_block(|b| {
+            let (m, tags) = tsmdb_engine::parse_series_key(b.series_key).expect("key");
+            let tags: Vec<(Vec<u8>, Vec<u8>)> =
+                tags.iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect();
+            let tsmdb_encoding::Column::Float(values) = b.values else {
+                panic!("the plan has float fields only");
+            };
+            for (&time, &v) in b.timestamps.iter().zip(values) {
+                batch.push(Point {
+                    measurement: m.to_vec(),
+                    tags: tags.clone(),
+                    fields: vec![(b.field.as_bytes().to_vec(), FieldValue::Float(v))],
+                    time,
+                });
+                if batch.len() == 5000 {
+                    engine.write_points(DATABASE, &batch)?;
+                    batch.clear();
+                }
+            }
+            Ok::<(), tsmdb_engine::Error>(())
+        })
+        .expect("write");
+    engine.write_points(DATABASE, &batch).expect("write");
+    engine.snapshot_all().expect("snapshot");
+    engine.close().expect("close");
 }

@@ -131,6 +131,21 @@ fn main() {
         devops_values / fill_devops.as_secs_f64(),
     );
 
+    // Issue #9: generated blocks into a data directory, bulk-loaded vs through the WAL.
+    let plan = common::simple(if quick { 1000 } else { 5000 });
+    let values = Generator::new(&plan)
+        .for_each_block(|_| Ok::<(), Infallible>(()))
+        .map_or(0, |t| t.values) as f64;
+    let bulk = best(1, || open_time::bulk_load_plan(&plan));
+    let via_wal = best(1, || open_time::write_plan_via_wal(&plan));
+    row(
+        "into a data directory: bulk load (simple)",
+        values / bulk.as_secs_f64(),
+        "values/s",
+        "same via WAL + snapshot",
+        values / via_wal.as_secs_f64(),
+    );
+
     open_time::run(quick, |figure, value, unit, baseline, baseline_value| {
         let base = baseline_value.map_or("-".to_string(), |b| format!("{b:.3}"));
         let baseline = if baseline_value.is_some() {
