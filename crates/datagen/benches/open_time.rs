@@ -307,9 +307,9 @@ fn influxd_start(ours: &Path, scratch: &Path) -> Option<(f64, f64)> {
 /// Prints the open-time rows.
 pub fn run(quick: bool, row: impl Fn(&str, f64, &str, &str, Option<f64>)) {
     let (points, wal_bytes) = if quick {
-        (120, 10 << 20)
+        (135, 10 << 20)
     } else {
-        (1200, 100 << 20)
+        (1350, 100 << 20)
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("tsmdb");
