@@ -345,6 +345,10 @@ impl BulkLoad<'_> {
             summary.bytes += readers.iter().map(|r| r.file_size()).sum::<u64>();
             summary.series_created += add_series(&load.shard, &readers)?;
             load.remove_staging();
+            inner
+                .counters
+                .values_written
+                .fetch_add(load.values, Ordering::Relaxed);
         }
         Ok(summary)
     }
@@ -479,6 +483,7 @@ struct ShardLoad {
     last_time: i64,
     field_type: Option<FieldType>,
     keys: u64,
+    values: u64,
 }
 
 impl ShardLoad {
@@ -497,6 +502,7 @@ impl ShardLoad {
             last_time: i64::MIN,
             field_type: None,
             keys: 0,
+            values: 0,
         })
     }
 
@@ -537,6 +543,7 @@ impl ShardLoad {
                 }
             }
         }
+        self.values += timestamps.len() as u64;
         self.key.clear();
         self.key.extend_from_slice(key);
         self.last_time = last;

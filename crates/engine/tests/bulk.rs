@@ -149,6 +149,7 @@ proptest! {
         prop_assert_eq!(summary.values, data.iter().map(|d| d.2.len() as u64).sum::<u64>());
         prop_assert_eq!(&read_all(&bulk), &expected);
         prop_assert_eq!(bulk.stats().wal_bytes, 0);
+        prop_assert_eq!(bulk.stats().values_written, summary.values);
         drop(bulk);
         let bulk = open(bulk_dir.path());
         prop_assert_eq!(&read_all(&bulk), &expected);
