@@ -331,68 +331,70 @@ fn a_dropped_load_leaves_no_file() {
 }
 
 const CHILD_DIR: &str = "TSMDB_BULK_CHILD_DIR";
+const CHILD_STEP: &str = "TSMDB_BULK_CHILD_STEP";
 
-/// The child: loads the same data over and over, printing a line before each commit and after
-/// it returned. Not a test on its own (ignored); the parent runs it in a separate process.
+/// The child's failpoint: announces each step and, at the step named by the parent, waits on
+/// standard input (which the parent never writes) until it is killed.
+fn announce_and_hold(step: BulkStep) -> bool {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "at {step:?}").unwrap();
+    out.flush().unwrap();
+    if std::env::var(CHILD_STEP).is_ok_and(|s| s == format!("{step:?}")) {
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+    }
+    false
+}
+
+/// The child: one bulk load with `announce_and_hold` as failpoint. Not a test on its own
+/// (ignored); the parent runs it in a separate process.
 #[test]
-#[ignore = "run as a child process by a_killed_bulk_load_is_all_or_nothing"]
+#[ignore = "run as a child process by a_load_killed_at_each_step_is_all_or_nothing"]
 fn bulk_child() {
     let Ok(dir) = std::env::var(CHILD_DIR) else {
         return;
     };
     let engine = open(Path::new(&dir));
-    let mut out = std::io::stdout().lock();
-    for round in 0i64.. {
-        let mut load = engine.bulk_load("db").unwrap();
-        for (series, field, ts, values) in bulk_data() {
-            // Each round in a shard of its own.
-            let ts: Vec<i64> = ts.iter().map(|t| t + round * 1000).collect();
-            load.write(series.as_bytes(), field.as_bytes(), &ts, values.as_ref())
-                .unwrap();
-        }
-        writeln!(out, "commit {round}").unwrap();
-        out.flush().unwrap();
-        load.commit().unwrap();
-        writeln!(out, "done {round}").unwrap();
-        out.flush().unwrap();
+    let mut load = engine.bulk_load("db").unwrap();
+    load.set_failpoint(announce_and_hold);
+    for (series, field, ts, values) in bulk_data() {
+        load.write(series.as_bytes(), field.as_bytes(), &ts, values.as_ref())
+            .unwrap();
     }
+    load.commit().unwrap();
+    println!("done");
 }
 
 #[test]
-fn a_killed_bulk_load_is_all_or_nothing() {
+fn a_load_killed_at_each_step_is_all_or_nothing() {
     let exe = std::env::current_exe().unwrap();
-    for kill_after in [0u64, 1, 2, 3] {
+    for (step, want) in [
+        (BulkStep::Staged, 0),
+        (BulkStep::Committed, 1000),
+        (BulkStep::Installed, 1000),
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(&exe)
             .args(["--exact", "bulk_child", "--ignored", "--nocapture"])
             .env(CHILD_DIR, dir.path())
+            .env(CHILD_STEP, format!("{step:?}"))
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        // Kill while the commit of round `kill_after` runs (or just before it starts).
-        let mut done = 0;
-        for line in lines.by_ref() {
-            let line = line.unwrap();
-            if line == format!("commit {kill_after}") {
-                break;
-            }
-            if line.starts_with("done ") {
-                done += 1;
-            }
-        }
+        let wanted = format!("at {step:?}");
+        let reached = BufReader::new(child.stdout.take().unwrap())
+            .lines()
+            .map_while(Result::ok)
+            .any(|line| line == wanted);
         child.kill().unwrap();
         child.wait().unwrap();
-        assert_eq!(
-            done, kill_after,
-            "the child never reached round {kill_after}"
-        );
+        assert!(reached, "the child never reached {step:?}");
         let engine = open(dir.path());
-        let n = count_values(&engine) as u64;
-        // Every round that returned is there, whole; the interrupted one wholly or not at all.
-        assert!(
-            n == done * 1000 || n == (done + 1) * 1000,
-            "round {kill_after}: {n} values"
-        );
+        assert_eq!(count_values(&engine), want, "killed at {step:?}");
+        let series = engine
+            .series_keys("db", b"m", &tsmdb_engine::Expr::all())
+            .unwrap();
+        assert_eq!(series.len(), want / 50, "killed at {step:?}");
     }
 }
