@@ -4,8 +4,10 @@
 //! The default output writes schema data straight into TSM files of the data directory's shards
 //! with the engine's bulk load (`Engine::bulk_load`), bypassing the WAL as `influxd generate`
 //! does. `--via-wal` sends typed points through the normal write path instead (WAL, cache, then
-//! a snapshot). The devops preset always takes the write path: its generator's only output is
-//! line protocol in time order, one row of every host after another.
+//! a snapshot). The devops preset is bulk-loaded too, from its line protocol parsed back in
+//! chunks (`generate/devops_bulk.rs`).
+
+mod devops_bulk;
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -574,6 +576,9 @@ fn run_devops(args: &DevopsArgs, out: &OutputArgs, db: &Path) -> anyhow::Result<
         print!("{text}");
         return Ok(ExitCode::SUCCESS);
     }
+    if format == OutputFormat::Tsm && !out.via_wal {
+        return run_devops_bulk(config, out, db, args.seed == 0);
+    }
     if format == OutputFormat::Tsm {
         return run_devops_into_db(config, out, db, args.seed == 0);
     }
@@ -743,7 +748,58 @@ fn value_at(column: &Column, i: usize) -> Option<FieldValue> {
     })
 }
 
-/// `--preset devops` into the data directory: each epoch's rows go to the engine as one
+/// `--preset devops` bulk-loaded into the data directory (the default output).
+fn run_devops_bulk(
+    config: DevopsConfig,
+    out: &OutputArgs,
+    db: &Path,
+    seed_from_clock: bool,
+) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let progress = progress_bar(|| config.rows());
+    let engine = open_target(out, db)?;
+    let mut load = engine.bulk_load(&out.database)?;
+    let mut generator = DevopsGenerator::new(config.clone());
+    let mut chunk = devops_bulk::Chunk::new();
+    let mut buf = Vec::new();
+    let result = (|| -> anyhow::Result<_> {
+        while generator.next_epoch(&mut buf) {
+            chunk.add_lp(&buf)?;
+            buf.clear();
+            if chunk.values >= devops_bulk::CHUNK_VALUES {
+                chunk.write_to(&mut load)?;
+                if let Some(bar) = &progress {
+                    bar.set_position(generator.rows_written());
+                }
+            }
+        }
+        chunk.write_to(&mut load)?;
+        Ok(load.commit()?)
+    })();
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
+    let summary = result.with_context(|| format!("bulk-loading into {}", db.display()))?;
+    engine
+        .close()
+        .with_context(|| format!("closing {}", db.display()))?;
+    if seed_from_clock {
+        eprintln!(
+            "tsmdb: seed {} (pass --seed {} to repeat this data)",
+            config.seed, config.seed
+        );
+    }
+    report_db(started, config.scale, chunk.written, 0, db);
+    eprintln!(
+        "tsmdb: {} TSM files ({}) in {} shards",
+        summary.files,
+        human_bytes(summary.bytes),
+        summary.shards
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--preset devops` into the data directory through the WAL (`--via-wal`): each epoch's rows go to the engine as one
 /// line-protocol batch (the generator's only output is line protocol, byte-identical to TSBS).
 fn run_devops_into_db(
     config: DevopsConfig,

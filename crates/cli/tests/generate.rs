@@ -417,3 +417,36 @@ fn bulk_load_and_via_wal_store_the_same_values() {
     assert_eq!(stored[0].0, stored[1].0);
     assert_eq!(stored[0].1, 0, "a bulk load writes nothing to the WAL");
 }
+
+#[test]
+fn devops_bulk_load_and_via_wal_store_the_same_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut stored = Vec::new();
+    for via_wal in [false, true] {
+        let db = dir.path().join(format!("data-{via_wal}"));
+        let mut args = vec![
+            "--db",
+            db.to_str().unwrap(),
+            "generate",
+            "--preset",
+            "devops",
+            "--scale",
+            "5",
+            "--seed",
+            "11",
+            "--start-time",
+            "2016-01-01T00:00:00Z",
+            "--end-time",
+            "2016-01-01T01:00:00Z",
+        ];
+        if via_wal {
+            args.push("--via-wal");
+        }
+        let o = tsmdb(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stored.push(stored_values(&db, "db"));
+    }
+    assert_eq!(stored[0].0.len(), 50);
+    assert_eq!(stored[0].0, stored[1].0);
+    assert_eq!(stored[0].1, 0, "a bulk load writes nothing to the WAL");
+}
