@@ -40,7 +40,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tsmdb_compactor::{JOURNAL_EXT, JournalContents, encode_journal};
 use tsmdb_encoding::{ColumnRef, FieldType};
 use tsmdb_lineproto::{MAX_TIME, MIN_TIME, append_composite_key, append_series_key};
-use tsmdb_tsm_file::{FileId, TsmReader, TsmWriter, ValuesWrite, tmp_path};
+use tsmdb_tsm_file::{FileId, TsmReader, TsmWriter, ValuesWrite, WriterOptions, tmp_path};
 
 use crate::database::Database;
 use crate::engine::Engine;
@@ -168,6 +168,8 @@ impl BulkLoad<'_> {
     /// (`cpu,host=a`, escaped as line protocol escapes; tags are put in canonical order),
     /// `field` unescaped, `timestamps` strictly increasing, as many values as timestamps.
     ///
+    /// Each call's values are cut into blocks of the engine's `max_points_per_block` on their
+    /// own (blocks are not joined across calls), so pass a block's worth or more at a time.
     /// Keys are best given in order (by series key, then field) and each key's values in time
     /// order across calls: anything else still loads correctly, but starts a new file. The
     /// field's type is recorded in the database schema here; a type that conflicts with the
@@ -225,7 +227,9 @@ impl BulkLoad<'_> {
                     .partition_point(|&x| x < shard.range.end.max(t.saturating_add(1)));
             let load = match self.shards.entry(shard.range.start) {
                 std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::btree_map::Entry::Vacant(e) => e.insert(ShardLoad::new(shard)?),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(ShardLoad::new(shard, options.max_points_per_block)?)
+                }
             };
             load.write(
                 &self.composite,
@@ -472,6 +476,8 @@ static STAGING_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// The files one bulk load writes into one shard.
 struct ShardLoad {
     shard: Arc<Shard>,
+    /// Blocks of the engine's `max_points_per_block` values, like its snapshots.
+    options: WriterOptions,
     staging: PathBuf,
     writer: Option<TsmWriter>,
     /// Finished files in the staging directory, in write order (later files win on equal keys
@@ -487,7 +493,7 @@ struct ShardLoad {
 }
 
 impl ShardLoad {
-    fn new(shard: Arc<Shard>) -> Result<ShardLoad> {
+    fn new(shard: Arc<Shard>, block_size: usize) -> Result<ShardLoad> {
         let n = STAGING_COUNTER.fetch_add(1, Ordering::Relaxed);
         let staging = shard
             .dir
@@ -495,6 +501,10 @@ impl ShardLoad {
         fs::create_dir(&staging).map_err(io("creating bulk-load staging directory", &staging))?;
         Ok(ShardLoad {
             shard,
+            options: WriterOptions {
+                max_values_per_block: block_size.max(1),
+                ..WriterOptions::default()
+            },
             staging,
             writer: None,
             staged: Vec::new(),
@@ -532,7 +542,8 @@ impl ShardLoad {
                     let path = self
                         .staging
                         .join(format!("{:09}.tsm", self.staged.len() + 1));
-                    self.writer.insert(TsmWriter::create(&path)?)
+                    self.writer
+                        .insert(TsmWriter::with_options(&path, self.options.clone())?)
                 }
             };
             match writer.write_values(key, &timestamps[done..], values.slice(done..values.len()))? {

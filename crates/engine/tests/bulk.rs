@@ -398,3 +398,27 @@ fn a_load_killed_at_each_step_is_all_or_nothing() {
         assert_eq!(series.len(), want / 50, "killed at {step:?}");
     }
 }
+
+#[test]
+fn blocks_hold_the_engines_max_points_per_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), options().max_points_per_block(4)).unwrap();
+    engine.create_database("db", None).unwrap();
+    let ts: Vec<i64> = (0..10).collect();
+    let mut load = engine.bulk_load("db").unwrap();
+    load.write(b"m,h=a", b"v", &ts, ColumnRef::Integer(&ts))
+        .unwrap();
+    load.commit().unwrap();
+    let tsm: Vec<String> = files(dir.path())
+        .into_iter()
+        .filter(|f| f.ends_with(".tsm"))
+        .collect();
+    assert_eq!(tsm.len(), 1);
+    let reader = tsmdb_tsm_file::TsmReader::open(dir.path().join(&tsm[0])).unwrap();
+    assert_eq!(
+        reader.blocks().count(),
+        3,
+        "10 values in blocks of at most 4"
+    );
+    assert_eq!(values_of(&engine).len(), 10);
+}
