@@ -2,9 +2,11 @@
 
 use crate::util::run_command;
 
-/// Format check, clippy with warnings denied, then every test (doctests, then nextest).
+/// Format check, generated code up to date, clippy with warnings denied, then every test
+/// (doctests, then nextest).
 pub fn run() -> anyhow::Result<()> {
     run_command("cargo", &["fmt", "--all", "--", "--check"])?;
+    run_command("cargo", &["xtask", "codegen", "--check"])?;
     run_command(
         "cargo",
         &[

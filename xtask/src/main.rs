@@ -5,6 +5,7 @@
 
 mod bench;
 mod ci;
+mod codegen;
 mod compat;
 mod fuzz;
 mod integration;
@@ -35,6 +36,8 @@ enum Command {
     Integration(integration::Args),
     /// Long runs of the crash tests (`soak wal --seconds N`).
     Soak(soak::Args),
+    /// Regenerate generated code (`--check`: fail when committed code is stale; part of `ci`).
+    Codegen(codegen::Args),
     /// Differential run of our crates against InfluxDB 1.6.7's own Go code (docs/compatibility.md).
     Compat(compat::Args),
 }
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Command::Integration(args) => integration::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Compat(args) => compat::run(args),
+        Command::Codegen(args) => codegen::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

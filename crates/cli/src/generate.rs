@@ -1,9 +1,13 @@
 //! `tsmdb generate`: synthetic data from an `influxd generate` schema, the `simple` shortcut, or
 //! the TSBS devops preset, as line protocol or as a printed plan.
 //!
-//! The default output writes into the data directory through the storage engine (typed points
-//! in batches, then a snapshot so the data lands in TSM files, as `influxd generate` writes TSM).
-//! Unlike `influxd generate`, the values pass through the WAL: the engine has no bulk-load path.
+//! The default output writes schema data straight into TSM files of the data directory's shards
+//! with the engine's bulk load (`Engine::bulk_load`), bypassing the WAL as `influxd generate`
+//! does. `--via-wal` sends typed points through the normal write path instead (WAL, cache, then
+//! a snapshot). The devops preset is bulk-loaded too, from its line protocol parsed back in
+//! chunks (`generate/devops_bulk.rs`).
+
+mod devops_bulk;
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -144,6 +148,9 @@ pub struct OutputArgs {
     /// What to delete from the data directory before writing TSM files.
     #[arg(long, value_enum, default_value = "none")]
     pub clean: Clean,
+    /// Write through the WAL and cache (then snapshot) instead of bulk-loading TSM files.
+    #[arg(long)]
+    pub via_wal: bool,
     /// Database to write into (created if needed; default output only).
     #[arg(long, default_value = "db")]
     pub database: String,
@@ -271,6 +278,9 @@ fn run_schema(
         print!("{}", render_plan(&plan, &summary, out, db, format, &header));
         return Ok(ExitCode::SUCCESS);
     }
+    if format == OutputFormat::Tsm && !out.via_wal {
+        return bulk_load(&plan, out, db);
+    }
     if format == OutputFormat::Tsm {
         let started = Instant::now();
         let progress = progress_bar(|| PlanSummary::new(&plan).total(|m| m.points));
@@ -317,6 +327,48 @@ fn run_schema(
         Err(e) => return Err(e).context(format!("writing {}", out.output.display())),
     };
     report(started, totals.series, totals.values, writer.bytes());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Schema data straight into TSM files (the default output).
+fn bulk_load(plan: &Plan, out: &OutputArgs, db: &Path) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let progress = progress_bar(|| PlanSummary::new(plan).total(|m| m.points));
+    let engine = open_target(out, db)?;
+    let mut load = engine.bulk_load(&out.database)?;
+    let mut since_tick = 0u64;
+    let result = Generator::new(plan).for_each_block(|block| {
+        load.write(
+            block.series_key,
+            block.field.as_bytes(),
+            block.timestamps,
+            block.values.as_ref(),
+        )?;
+        since_tick += block.timestamps.len() as u64;
+        if since_tick >= 100_000 {
+            if let Some(bar) = &progress {
+                bar.inc(since_tick);
+            }
+            since_tick = 0;
+        }
+        Ok::<(), tsmdb_engine::Error>(())
+    });
+    let result = result.and_then(|totals| load.commit().map(|summary| (totals, summary)));
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
+    let (totals, summary) =
+        result.with_context(|| format!("bulk-loading into {}", db.display()))?;
+    engine
+        .close()
+        .with_context(|| format!("closing {}", db.display()))?;
+    report_db(started, totals.series, totals.values, 0, db);
+    eprintln!(
+        "tsmdb: {} TSM files ({}) in {} shards",
+        summary.files,
+        human_bytes(summary.bytes),
+        summary.shards
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -524,6 +576,9 @@ fn run_devops(args: &DevopsArgs, out: &OutputArgs, db: &Path) -> anyhow::Result<
         print!("{text}");
         return Ok(ExitCode::SUCCESS);
     }
+    if format == OutputFormat::Tsm && !out.via_wal {
+        return run_devops_bulk(config, out, db, args.seed == 0);
+    }
     if format == OutputFormat::Tsm {
         return run_devops_into_db(config, out, db, args.seed == 0);
     }
@@ -693,7 +748,58 @@ fn value_at(column: &Column, i: usize) -> Option<FieldValue> {
     })
 }
 
-/// `--preset devops` into the data directory: each epoch's rows go to the engine as one
+/// `--preset devops` bulk-loaded into the data directory (the default output).
+fn run_devops_bulk(
+    config: DevopsConfig,
+    out: &OutputArgs,
+    db: &Path,
+    seed_from_clock: bool,
+) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let progress = progress_bar(|| config.rows());
+    let engine = open_target(out, db)?;
+    let mut load = engine.bulk_load(&out.database)?;
+    let mut generator = DevopsGenerator::new(config.clone());
+    let mut chunk = devops_bulk::Chunk::new();
+    let mut buf = Vec::new();
+    let result = (|| -> anyhow::Result<_> {
+        while generator.next_epoch(&mut buf) {
+            chunk.add_lp(&buf)?;
+            buf.clear();
+            if chunk.values >= devops_bulk::CHUNK_VALUES {
+                chunk.write_to(&mut load)?;
+                if let Some(bar) = &progress {
+                    bar.set_position(generator.rows_written());
+                }
+            }
+        }
+        chunk.write_to(&mut load)?;
+        Ok(load.commit()?)
+    })();
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
+    let summary = result.with_context(|| format!("bulk-loading into {}", db.display()))?;
+    engine
+        .close()
+        .with_context(|| format!("closing {}", db.display()))?;
+    if seed_from_clock {
+        eprintln!(
+            "tsmdb: seed {} (pass --seed {} to repeat this data)",
+            config.seed, config.seed
+        );
+    }
+    report_db(started, config.scale, chunk.written, 0, db);
+    eprintln!(
+        "tsmdb: {} TSM files ({}) in {} shards",
+        summary.files,
+        human_bytes(summary.bytes),
+        summary.shards
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--preset devops` into the data directory through the WAL (`--via-wal`): each epoch's rows go to the engine as one
 /// line-protocol batch (the generator's only output is line protocol, byte-identical to TSBS).
 fn run_devops_into_db(
     config: DevopsConfig,

@@ -376,3 +376,77 @@ fn bad_flags_are_reported() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("missing schema file"));
 }
+
+/// Every stored series with its values, and the WAL bytes left in the data directory.
+fn stored_values(db: &Path, database: &str) -> (Vec<tsmdb_engine::SeriesValues>, u64) {
+    let engine = Engine::open(db, Options::default()).expect("open the data directory");
+    let mut all = Vec::new();
+    for m in engine.measurements(database).expect("measurements") {
+        all.extend(engine.select(database, &Select::all(m)).expect("select"));
+    }
+    let wal = engine.stats().wal_bytes;
+    engine.close().expect("close");
+    (all, wal)
+}
+
+#[test]
+fn bulk_load_and_via_wal_store_the_same_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = example("documented.toml");
+    let mut stored = Vec::new();
+    for via_wal in [false, true] {
+        let db = dir.path().join(format!("data-{via_wal}"));
+        let mut args = vec![
+            "--db",
+            db.to_str().unwrap(),
+            "generate",
+            &schema,
+            "--start-time",
+            "2020-01-01T00:00:00Z",
+            "--end-time",
+            "2020-01-01T00:10:00Z",
+        ];
+        if via_wal {
+            args.push("--via-wal");
+        }
+        let o = tsmdb(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stored.push(stored_values(&db, "db"));
+    }
+    assert!(!stored[0].0.is_empty());
+    assert_eq!(stored[0].0, stored[1].0);
+    assert_eq!(stored[0].1, 0, "a bulk load writes nothing to the WAL");
+}
+
+#[test]
+fn devops_bulk_load_and_via_wal_store_the_same_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut stored = Vec::new();
+    for via_wal in [false, true] {
+        let db = dir.path().join(format!("data-{via_wal}"));
+        let mut args = vec![
+            "--db",
+            db.to_str().unwrap(),
+            "generate",
+            "--preset",
+            "devops",
+            "--scale",
+            "5",
+            "--seed",
+            "11",
+            "--start-time",
+            "2016-01-01T00:00:00Z",
+            "--end-time",
+            "2016-01-01T01:00:00Z",
+        ];
+        if via_wal {
+            args.push("--via-wal");
+        }
+        let o = tsmdb(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stored.push(stored_values(&db, "db"));
+    }
+    assert_eq!(stored[0].0.len(), 50);
+    assert_eq!(stored[0].0, stored[1].0);
+    assert_eq!(stored[0].1, 0, "a bulk load writes nothing to the WAL");
+}

@@ -1,9 +1,12 @@
 //! Figures for `cargo xtask bench` (ROW contract in `xtask/src/bench.rs`). Every figure has a
 //! baseline measured in the same run: a plain fill of the same number of timestamps and values
-//! into reused 1000-value buffers. `TSMDB_BENCH_QUICK=1` shrinks the data.
+//! into reused 1000-value buffers. `TSMDB_BENCH_QUICK=1` shrinks the data. The "open time"
+//! group (issue #8, `open_time.rs`) times `Engine::open` beside influxd on the same files.
 
 #[path = "common.rs"]
 mod common;
+#[path = "open_time.rs"]
+mod open_time;
 
 use std::convert::Infallible;
 use std::hint::black_box;
@@ -75,7 +78,7 @@ fn main() {
     }
 
     let mut out = Vec::with_capacity(16 << 10);
-    for (name, plan) in [&cases[0], &cases[1]] {
+    for (name, plan) in &cases {
         let t = best(runs, || {
             Generator::new(plan)
                 .for_each_block(|b| {
@@ -127,4 +130,29 @@ fn main() {
         "fill ts+values",
         devops_values / fill_devops.as_secs_f64(),
     );
+
+    // Issue #9: generated blocks into a data directory, bulk-loaded vs through the WAL.
+    let plan = common::simple(if quick { 1000 } else { 5000 });
+    let values = Generator::new(&plan)
+        .for_each_block(|_| Ok::<(), Infallible>(()))
+        .map_or(0, |t| t.values) as f64;
+    let bulk = best(1, || open_time::bulk_load_plan(&plan));
+    let via_wal = best(1, || open_time::write_plan_via_wal(&plan));
+    row(
+        "into a data directory: bulk load (simple)",
+        values / bulk.as_secs_f64(),
+        "values/s",
+        "same via WAL + snapshot",
+        values / via_wal.as_secs_f64(),
+    );
+
+    open_time::run(quick, |figure, value, unit, baseline, baseline_value| {
+        let base = baseline_value.map_or("-".to_string(), |b| format!("{b:.3}"));
+        let baseline = if baseline_value.is_some() {
+            baseline
+        } else {
+            "-"
+        };
+        println!("ROW\topen time\t{figure}\t{value:.3}\t{unit}\t{baseline}\t{base}");
+    });
 }

@@ -72,6 +72,14 @@ pub enum Error {
     /// A block could not be encoded or decoded.
     #[error("encoding: {0}")]
     Encoding(#[from] tsmdb_encoding::Error),
+    /// A bulk load was given values it cannot write (nothing of that call was written).
+    #[error("bulk load: {key}: {what}")]
+    InvalidBulk {
+        /// The series key given.
+        key: String,
+        /// What is wrong.
+        what: String,
+    },
     /// A query asked for something impossible.
     #[error("invalid query: {0}")]
     InvalidQuery(String),

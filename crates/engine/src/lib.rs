@@ -46,6 +46,7 @@ pub struct ReadmeDoctest;
 mod aggregate;
 mod background;
 mod batch;
+mod bulk;
 mod database;
 mod durable_dir;
 mod engine;
@@ -65,6 +66,7 @@ mod write_stream;
 
 pub use aggregate::{AggValue, Aggregate, Window, aggregate};
 pub use batch::{Rejection, WriteSummary};
+pub use bulk::{BulkFailpoint, BulkLoad, BulkStep, BulkSummary};
 pub use engine::{Engine, OpenReport};
 pub use error::{Error, Result};
 pub use keys::parse_series_key;

@@ -380,6 +380,26 @@ impl Shard {
         Ok(true)
     }
 
+    /// Makes bulk-loaded files live (`bulk.rs`): under the maintenance lock, `install` gets the
+    /// next unused generation and returns the paths it made live; they join the file list.
+    pub(crate) fn install_files(
+        &self,
+        install: impl FnOnce(u32) -> Result<Vec<PathBuf>>,
+    ) -> Result<Vec<Arc<TsmReader>>> {
+        let _m = self.maintenance.lock();
+        let paths = install(self.next_generation())?;
+        let readers = paths
+            .iter()
+            .map(|p| TsmReader::open(p).map(Arc::new))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let mut files = self.files.write();
+        files.extend(readers.iter().cloned());
+        sort_files(&mut files);
+        drop(files);
+        self.files_changed();
+        Ok(readers)
+    }
+
     fn files_changed(&self) {
         *self.last_file_change.lock() = Instant::now();
         self.dirty.store(true, Ordering::Release);

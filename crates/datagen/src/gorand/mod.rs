@@ -12,6 +12,7 @@ pub use log::go_log;
 pub use zipf::Zipf;
 
 mod zipf;
+mod zipf_table;
 
 const LEN: usize = 607;
 const TAP: usize = 273;
