@@ -14,7 +14,9 @@ use tsmdb_encoding::{Column, FieldType};
 
 use crate::entry::{Entry, push_from, values_size};
 use crate::error::CacheError;
-use crate::hash::{KeyMap, key_hash, partition_index, partition_of_hash, with_known_hash};
+use crate::handle::KeyHandle;
+use crate::hash::{key_hash, partition_of_hash};
+use crate::part::Part;
 use crate::record::Record;
 use crate::snapshot::Snapshot;
 
@@ -78,7 +80,7 @@ impl ReadValues {
 /// The in-memory cache of recent writes. Share it between threads by reference.
 #[derive(Debug)]
 pub struct Cache {
-    partitions: Box<[Mutex<KeyMap>]>,
+    partitions: Box<[Mutex<Part>]>,
     snapshot: RwLock<Option<Arc<Snapshot>>>,
     live_size: AtomicU64,
     snapshot_size: AtomicU64,
@@ -89,7 +91,7 @@ pub struct Cache {
     freed: Condvar,
 }
 
-type Guards<'a> = Vec<Option<MutexGuard<'a, KeyMap>>>;
+type Guards<'a> = Vec<Option<MutexGuard<'a, Part>>>;
 
 impl Default for Cache {
     fn default() -> Self {
@@ -102,7 +104,7 @@ impl Cache {
     pub fn new(config: CacheConfig) -> Self {
         let n = config.partitions.max(1);
         Cache {
-            partitions: (0..n).map(|_| Mutex::new(KeyMap::default())).collect(),
+            partitions: (0..n).map(|_| Mutex::new(Part::default())).collect(),
             snapshot: RwLock::new(None),
             live_size: AtomicU64::new(0),
             snapshot_size: AtomicU64::new(0),
@@ -139,15 +141,15 @@ impl Cache {
         self.partitions.iter().map(|p| p.lock().len()).sum()
     }
 
-    pub(crate) fn partition_of(&self, key: &[u8]) -> usize {
-        partition_index(key, self.partitions.len())
+    fn partition_of_hash(&self, hash: u64) -> usize {
+        partition_of_hash(hash, self.partitions.len())
     }
 
     /// Adds a batch, all or nothing: if any value's type differs from its key's type (in the
     /// cache, the snapshot or earlier in the batch), or the batch would take the cache over its
     /// hard limit, nothing of it is applied.
     pub fn write(&self, batch: &[Record<'_>]) -> Result<WriteOutcome, CacheError> {
-        self.write_batch(batch, None, true)
+        self.write_batch(batch, None, None, true)
     }
 
     /// [`Cache::write`] for a caller that already knows each key's hash: `hashes[i]` must be
@@ -167,19 +169,43 @@ impl Cache {
             });
         }
         debug_assert!(batch.iter().zip(hashes).all(|(r, &h)| key_hash(r.key) == h));
-        self.write_batch(batch, Some(hashes), true)
+        self.write_batch(batch, Some(hashes), None, true)
+    }
+
+    /// [`Cache::write_hashed`] for a caller that also keeps a [`KeyHandle`] per key:
+    /// `handles[i]` belongs to `batch[i].key`. A valid handle takes the record straight to its
+    /// key's values (no hashing, probing or key comparison); a stale or default one falls back to
+    /// a lookup. Every record the batch applies leaves its handle naming its key's slot, so the
+    /// next batch of the same keys takes the fast path. A rejected batch may leave some handles
+    /// stale, never wrong.
+    pub fn write_handles(
+        &self,
+        batch: &[Record<'_>],
+        hashes: &[u64],
+        handles: &mut [KeyHandle],
+    ) -> Result<WriteOutcome, CacheError> {
+        if hashes.len() != batch.len() || handles.len() != batch.len() {
+            return Err(CacheError::LengthMismatch {
+                key: "(hashes or handles of the batch)".to_string(),
+                timestamps: batch.len(),
+                values: hashes.len().min(handles.len()),
+            });
+        }
+        debug_assert!(batch.iter().zip(hashes).all(|(r, &h)| key_hash(r.key) == h));
+        self.write_batch(batch, Some(hashes), Some(handles), true)
     }
 
     /// Checks a batch exactly as [`Cache::write`] would, without applying it (so an engine can
     /// validate, log to the WAL, then apply).
     pub fn check(&self, batch: &[Record<'_>]) -> Result<(), CacheError> {
-        self.write_batch(batch, None, false).map(|_| ())
+        self.write_batch(batch, None, None, false).map(|_| ())
     }
 
     fn write_batch(
         &self,
         batch: &[Record<'_>],
         known: Option<&[u64]>,
+        mut handles: Option<&mut [KeyHandle]>,
         apply: bool,
     ) -> Result<WriteOutcome, CacheError> {
         let mut value_bytes = 0;
@@ -225,9 +251,10 @@ impl Cache {
             let mut key_bytes = 0;
             let mut applied = 0;
             let mut conflict = None;
-            for ((r, &p), &h) in batch.iter().zip(parts).zip(hashes) {
+            for (i, ((r, &p), &h)) in batch.iter().zip(parts).zip(hashes).enumerate() {
+                let handle = handles.as_deref_mut().and_then(|hs| hs.get_mut(i));
                 if let Some(map) = guards[p].as_mut() {
-                    match apply_record(map, r, h, p, snapshot.as_deref()) {
+                    match apply_record(map, r, h, p, snapshot.as_deref(), handle) {
                         Ok(new_key_bytes) => key_bytes += new_key_bytes,
                         Err(e) => {
                             conflict = Some(e);
@@ -319,22 +346,23 @@ impl Cache {
             .collect()
     }
 
-    fn lock_all(&self) -> Vec<MutexGuard<'_, KeyMap>> {
+    fn lock_all(&self) -> Vec<MutexGuard<'_, Part>> {
         self.partitions.iter().map(|p| p.lock()).collect()
     }
 
     /// The values of `key` with `min <= t <= max`, merged from the snapshot and the live cache,
     /// sorted and deduplicated (on equal timestamps the newest write wins, live beats snapshot).
     pub fn read(&self, key: &[u8], min: i64, max: i64) -> Option<ReadValues> {
-        let p = self.partition_of(key);
+        let hash = key_hash(key);
+        let p = self.partition_of_hash(hash);
         let mut live_map = self.partitions[p].lock();
         let snapshot = self.snapshot.read().clone();
-        let live = live_map.get_mut(key).map(|e| {
+        let live = live_map.get_mut(hash, key).map(|e| {
             sub(&self.live_size, e.dedup());
             &*e
         });
         let snap_map = snapshot.as_ref().map(|s| s.partition(p).read());
-        let snap_entry = snap_map.as_ref().and_then(|m| m.get(key));
+        let snap_entry = snap_map.as_ref().and_then(|m| m.get(hash, key));
         let deduped_snap;
         let snap = match snap_entry {
             Some(e) if !e.ordered => {
@@ -356,13 +384,15 @@ impl Cache {
         let whole = min == i64::MIN && max == i64::MAX;
         let mut freed_any = false;
         for key in keys {
-            let p = self.partition_of(key);
+            let hash = key_hash(key);
+            let p = self.partition_of_hash(hash);
             let mut live = self.partitions[p].lock();
-            let freed = delete_from(&mut live, key, min, max, whole);
+            let freed = delete_from(&mut live, hash, key, min, max, whole);
             sub(&self.live_size, freed);
             let snapshot = self.snapshot.read().clone();
             if let Some(s) = snapshot {
-                let freed_snap = delete_from(&mut s.partition(p).write(), key, min, max, whole);
+                let freed_snap =
+                    delete_from(&mut s.partition(p).write(), hash, key, min, max, whole);
                 sub(&self.snapshot_size, freed_snap);
                 freed_any |= freed_snap > 0;
             }
@@ -389,7 +419,7 @@ impl Cache {
         }
         let maps = guards
             .iter_mut()
-            .map(|g| std::mem::take(&mut **g))
+            .map(|g| g.take())
             .collect();
         let snapshot = Arc::new(Snapshot::new(maps));
         let size = self.live_size.swap(0, Ordering::AcqRel);
@@ -425,16 +455,17 @@ impl Cache {
         }
         let mut double_counted_keys = 0;
         for (p, live) in guards.iter_mut().enumerate() {
-            let taken = std::mem::take(&mut *snapshot.partition(p).write());
-            for (key, mut older) in taken {
-                match live.get_mut(&key) {
+            let taken = snapshot.partition(p).write().take();
+            for slot in taken.into_slots() {
+                let mut older = slot.entry;
+                match live.get_mut(slot.hash, &slot.key) {
                     Some(newer) => {
                         older.append_entry(newer);
                         *newer = older;
-                        double_counted_keys += key.len() as u64;
+                        double_counted_keys += slot.key.len() as u64;
                     }
                     None => {
-                        live.insert(key, older);
+                        live.insert_new(slot.hash, slot.key, older);
                     }
                 }
             }
@@ -498,13 +529,15 @@ fn lossy(key: &[u8]) -> String {
 }
 
 /// Appends one record if its type matches its key's type (live, else snapshot); returns the size
-/// of the key if the record created it.
+/// of the key if the record created it. A valid `handle` skips the lookup; the handle is left
+/// naming the key's slot.
 fn apply_record(
-    map: &mut KeyMap,
+    map: &mut Part,
     r: &Record<'_>,
     hash: u64,
     partition: usize,
     snapshot: Option<&Snapshot>,
+    handle: Option<&mut KeyHandle>,
 ) -> Result<u64, CacheError> {
     if r.values.is_empty() {
         return Ok(0);
@@ -515,24 +548,41 @@ fn apply_record(
         existing,
         attempted,
     };
-    with_known_hash(r.key, hash, || {
-        if let Some(e) = map.get_mut(r.key) {
-            if e.field_type() != attempted {
-                return Err(conflict(e.field_type()));
+    let epoch = map.epoch();
+    let known = handle
+        .as_ref()
+        .filter(|h| h.epoch == epoch)
+        .map(|h| h.slot)
+        .filter(|&slot| map.slot_mut(slot, hash).is_some());
+    let slot = match known.or_else(|| map.find(hash, r.key)) {
+        Some(slot) => slot,
+        None => {
+            if let Some(t) = snapshot.and_then(|s| s.field_type_in(partition, hash, r.key))
+                && t != attempted
+            {
+                return Err(conflict(t));
             }
+            let mut e = Entry::new(attempted);
             e.append(r.timestamps, &r.values);
-            return Ok(0);
+            let slot = map.insert_new(hash, r.key.into(), e);
+            if let Some(h) = handle {
+                *h = KeyHandle { epoch, slot };
+            }
+            return Ok(r.key.len() as u64);
         }
-        if let Some(t) = snapshot.and_then(|s| s.field_type_in(partition, r.key))
-            && t != attempted
-        {
-            return Err(conflict(t));
-        }
-        let mut e = Entry::new(attempted);
-        e.append(r.timestamps, &r.values);
-        map.insert(r.key.into(), e);
-        Ok(r.key.len() as u64)
-    })
+    };
+    let Some(e) = map.slot_mut(slot, hash) else {
+        debug_assert!(false, "a slot just found is there");
+        return Ok(0);
+    };
+    if e.field_type() != attempted {
+        return Err(conflict(e.field_type()));
+    }
+    e.append(r.timestamps, &r.values);
+    if let Some(h) = handle {
+        *h = KeyHandle { epoch, slot };
+    }
+    Ok(0)
 }
 
 /// Takes back the records of `applied` (all of which were appended), newest first; a key left
@@ -545,18 +595,16 @@ fn undo(applied: &[Record<'_>], parts: &[usize], hashes: &[u64], guards: &mut Gu
         if r.values.is_empty() {
             continue;
         }
-        with_known_hash(r.key, hashes[i], || {
-            let emptied = match map.get_mut(r.key) {
-                Some(e) => {
-                    e.truncate_last(r.values.len());
-                    e.len() == 0
-                }
-                None => false,
-            };
-            if emptied {
-                map.remove(r.key);
+        let emptied = match map.get_mut(hashes[i], r.key) {
+            Some(e) => {
+                e.truncate_last(r.values.len());
+                e.len() == 0
             }
-        });
+            None => false,
+        };
+        if emptied {
+            map.remove(hashes[i], r.key);
+        }
     }
 }
 
@@ -579,12 +627,12 @@ fn check_types(
         let Some(map) = guards[p].as_ref() else {
             continue;
         };
-        let existing = with_known_hash(r.key, h, || match map.get(r.key) {
+        let existing = match map.get(h, r.key) {
             Some(e) => Some(e.field_type()),
             None => snapshot
-                .and_then(|s| s.field_type_in(p, r.key))
+                .and_then(|s| s.field_type_in(p, h, r.key))
                 .or_else(|| new_keys.get(r.key).copied()),
-        });
+        };
         match existing {
             Some(t) if t != attempted => {
                 return Err(CacheError::FieldTypeConflict {
@@ -604,18 +652,18 @@ fn check_types(
 }
 
 /// Deletes a key's values in a range from one map; returns the size estimate freed.
-fn delete_from(map: &mut KeyMap, key: &[u8], min: i64, max: i64, whole: bool) -> u64 {
-    let Some(e) = map.get_mut(key) else {
+fn delete_from(map: &mut Part, hash: u64, key: &[u8], min: i64, max: i64, whole: bool) -> u64 {
+    let Some(e) = map.get_mut(hash, key) else {
         return 0;
     };
     if whole {
         let freed = e.size() + key.len() as u64;
-        map.remove(key);
+        map.remove(hash, key);
         return freed;
     }
     let freed = e.delete_range(min, max);
     if e.len() == 0 {
-        map.remove(key);
+        map.remove(hash, key);
         return freed + key.len() as u64;
     }
     freed

@@ -53,7 +53,9 @@
 mod cache;
 mod entry;
 mod error;
+mod handle;
 mod hash;
+mod part;
 mod record;
 mod snapshot;
 
@@ -62,6 +64,7 @@ pub use cache::{
 };
 pub use entry::{value_size, values_size};
 pub use error::CacheError;
+pub use handle::KeyHandle;
 pub use hash::{KeyHashBuilder, KeyHasher, key_hash, partition_index};
 pub use record::Record;
 pub use snapshot::Snapshot;
