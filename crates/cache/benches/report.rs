@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use tsbs::Workload;
-use tsmdb_cache::{Cache, CacheConfig, ColumnRef};
+use tsmdb_cache::{Cache, CacheConfig, ColumnRef, KeyHandle, Record, key_hash};
 
 fn row(figure: &str, value: f64, baseline_value: f64) {
     println!("ROW\tcache\t{figure}\t{value}\tvalues/s\tHashMap append, 1 thread\t{baseline_value}");
@@ -55,29 +55,70 @@ fn main() {
         std::hint::black_box(&map);
     });
 
-    let one = best(reps, total, || {
-        let cache = Cache::new(config());
-        for batch in &all {
-            cache.write(batch).unwrap();
-        }
-        std::hint::black_box(&cache);
-    });
-    row("TSBS batches, 1 thread", one, baseline);
-
+    // Each writer thread keeps its batches' hashes and handles across batches, as the engine
+    // keeps its keys: `write` hashes every key, `write_hashed` is given the hashes,
+    // `write_handles` is also given handles (stale on the first round, valid after).
     let halves = [work.batches(&times, 0, 2), work.batches(&times, 1, 2)];
-    let two = best(reps, total, || {
-        let cache = Cache::new(config());
-        std::thread::scope(|s| {
-            for half in &halves {
-                let cache = &cache;
-                s.spawn(move || {
-                    for batch in half {
-                        cache.write(batch).unwrap();
-                    }
-                });
-            }
+    let mut run = |name: &str, mode: Mode, threads: &[&Vec<Vec<Record<'_>>>]| {
+        let hashes: Vec<Vec<Vec<u64>>> = threads
+            .iter()
+            .map(|bs| {
+                bs.iter()
+                    .map(|b| b.iter().map(|r| key_hash(r.key)).collect())
+                    .collect()
+            })
+            .collect();
+        let rate = best(reps, total, || {
+            let cache = Cache::new(config());
+            std::thread::scope(|s| {
+                for (batches, hashes) in threads.iter().zip(&hashes) {
+                    let cache = &cache;
+                    s.spawn(move || write_all(cache, batches, hashes, rounds, mode));
+                }
+            });
+            std::hint::black_box(&cache);
         });
-        std::hint::black_box(&cache);
-    });
-    row("TSBS batches, 2 threads", two, baseline);
+        row(name, rate, baseline);
+    };
+    let one = [&all];
+    let two = [&halves[0], &halves[1]];
+    run("TSBS batches, 1 thread", Mode::Plain, &one);
+    run("TSBS batches, 1 thread, known hashes", Mode::Hashed, &one);
+    run("TSBS batches, 1 thread, key handles", Mode::Handles, &one);
+    run("TSBS batches, 2 threads", Mode::Plain, &two);
+    run("TSBS batches, 2 threads, known hashes", Mode::Hashed, &two);
+    run("TSBS batches, 2 threads, key handles", Mode::Handles, &two);
+}
+
+#[derive(Clone, Copy)]
+enum Mode {
+    Plain,
+    Hashed,
+    Handles,
+}
+
+/// Writes every batch; in handle mode, each batch's handles persist to the same batch position
+/// of the next round (the same keys), so only the first round looks keys up.
+fn write_all(
+    cache: &Cache,
+    batches: &[Vec<Record<'_>>],
+    hashes: &[Vec<u64>],
+    rounds: usize,
+    mode: Mode,
+) {
+    let per_round = (batches.len() / rounds.max(1)).max(1);
+    let mut handles: Vec<Vec<KeyHandle>> = Vec::new();
+    for (i, (batch, h)) in batches.iter().zip(hashes).enumerate() {
+        match mode {
+            Mode::Plain => drop(cache.write(batch).unwrap()),
+            Mode::Hashed => drop(cache.write_hashed(batch, h).unwrap()),
+            Mode::Handles => {
+                let at = i % per_round;
+                if handles.len() <= at {
+                    handles.push(vec![KeyHandle::NONE; batch.len()]);
+                }
+                cache.write_handles(batch, h, &mut handles[at]).unwrap();
+            }
+        }
+    }
 }

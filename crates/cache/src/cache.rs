@@ -417,10 +417,7 @@ impl Cache {
         if slot.is_some() {
             return Err(CacheError::SnapshotInProgress);
         }
-        let maps = guards
-            .iter_mut()
-            .map(|g| g.take())
-            .collect();
+        let maps = guards.iter_mut().map(|g| g.take()).collect();
         let snapshot = Arc::new(Snapshot::new(maps));
         let size = self.live_size.swap(0, Ordering::AcqRel);
         self.snapshot_size.store(size, Ordering::Release);

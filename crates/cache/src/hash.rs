@@ -55,6 +55,9 @@ mod tests {
     fn a_byte_key_hashes_to_its_xxh3() {
         let key: &[u8] = b"cpu#!~#f";
         assert_eq!(KeyHashBuilder.hash_one(key), key_hash(key));
-        assert_eq!(partition_index(key, 16), (key_hash(key) >> 32) as usize % 16);
+        assert_eq!(
+            partition_index(key, 16),
+            (key_hash(key) >> 32) as usize % 16
+        );
     }
 }

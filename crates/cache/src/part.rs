@@ -94,9 +94,8 @@ impl Part {
     pub(crate) fn insert_new(&mut self, hash: u64, key: Box<[u8]>, entry: Entry) -> u32 {
         let i = self.slots.len() as u32;
         let slots = &self.slots;
-        self.table.insert_unique(hash, i, |&j| {
-            slots.get(j as usize).map_or(0, |s| s.hash)
-        });
+        self.table
+            .insert_unique(hash, i, |&j| slots.get(j as usize).map_or(0, |s| s.hash));
         self.slots.push(Slot { hash, key, entry });
         i
     }
