@@ -6,7 +6,7 @@
 mod tsbs;
 
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tsbs::Workload;
 use tsmdb_cache::{Cache, CacheConfig, ColumnRef, KeyHandle, Record, key_hash};
@@ -23,6 +23,13 @@ fn best(reps: usize, values: u64, mut f: impl FnMut()) -> f64 {
             f();
             values as f64 / start.elapsed().as_secs_f64()
         })
+        .fold(0.0, f64::max)
+}
+
+/// Best of `reps` runs of `f`, which returns the time of the part it measures.
+fn best_timed(reps: usize, values: u64, mut f: impl FnMut() -> Duration) -> f64 {
+    (0..reps)
+        .map(|_| values as f64 / f().as_secs_f64())
         .fold(0.0, f64::max)
 }
 
@@ -59,7 +66,14 @@ fn main() {
     // keeps its keys: `write` hashes every key, `write_hashed` is given the hashes,
     // `write_handles` is also given handles (stale on the first round, valid after).
     let halves = [work.batches(&times, 0, 2), work.batches(&times, 1, 2)];
-    let mut run = |name: &str, mode: Mode, threads: &[&Vec<Vec<Record<'_>>>]| {
+    // `TSMDB_CACHE_BENCH_ONLY=text` runs only the rows whose name contains it (for profiling).
+    let only = std::env::var("TSMDB_CACHE_BENCH_ONLY").unwrap_or_default();
+    // A steady-state run measures a cache that has already been filled with the same keys,
+    // snapshotted and committed once, as an engine's cache is after its first snapshot.
+    let mut run = |name: &str, mode: Mode, threads: &[&Vec<Vec<Record<'_>>>], steady: bool| {
+        if !name.contains(&only) {
+            return;
+        }
         let hashes: Vec<Vec<Vec<u64>>> = threads
             .iter()
             .map(|bs| {
@@ -68,8 +82,16 @@ fn main() {
                     .collect()
             })
             .collect();
-        let rate = best(reps, total, || {
+        let rate = best_timed(reps, total, || {
             let cache = Cache::new(config());
+            if steady {
+                for batch in threads.iter().flat_map(|bs| bs.iter()) {
+                    cache.write(batch).unwrap();
+                }
+                let snapshot = cache.snapshot().unwrap();
+                cache.commit(&snapshot).unwrap();
+            }
+            let start = Instant::now();
             std::thread::scope(|s| {
                 for (batches, hashes) in threads.iter().zip(&hashes) {
                     let cache = &cache;
@@ -77,17 +99,30 @@ fn main() {
                 }
             });
             std::hint::black_box(&cache);
+            drop(cache);
+            start.elapsed()
         });
         row(name, rate, baseline);
     };
     let one = [&all];
     let two = [&halves[0], &halves[1]];
-    run("TSBS batches, 1 thread", Mode::Plain, &one);
-    run("TSBS batches, 1 thread, known hashes", Mode::Hashed, &one);
-    run("TSBS batches, 1 thread, key handles", Mode::Handles, &one);
-    run("TSBS batches, 2 threads", Mode::Plain, &two);
-    run("TSBS batches, 2 threads, known hashes", Mode::Hashed, &two);
-    run("TSBS batches, 2 threads, key handles", Mode::Handles, &two);
+    for steady in [false, true] {
+        let at = if steady { ", steady state" } else { "" };
+        for (threads, batches) in [("1 thread", &one[..]), ("2 threads", &two[..])] {
+            for (how, mode) in [
+                ("", Mode::Plain),
+                (", known hashes", Mode::Hashed),
+                (", key handles", Mode::Handles),
+            ] {
+                run(
+                    &format!("TSBS batches, {threads}{how}{at}"),
+                    mode,
+                    batches,
+                    steady,
+                );
+            }
+        }
+    }
 }
 
 #[derive(Clone, Copy)]

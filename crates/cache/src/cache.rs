@@ -559,7 +559,7 @@ fn apply_record(
             {
                 return Err(conflict(t));
             }
-            let mut e = Entry::new(attempted);
+            let mut e = Entry::with_room(attempted, map.room().max(r.values.len()));
             e.append(r.timestamps, &r.values);
             let slot = map.insert_new(hash, r.key.into(), e);
             if let Some(h) = handle {

@@ -39,6 +39,22 @@ impl Entry {
         }
     }
 
+    /// An empty entry with room for `n` values (strings: for `n` of them, not their bytes).
+    pub(crate) fn with_room(field_type: FieldType, n: usize) -> Self {
+        let values = match field_type {
+            FieldType::Float => Column::Float(Vec::with_capacity(n)),
+            FieldType::Integer => Column::Integer(Vec::with_capacity(n)),
+            FieldType::Unsigned => Column::Unsigned(Vec::with_capacity(n)),
+            FieldType::Boolean => Column::Boolean(Vec::with_capacity(n)),
+            FieldType::String => Column::String(StringColumn::with_capacity(n, 0)),
+        };
+        Entry {
+            timestamps: Vec::with_capacity(n),
+            values,
+            ordered: true,
+        }
+    }
+
     pub(crate) fn field_type(&self) -> FieldType {
         self.values.field_type()
     }
