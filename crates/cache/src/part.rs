@@ -92,6 +92,14 @@ impl Part {
         self.slots.get_mut(i as usize).map(|s| &mut s.entry)
     }
 
+    /// The entry of slot `i` if it holds the key of hash `hash`.
+    pub(crate) fn slot(&self, i: u32, hash: u64) -> Option<&Entry> {
+        self.slots
+            .get(i as usize)
+            .filter(|s| s.hash == hash)
+            .map(|s| &s.entry)
+    }
+
     /// The slot `i` if it holds the key of hash `hash` (a handle's check; the hash makes a
     /// handle used with the wrong key fall back to a lookup instead of writing elsewhere).
     pub(crate) fn slot_mut(&mut self, i: u32, hash: u64) -> Option<&mut Entry> {
