@@ -70,7 +70,7 @@ fn main() {
     let only = std::env::var("TSMDB_CACHE_BENCH_ONLY").unwrap_or_default();
     // A steady-state run measures a cache that has already been filled with the same keys,
     // snapshotted and committed once, as an engine's cache is after its first snapshot.
-    let mut run = |name: &str, mode: Mode, threads: &[&Vec<Vec<Record<'_>>>], steady: bool| {
+    let run = |name: &str, mode: Mode, threads: &[&Vec<Vec<Record<'_>>>], steady: bool| {
         if !name.contains(&only) {
             return;
         }

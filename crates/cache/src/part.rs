@@ -134,10 +134,10 @@ impl Part {
         self.epoch = next_epoch();
         let removed = self.slots.swap_remove(i as usize);
         let last = self.slots.len() as u32;
-        if let Some(moved) = self.slots.get(i as usize) {
-            if let Some(j) = self.table.find_mut(moved.hash, |&j| j == last) {
-                *j = i;
-            }
+        if let Some(moved) = self.slots.get(i as usize)
+            && let Some(j) = self.table.find_mut(moved.hash, |&j| j == last)
+        {
+            *j = i;
         }
         Some(removed.entry)
     }
