@@ -1,20 +1,24 @@
 //! The cache: a ring of partitions, each a map from composite key to [`Entry`] behind its own lock.
 //!
-//! Lock order, everywhere: cache partitions in ascending index, then the snapshot slot, then
-//! snapshot partitions. A write batch locks every partition it touches at once, so checking and
-//! applying see the same state and a rejected batch leaves nothing behind.
+//! Lock order, everywhere: the creation lock, the gate, cache partitions in ascending index, the
+//! snapshot slot, snapshot partitions. Writes hold the gate shared and lock one partition at a
+//! time (see the `write` module for why a batch that passed its checks cannot fail halfway);
+//! snapshot, commit, rollback and deletes hold it exclusively.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex, MutexGuard, RwLock};
+
+mod write;
 use tsmdb_encoding::{Column, FieldType};
 
-use crate::entry::{Entry, push_from, values_size};
+use crate::entry::{Entry, push_from};
 use crate::error::CacheError;
-use crate::hash::{KeyMap, key_hash, partition_index, partition_of_hash, with_known_hash};
+use crate::handle::KeyHandle;
+use crate::hash::{key_hash, partition_of_hash};
+use crate::part::Part;
 use crate::record::Record;
 use crate::snapshot::Snapshot;
 
@@ -78,7 +82,14 @@ impl ReadValues {
 /// The in-memory cache of recent writes. Share it between threads by reference.
 #[derive(Debug)]
 pub struct Cache {
-    partitions: Box<[Mutex<KeyMap>]>,
+    /// Held shared by a write from its checks to its last append, exclusively by the operations
+    /// that move, forget or remove keys (snapshot, commit, rollback, deletes), so that what a
+    /// write checked still holds when it applies.
+    gate: RwLock<()>,
+    /// Held by a write that creates keys no longer known anywhere (live or snapshot), from its
+    /// checks to its last append, so two writes can never give a new key different types.
+    creating: Mutex<()>,
+    partitions: Box<[Mutex<Part>]>,
     snapshot: RwLock<Option<Arc<Snapshot>>>,
     live_size: AtomicU64,
     snapshot_size: AtomicU64,
@@ -88,8 +99,6 @@ pub struct Cache {
     freed_lock: Mutex<()>,
     freed: Condvar,
 }
-
-type Guards<'a> = Vec<Option<MutexGuard<'a, KeyMap>>>;
 
 impl Default for Cache {
     fn default() -> Self {
@@ -102,7 +111,9 @@ impl Cache {
     pub fn new(config: CacheConfig) -> Self {
         let n = config.partitions.max(1);
         Cache {
-            partitions: (0..n).map(|_| Mutex::new(KeyMap::default())).collect(),
+            gate: RwLock::new(()),
+            creating: Mutex::new(()),
+            partitions: (0..n).map(|_| Mutex::new(Part::default())).collect(),
             snapshot: RwLock::new(None),
             live_size: AtomicU64::new(0),
             snapshot_size: AtomicU64::new(0),
@@ -139,15 +150,15 @@ impl Cache {
         self.partitions.iter().map(|p| p.lock().len()).sum()
     }
 
-    pub(crate) fn partition_of(&self, key: &[u8]) -> usize {
-        partition_index(key, self.partitions.len())
+    fn partition_of_hash(&self, hash: u64) -> usize {
+        partition_of_hash(hash, self.partitions.len())
     }
 
     /// Adds a batch, all or nothing: if any value's type differs from its key's type (in the
     /// cache, the snapshot or earlier in the batch), or the batch would take the cache over its
     /// hard limit, nothing of it is applied.
     pub fn write(&self, batch: &[Record<'_>]) -> Result<WriteOutcome, CacheError> {
-        self.write_batch(batch, None, true)
+        self.write_batch(batch, None, None, true)
     }
 
     /// [`Cache::write`] for a caller that already knows each key's hash: `hashes[i]` must be
@@ -167,104 +178,36 @@ impl Cache {
             });
         }
         debug_assert!(batch.iter().zip(hashes).all(|(r, &h)| key_hash(r.key) == h));
-        self.write_batch(batch, Some(hashes), true)
+        self.write_batch(batch, Some(hashes), None, true)
+    }
+
+    /// [`Cache::write_hashed`] for a caller that also keeps a [`KeyHandle`] per key:
+    /// `handles[i]` belongs to `batch[i].key`. A valid handle takes the record straight to its
+    /// key's values (no hashing, probing or key comparison); a stale or default one falls back to
+    /// a lookup. Every record the batch applies leaves its handle naming its key's slot, so the
+    /// next batch of the same keys takes the fast path. A rejected batch may leave some handles
+    /// stale, never wrong.
+    pub fn write_handles(
+        &self,
+        batch: &[Record<'_>],
+        hashes: &[u64],
+        handles: &mut [KeyHandle],
+    ) -> Result<WriteOutcome, CacheError> {
+        if hashes.len() != batch.len() || handles.len() != batch.len() {
+            return Err(CacheError::LengthMismatch {
+                key: "(hashes or handles of the batch)".to_string(),
+                timestamps: batch.len(),
+                values: hashes.len().min(handles.len()),
+            });
+        }
+        debug_assert!(batch.iter().zip(hashes).all(|(r, &h)| key_hash(r.key) == h));
+        self.write_batch(batch, Some(hashes), Some(handles), true)
     }
 
     /// Checks a batch exactly as [`Cache::write`] would, without applying it (so an engine can
     /// validate, log to the WAL, then apply).
     pub fn check(&self, batch: &[Record<'_>]) -> Result<(), CacheError> {
-        self.write_batch(batch, None, false).map(|_| ())
-    }
-
-    fn write_batch(
-        &self,
-        batch: &[Record<'_>],
-        known: Option<&[u64]>,
-        apply: bool,
-    ) -> Result<WriteOutcome, CacheError> {
-        let mut value_bytes = 0;
-        for r in batch {
-            if r.timestamps.len() != r.values.len() {
-                return Err(CacheError::LengthMismatch {
-                    key: lossy(r.key),
-                    timestamps: r.timestamps.len(),
-                    values: r.values.len(),
-                });
-            }
-            value_bytes += values_size(&r.values);
-        }
-        let n = self.partitions.len();
-        let mut scratch = Scratch::take();
-        let hashes = match known {
-            Some(h) => h,
-            None => {
-                scratch.hashes.extend(batch.iter().map(|r| key_hash(r.key)));
-                &scratch.hashes
-            }
-        };
-        scratch
-            .parts
-            .extend(hashes.iter().map(|&h| partition_of_hash(h, n)));
-        let parts: &[usize] = &scratch.parts;
-        if !apply {
-            let guards = self.lock_partitions(parts);
-            let snapshot = self.snapshot.read().clone();
-            check_types(batch, hashes, parts, &guards, snapshot.as_deref())?;
-            return Ok(WriteOutcome {
-                size: self.size(),
-                needs_snapshot: self.needs_snapshot(),
-            });
-        }
-        let mut deadline = None;
-        loop {
-            let mut guards = self.lock_partitions(parts);
-            let snapshot = self.snapshot.read().clone();
-            // Optimistic: apply while checking (one map lookup per record), and undo everything
-            // if a record conflicts or the batch does not fit. Every partition involved stays
-            // locked throughout, so nobody can see the half-applied batch.
-            let mut key_bytes = 0;
-            let mut applied = 0;
-            let mut conflict = None;
-            for ((r, &p), &h) in batch.iter().zip(parts).zip(hashes) {
-                if let Some(map) = guards[p].as_mut() {
-                    match apply_record(map, r, h, p, snapshot.as_deref()) {
-                        Ok(new_key_bytes) => key_bytes += new_key_bytes,
-                        Err(e) => {
-                            conflict = Some(e);
-                            break;
-                        }
-                    }
-                }
-                applied += 1;
-            }
-            let added = value_bytes + key_bytes;
-            let refused = match conflict {
-                Some(_) => None,
-                None => self.reserve(added).err(),
-            };
-            if conflict.is_none() && refused.is_none() {
-                drop(guards);
-                let size = self.size();
-                return Ok(WriteOutcome {
-                    size,
-                    needs_snapshot: size > self.snapshot_threshold,
-                });
-            }
-            undo(&batch[..applied], parts, hashes, &mut guards);
-            drop(guards);
-            if let Some(e) = conflict {
-                return Err(e);
-            }
-            let would_be = refused.unwrap_or(0);
-            let deadline = *deadline.get_or_insert_with(|| Instant::now() + self.limit_wait);
-            if self.wait_for_memory(added, deadline) {
-                continue;
-            }
-            return Err(CacheError::MemoryLimit {
-                would_be,
-                limit: self.max_size.load(Ordering::Acquire),
-            });
-        }
+        self.write_batch(batch, None, None, false).map(|_| ())
     }
 
     /// Adds `added` to the live size unless that takes the total over the limit; on refusal
@@ -306,35 +249,23 @@ impl Cache {
         self.freed.notify_all();
     }
 
-    fn lock_partitions(&self, parts: &[usize]) -> Guards<'_> {
-        let mut needed = vec![false; self.partitions.len()];
-        for &p in parts {
-            needed[p] = true;
-        }
-        // Ascending order, so two batches can never wait for each other in a cycle.
-        needed
-            .iter()
-            .zip(self.partitions.iter())
-            .map(|(&n, p)| n.then(|| p.lock()))
-            .collect()
-    }
-
-    fn lock_all(&self) -> Vec<MutexGuard<'_, KeyMap>> {
+    fn lock_all(&self) -> Vec<MutexGuard<'_, Part>> {
         self.partitions.iter().map(|p| p.lock()).collect()
     }
 
     /// The values of `key` with `min <= t <= max`, merged from the snapshot and the live cache,
     /// sorted and deduplicated (on equal timestamps the newest write wins, live beats snapshot).
     pub fn read(&self, key: &[u8], min: i64, max: i64) -> Option<ReadValues> {
-        let p = self.partition_of(key);
+        let hash = key_hash(key);
+        let p = self.partition_of_hash(hash);
         let mut live_map = self.partitions[p].lock();
         let snapshot = self.snapshot.read().clone();
-        let live = live_map.get_mut(key).map(|e| {
+        let live = live_map.get_mut(hash, key).map(|e| {
             sub(&self.live_size, e.dedup());
             &*e
         });
         let snap_map = snapshot.as_ref().map(|s| s.partition(p).read());
-        let snap_entry = snap_map.as_ref().and_then(|m| m.get(key));
+        let snap_entry = snap_map.as_ref().and_then(|m| m.get(hash, key));
         let deduped_snap;
         let snap = match snap_entry {
             Some(e) if !e.ordered => {
@@ -355,19 +286,23 @@ impl Cache {
     pub fn delete_range(&self, keys: &[&[u8]], min: i64, max: i64) {
         let whole = min == i64::MIN && max == i64::MAX;
         let mut freed_any = false;
+        let gate = self.gate.write();
         for key in keys {
-            let p = self.partition_of(key);
+            let hash = key_hash(key);
+            let p = self.partition_of_hash(hash);
             let mut live = self.partitions[p].lock();
-            let freed = delete_from(&mut live, key, min, max, whole);
+            let freed = delete_from(&mut live, hash, key, min, max, whole);
             sub(&self.live_size, freed);
             let snapshot = self.snapshot.read().clone();
             if let Some(s) = snapshot {
-                let freed_snap = delete_from(&mut s.partition(p).write(), key, min, max, whole);
+                let freed_snap =
+                    delete_from(&mut s.partition(p).write(), hash, key, min, max, whole);
                 sub(&self.snapshot_size, freed_snap);
                 freed_any |= freed_snap > 0;
             }
             freed_any |= freed > 0;
         }
+        drop(gate);
         if freed_any {
             self.notify_freed();
         }
@@ -382,21 +317,20 @@ impl Cache {
     /// written out; the live cache starts empty. Fails if a snapshot is already outstanding
     /// (commit or roll it back first).
     pub fn snapshot(&self) -> Result<Arc<Snapshot>, CacheError> {
+        let gate = self.gate.write();
         let mut guards = self.lock_all();
         let mut slot = self.snapshot.write();
         if slot.is_some() {
             return Err(CacheError::SnapshotInProgress);
         }
-        let maps = guards
-            .iter_mut()
-            .map(|g| std::mem::take(&mut **g))
-            .collect();
+        let maps = guards.iter_mut().map(|g| g.take()).collect();
         let snapshot = Arc::new(Snapshot::new(maps));
         let size = self.live_size.swap(0, Ordering::AcqRel);
         self.snapshot_size.store(size, Ordering::Release);
         *slot = Some(Arc::clone(&snapshot));
         drop(slot);
         drop(guards);
+        drop(gate);
         // Sorting happens after the locks are released, so writers are not held up by it.
         sub(&self.snapshot_size, snapshot.dedup_all());
         Ok(snapshot)
@@ -404,6 +338,7 @@ impl Cache {
 
     /// Drops a snapshot whose contents are now in TSM files, freeing its memory.
     pub fn commit(&self, snapshot: &Arc<Snapshot>) -> Result<(), CacheError> {
+        let gate = self.gate.write();
         let mut slot = self.snapshot.write();
         if !slot.as_ref().is_some_and(|s| Arc::ptr_eq(s, snapshot)) {
             return Err(CacheError::UnknownSnapshot);
@@ -411,6 +346,7 @@ impl Cache {
         *slot = None;
         self.snapshot_size.store(0, Ordering::Release);
         drop(slot);
+        drop(gate);
         self.notify_freed();
         Ok(())
     }
@@ -418,6 +354,7 @@ impl Cache {
     /// Merges a snapshot that could not be written back into the live cache; values written
     /// since the snapshot stay newer (they win on equal timestamps).
     pub fn rollback(&self, snapshot: &Arc<Snapshot>) -> Result<(), CacheError> {
+        let _gate = self.gate.write();
         let mut guards = self.lock_all();
         let mut slot = self.snapshot.write();
         if !slot.as_ref().is_some_and(|s| Arc::ptr_eq(s, snapshot)) {
@@ -425,16 +362,17 @@ impl Cache {
         }
         let mut double_counted_keys = 0;
         for (p, live) in guards.iter_mut().enumerate() {
-            let taken = std::mem::take(&mut *snapshot.partition(p).write());
-            for (key, mut older) in taken {
-                match live.get_mut(&key) {
+            let taken = snapshot.partition(p).write().take();
+            for slot in taken.into_slots() {
+                let mut older = slot.entry;
+                match live.get_mut(slot.hash, &slot.key) {
                     Some(newer) => {
                         older.append_entry(newer);
                         *newer = older;
-                        double_counted_keys += key.len() as u64;
+                        double_counted_keys += slot.key.len() as u64;
                     }
                     None => {
-                        live.insert(key, older);
+                        live.insert_new(slot.hash, slot.key, older);
                     }
                 }
             }
@@ -452,37 +390,6 @@ impl Cache {
     }
 }
 
-thread_local! {
-    /// Per-thread buffers of [`Scratch`], so a write allocates no per-batch vectors once they
-    /// have grown.
-    static SCRATCH: std::cell::RefCell<(Vec<u64>, Vec<usize>)> =
-        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
-}
-
-/// A write's per-record hashes and partitions, borrowed from the thread's buffers and given
-/// back (emptied) when dropped.
-struct Scratch {
-    hashes: Vec<u64>,
-    parts: Vec<usize>,
-}
-
-impl Scratch {
-    fn take() -> Scratch {
-        let (hashes, parts) = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
-        Scratch { hashes, parts }
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let mut hashes = std::mem::take(&mut self.hashes);
-        let mut parts = std::mem::take(&mut self.parts);
-        hashes.clear();
-        parts.clear();
-        SCRATCH.with(|s| *s.borrow_mut() = (hashes, parts));
-    }
-}
-
 /// Subtracts from a size counter without wrapping (a delete racing a commit may try to free
 /// memory that the commit already released).
 fn sub(counter: &AtomicU64, n: u64) {
@@ -497,125 +404,19 @@ fn lossy(key: &[u8]) -> String {
     String::from_utf8_lossy(key).into_owned()
 }
 
-/// Appends one record if its type matches its key's type (live, else snapshot); returns the size
-/// of the key if the record created it.
-fn apply_record(
-    map: &mut KeyMap,
-    r: &Record<'_>,
-    hash: u64,
-    partition: usize,
-    snapshot: Option<&Snapshot>,
-) -> Result<u64, CacheError> {
-    if r.values.is_empty() {
-        return Ok(0);
-    }
-    let attempted = r.values.field_type();
-    let conflict = |existing| CacheError::FieldTypeConflict {
-        key: lossy(r.key),
-        existing,
-        attempted,
-    };
-    with_known_hash(r.key, hash, || {
-        if let Some(e) = map.get_mut(r.key) {
-            if e.field_type() != attempted {
-                return Err(conflict(e.field_type()));
-            }
-            e.append(r.timestamps, &r.values);
-            return Ok(0);
-        }
-        if let Some(t) = snapshot.and_then(|s| s.field_type_in(partition, r.key))
-            && t != attempted
-        {
-            return Err(conflict(t));
-        }
-        let mut e = Entry::new(attempted);
-        e.append(r.timestamps, &r.values);
-        map.insert(r.key.into(), e);
-        Ok(r.key.len() as u64)
-    })
-}
-
-/// Takes back the records of `applied` (all of which were appended), newest first; a key left
-/// without values was created by the batch and is removed.
-fn undo(applied: &[Record<'_>], parts: &[usize], hashes: &[u64], guards: &mut Guards<'_>) {
-    for (i, r) in applied.iter().enumerate().rev() {
-        let Some(map) = guards[parts[i]].as_mut() else {
-            continue;
-        };
-        if r.values.is_empty() {
-            continue;
-        }
-        with_known_hash(r.key, hashes[i], || {
-            let emptied = match map.get_mut(r.key) {
-                Some(e) => {
-                    e.truncate_last(r.values.len());
-                    e.len() == 0
-                }
-                None => false,
-            };
-            if emptied {
-                map.remove(r.key);
-            }
-        });
-    }
-}
-
-/// Checks every record's type against its key's type in the live map, the snapshot or earlier in
-/// the batch. Returns the size of the keys the batch would create.
-fn check_types(
-    batch: &[Record<'_>],
-    hashes: &[u64],
-    parts: &[usize],
-    guards: &Guards<'_>,
-    snapshot: Option<&Snapshot>,
-) -> Result<u64, CacheError> {
-    let mut new_keys: HashMap<&[u8], FieldType, crate::hash::KeyHashBuilder> = HashMap::default();
-    let mut key_bytes = 0;
-    for ((r, &p), &h) in batch.iter().zip(parts).zip(hashes) {
-        if r.values.is_empty() {
-            continue;
-        }
-        let attempted = r.values.field_type();
-        let Some(map) = guards[p].as_ref() else {
-            continue;
-        };
-        let existing = with_known_hash(r.key, h, || match map.get(r.key) {
-            Some(e) => Some(e.field_type()),
-            None => snapshot
-                .and_then(|s| s.field_type_in(p, r.key))
-                .or_else(|| new_keys.get(r.key).copied()),
-        });
-        match existing {
-            Some(t) if t != attempted => {
-                return Err(CacheError::FieldTypeConflict {
-                    key: lossy(r.key),
-                    existing: t,
-                    attempted,
-                });
-            }
-            Some(_) => {}
-            None => {
-                new_keys.insert(r.key, attempted);
-                key_bytes += r.key.len() as u64;
-            }
-        }
-    }
-    Ok(key_bytes)
-}
-
 /// Deletes a key's values in a range from one map; returns the size estimate freed.
-fn delete_from(map: &mut KeyMap, key: &[u8], min: i64, max: i64, whole: bool) -> u64 {
-    let Some(e) = map.get_mut(key) else {
+fn delete_from(map: &mut Part, hash: u64, key: &[u8], min: i64, max: i64, whole: bool) -> u64 {
+    let Some(e) = map.get_mut(hash, key) else {
         return 0;
     };
     if whole {
         let freed = e.size() + key.len() as u64;
-        map.remove(key);
+        map.remove(hash, key);
         return freed;
     }
     let freed = e.delete_range(min, max);
     if e.len() == 0 {
-        map.remove(key);
+        map.remove(hash, key);
         return freed + key.len() as u64;
     }
     freed

@@ -31,10 +31,27 @@ pub(crate) struct Entry {
 }
 
 impl Entry {
+    #[cfg(test)]
     pub(crate) fn new(field_type: FieldType) -> Self {
         Entry {
             timestamps: Vec::new(),
             values: Column::empty(field_type),
+            ordered: true,
+        }
+    }
+
+    /// An empty entry with room for `n` values (strings: for `n` of them, not their bytes).
+    pub(crate) fn with_room(field_type: FieldType, n: usize) -> Self {
+        let values = match field_type {
+            FieldType::Float => Column::Float(Vec::with_capacity(n)),
+            FieldType::Integer => Column::Integer(Vec::with_capacity(n)),
+            FieldType::Unsigned => Column::Unsigned(Vec::with_capacity(n)),
+            FieldType::Boolean => Column::Boolean(Vec::with_capacity(n)),
+            FieldType::String => Column::String(StringColumn::with_capacity(n, 0)),
+        };
+        Entry {
+            timestamps: Vec::with_capacity(n),
+            values,
             ordered: true,
         }
     }
@@ -73,20 +90,6 @@ impl Entry {
             (Column::String(c), ColumnRef::String(v)) => v.iter().for_each(|s| c.push(s)),
             _ => debug_assert!(false, "type checked before append"),
         }
-    }
-
-    /// Removes the last `n` values (undoing an append).
-    pub(crate) fn truncate_last(&mut self, n: usize) {
-        let len = self.len().saturating_sub(n);
-        self.timestamps.truncate(len);
-        match &mut self.values {
-            Column::Float(v) => v.truncate(len),
-            Column::Integer(v) => v.truncate(len),
-            Column::Unsigned(v) => v.truncate(len),
-            Column::Boolean(v) => v.truncate(len),
-            Column::String(v) => v.truncate(len),
-        }
-        self.ordered = self.timestamps.windows(2).all(|w| w[0] < w[1]);
     }
 
     /// Appends another entry of the same type (used when a snapshot is rolled back).

@@ -1,10 +1,6 @@
 //! Key hashing: xxh3 of the composite key picks the partition and hashes keys inside it.
 
-use std::cell::Cell;
-use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
-
-use crate::entry::Entry;
 
 /// xxh3-64 of a composite key.
 pub fn key_hash(key: &[u8]) -> u64 {
@@ -22,24 +18,8 @@ pub fn partition_of_hash(hash: u64, n: usize) -> usize {
     ((hash >> 32) % n.max(1) as u64) as usize
 }
 
-thread_local! {
-    /// The hash of one key the caller has already computed: (address, length, hash).
-    static KNOWN: Cell<(usize, usize, u64)> = const { Cell::new((0, usize::MAX, 0)) };
-}
-
-/// Runs `f` with the hash of `key` (the exact bytes at that address) known, so map lookups of
-/// that key inside `f` reuse it instead of hashing again. The key is borrowed for the whole call,
-/// so no other bytes can appear at that address meanwhile.
-pub(crate) fn with_known_hash<R>(key: &[u8], hash: u64, f: impl FnOnce() -> R) -> R {
-    KNOWN.set((key.as_ptr() as usize, key.len(), hash));
-    let result = f();
-    KNOWN.set((0, usize::MAX, 0));
-    result
-}
-
 /// A hasher for byte-string keys that runs one-shot xxh3 over the bytes (and ignores the length
-/// prefix `Hash for [u8]` adds, which the bytes already determine). A hash announced with
-/// [`with_known_hash`] is reused.
+/// prefix `Hash for [u8]` adds, which the bytes already determine).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct KeyHasher(u64);
 
@@ -49,13 +29,7 @@ impl Hasher for KeyHasher {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        let (addr, len, known) = KNOWN.get();
-        let h = if bytes.as_ptr() as usize == addr && bytes.len() == len {
-            known
-        } else {
-            key_hash(bytes)
-        };
-        self.0 = self.0.rotate_left(5) ^ h;
+        self.0 = self.0.rotate_left(5) ^ key_hash(bytes);
     }
 
     fn write_usize(&mut self, _len: usize) {}
@@ -73,30 +47,17 @@ impl BuildHasher for KeyHashBuilder {
     }
 }
 
-/// One partition's (or one snapshot partition's) keys.
-pub(crate) type KeyMap = HashMap<Box<[u8]>, Entry, KeyHashBuilder>;
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn known_hash_is_used_only_for_those_exact_bytes() {
-        let key = b"cpu#!~#f".to_vec();
-        let copy = key.clone();
-        let mut map: KeyMap = HashMap::default();
-        map.insert(
-            key.clone().into(),
-            Entry::new(tsmdb_encoding::FieldType::Float),
+    fn a_byte_key_hashes_to_its_xxh3() {
+        let key: &[u8] = b"cpu#!~#f";
+        assert_eq!(KeyHashBuilder.hash_one(key), key_hash(key));
+        assert_eq!(
+            partition_index(key, 16),
+            (key_hash(key) >> 32) as usize % 16
         );
-        let h = key_hash(&key);
-        with_known_hash(&key, h, || {
-            assert!(map.contains_key(&key[..]));
-            // Same bytes elsewhere hash normally, to the same value.
-            assert!(map.contains_key(&copy[..]));
-        });
-        // A wrong "known" hash only affects that address, and only inside the call.
-        with_known_hash(&key, h ^ 1, || assert!(map.contains_key(&copy[..])));
-        assert!(map.contains_key(&key[..]));
     }
 }

@@ -5,9 +5,12 @@
 //! What it owns:
 //! * A ring of partitions chosen by xxh3 of the composite key (`series key#!~#field`), each behind
 //!   its own lock, holding per key a timestamp vector and a typed [`Column`](tsmdb_encoding::Column).
-//! * **All-or-nothing batches**: [`Cache::write`] locks the partitions a batch touches (in a fixed
-//!   order), checks every value's type against its key's type (live, snapshot, or earlier in the
-//!   batch), then applies. A `field type conflict` or a hard-limit refusal leaves nothing behind.
+//! * **All-or-nothing batches**: [`Cache::write`] checks every value's type against its key's
+//!   type (live, snapshot, or earlier in the batch) and reserves the batch's memory before it
+//!   appends anything, locking one partition at a time, so concurrent writers do not take turns.
+//!   A `field type conflict` or a hard-limit refusal leaves nothing behind.
+//! * **Key handles**: [`Cache::write_handles`] takes a [`KeyHandle`] per record that the caller
+//!   keeps between batches; a valid one skips hashing and lookup, a stale one falls back to it.
 //! * **Lazy ordering**: values are kept in write order and sorted and deduplicated (last write
 //!   wins on equal timestamps) when read or snapshotted.
 //! * **Memory accounting** as InfluxDB estimates it (16 bytes per float/integer/unsigned, 9 per
@@ -53,7 +56,9 @@
 mod cache;
 mod entry;
 mod error;
+mod handle;
 mod hash;
+mod part;
 mod record;
 mod snapshot;
 
@@ -62,6 +67,7 @@ pub use cache::{
 };
 pub use entry::{value_size, values_size};
 pub use error::CacheError;
+pub use handle::KeyHandle;
 pub use hash::{KeyHashBuilder, KeyHasher, key_hash, partition_index};
 pub use record::Record;
 pub use snapshot::Snapshot;

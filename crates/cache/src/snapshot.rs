@@ -4,32 +4,33 @@ use parking_lot::RwLock;
 use tsmdb_encoding::{Column, FieldType};
 
 use crate::cache::ReadValues;
-use crate::hash::KeyMap;
+use crate::hash::{key_hash, partition_of_hash};
+use crate::part::Part;
 
 /// The cache's contents frozen by [`Cache::snapshot`](crate::Cache::snapshot). Every entry is
 /// sorted and deduplicated. Its values do not change, except that deletes remove from it (so that
 /// reads never see deleted values).
 #[derive(Debug)]
 pub struct Snapshot {
-    partitions: Box<[RwLock<KeyMap>]>,
+    partitions: Box<[RwLock<Part>]>,
 }
 
 impl Snapshot {
-    pub(crate) fn new(maps: Vec<KeyMap>) -> Self {
+    pub(crate) fn new(maps: Vec<Part>) -> Self {
         Snapshot {
             partitions: maps.into_iter().map(RwLock::new).collect(),
         }
     }
 
-    pub(crate) fn partition(&self, p: usize) -> &RwLock<KeyMap> {
+    pub(crate) fn partition(&self, p: usize) -> &RwLock<Part> {
         &self.partitions[p]
     }
 
-    pub(crate) fn field_type_in(&self, p: usize, key: &[u8]) -> Option<FieldType> {
+    pub(crate) fn field_type_in(&self, p: usize, hash: u64, key: &[u8]) -> Option<FieldType> {
         self.partitions
             .get(p)?
             .read()
-            .get(key)
+            .get(hash, key)
             .map(|e| e.field_type())
     }
 
@@ -37,7 +38,7 @@ impl Snapshot {
     pub(crate) fn dedup_all(&self) -> u64 {
         let mut freed = 0;
         for p in self.partitions.iter() {
-            for e in p.write().values_mut() {
+            for e in p.write().entries_mut() {
                 freed += e.dedup();
             }
         }
@@ -59,7 +60,7 @@ impl Snapshot {
         let mut keys: Vec<Box<[u8]>> = self
             .partitions
             .iter()
-            .flat_map(|p| p.read().keys().cloned().collect::<Vec<_>>())
+            .flat_map(|p| p.read().iter().map(|(k, _)| k.into()).collect::<Vec<_>>())
             .collect();
         keys.sort_unstable();
         keys
@@ -72,9 +73,12 @@ impl Snapshot {
         key: &[u8],
         f: impl FnOnce(FieldType, &[i64], &Column) -> R,
     ) -> Option<R> {
-        let p = self.partition_for(key)?;
+        let hash = key_hash(key);
+        let p = self
+            .partitions
+            .get(partition_of_hash(hash, self.partitions.len()))?;
         let map = p.read();
-        let e = map.get(key)?;
+        let e = map.get(hash, key)?;
         Some(f(e.field_type(), &e.timestamps, &e.values))
     }
 
@@ -84,10 +88,5 @@ impl Snapshot {
             timestamps: timestamps.to_vec(),
             values: values.clone(),
         })
-    }
-
-    fn partition_for(&self, key: &[u8]) -> Option<&RwLock<KeyMap>> {
-        self.partitions
-            .get(crate::hash::partition_index(key, self.partitions.len()))
     }
 }

@@ -1,11 +1,12 @@
 //! Multi-threaded stress (writers, readers, a snapshotter, a conflicting writer; scoped threads,
 //! no sleeps) and the memory limits.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tsmdb_cache::{Cache, CacheConfig, CacheError, ColumnRef, Record};
-use tsmdb_encoding::Column;
+use tsmdb_cache::{Cache, CacheConfig, CacheError, ColumnRef, KeyHandle, Record, key_hash};
+use tsmdb_encoding::{Column, FieldType};
 
 const KEYS: usize = 64;
 const WRITERS: usize = 3;
@@ -218,4 +219,102 @@ fn type_conflict_names_the_key_and_both_types_and_checks_the_snapshot_too() {
         cache.commit(&snap).unwrap_err(),
         CacheError::UnknownSnapshot
     );
+}
+
+#[test]
+fn racing_writers_never_give_a_new_key_two_types_nor_apply_half_a_batch() {
+    // Four writers write the same brand-new keys in each round, two as floats and two as
+    // integers, each in its own key order (so the conflict is found in different partitions);
+    // whatever wins, every accepted batch is there whole and every rejected one not at all.
+    const WRITERS: i64 = 4;
+    const ROUNDS: usize = 6;
+    const KEYS: usize = 20_000;
+    let start = std::sync::Barrier::new(WRITERS as usize);
+    let cache = Cache::new(CacheConfig {
+        partitions: 4,
+        max_size: 0,
+        ..CacheConfig::default()
+    });
+    let keys: Vec<Vec<Vec<u8>>> = (0..ROUNDS)
+        .map(|r| {
+            (0..KEYS)
+                .map(|k| format!("race{r},k={k}#!~#v").into_bytes())
+                .collect()
+        })
+        .collect();
+    let accepted: Vec<Vec<Option<bool>>> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let (cache, keys, start) = (&cache, &keys, &start);
+                s.spawn(move || {
+                    let times = [w];
+                    let mut handles = vec![KeyHandle::NONE; KEYS];
+                    (0..ROUNDS)
+                        .map(|r| {
+                            let batch: Vec<Record<'_>> = (0..KEYS)
+                                .map(|i| {
+                                    let k = (i + w as usize * 5) % KEYS;
+                                    Record {
+                                        key: &keys[r][k],
+                                        timestamps: &times,
+                                        values: if w % 2 == 0 {
+                                            ColumnRef::Float(&[1.5])
+                                        } else {
+                                            ColumnRef::Integer(&[7])
+                                        },
+                                    }
+                                })
+                                .collect();
+                            // Every round starts together, so the writers' checks overlap.
+                            start.wait();
+                            // A panic is caught and reported after the round, so that the other
+                            // writers are not left waiting at the barrier.
+                            let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                                if r % 2 == 0 {
+                                    cache.write(&batch)
+                                } else {
+                                    let hashes: Vec<u64> =
+                                        batch.iter().map(|r| key_hash(r.key)).collect();
+                                    cache.write_handles(&batch, &hashes, &mut handles)
+                                }
+                            }));
+                            match result {
+                                Ok(Ok(_)) => Some(true),
+                                Ok(Err(CacheError::FieldTypeConflict { .. })) => Some(false),
+                                Ok(Err(e)) => panic!("unexpected error {e}"),
+                                Err(_) => None,
+                            }
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        workers.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (r, round_keys) in keys.iter().enumerate() {
+        let verdicts: Option<Vec<bool>> = accepted.iter().map(|a| a[r]).collect();
+        let verdicts = verdicts.unwrap_or_else(|| panic!("round {r}: a write panicked"));
+        let winners: Vec<i64> = (0..WRITERS).filter(|&w| verdicts[w as usize]).collect();
+        assert!(
+            !winners.is_empty(),
+            "round {r}: the first writer always fits"
+        );
+        let float = winners[0] % 2 == 0;
+        assert!(
+            winners.iter().all(|w| (w % 2 == 0) == float),
+            "round {r}: {winners:?}"
+        );
+        for key in round_keys {
+            let read = cache.read(key, i64::MIN, i64::MAX).unwrap();
+            assert_eq!(read.timestamps, winners, "round {r}");
+            assert_eq!(
+                read.values.field_type(),
+                if float {
+                    FieldType::Float
+                } else {
+                    FieldType::Integer
+                }
+            );
+        }
+    }
 }

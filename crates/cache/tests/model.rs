@@ -1,10 +1,13 @@
 //! Model-based property test: random writes, deletes, snapshots, commits, rollbacks and reads
-//! against a plain `BTreeMap` model of what the cache must return.
+//! against a plain `BTreeMap` model of what the cache must return. Writes go through all three
+//! entry points (`write`, `write_hashed`, `write_handles` with handles kept from op to op, so
+//! they go stale across snapshots, rollbacks and deletes, and are sometimes swapped between keys
+//! to check that a handle used with the wrong key never misfiles values).
 
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use tsmdb_cache::{Cache, CacheConfig, CacheError, Record};
+use tsmdb_cache::{Cache, CacheConfig, CacheError, KeyHandle, Record, key_hash};
 use tsmdb_encoding::{Column, FieldType, StringColumn};
 
 const KEYS: [&[u8]; 5] = [b"a#!~#f", b"b#!~#f", b"cpu,h=1#!~#x", b"cpu,h=2#!~#x", b""];
@@ -33,7 +36,10 @@ type GenRecord = (usize, u8, Vec<(i64, u8)>);
 
 #[derive(Debug, Clone)]
 enum Op {
-    Write(Vec<GenRecord>),
+    /// Records and the entry point: 0 `write`, 1 `write_hashed`, 2 `write_handles`.
+    Write(Vec<GenRecord>, u8),
+    /// Gives key `.0` the handle of key `.1`.
+    SwapHandles(usize, usize),
     Delete(Vec<usize>, i64, i64),
     DeleteKeys(Vec<usize>),
     Snapshot,
@@ -58,7 +64,8 @@ fn op() -> impl Strategy<Value = Op> {
         prop::collection::vec((-3i64..12, any::<u8>()), 1..5),
     );
     prop_oneof![
-        5 => prop::collection::vec(record, 1..4).prop_map(Op::Write),
+        5 => (prop::collection::vec(record, 1..4), 0u8..3).prop_map(|(r, m)| Op::Write(r, m)),
+        2 => (0..KEYS.len(), 0..KEYS.len()).prop_map(|(a, b)| Op::SwapHandles(a, b)),
         1 => (prop::collection::vec(0..KEYS.len(), 1..3), -3i64..12, -3i64..12)
             .prop_map(|(k, a, b)| Op::Delete(k, a, b)),
         1 => prop::collection::vec(0..KEYS.len(), 1..3).prop_map(Op::DeleteKeys),
@@ -180,15 +187,17 @@ fn records(owned: &[Owned]) -> Vec<Record<'_>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(2048))]
     #[test]
     fn cache_matches_model(ops in prop::collection::vec(op(), 1..40)) {
         let cache = Cache::new(CacheConfig { partitions: 3, max_size: 0, ..CacheConfig::default() });
         let mut model = Model::default();
         let mut snapshot = None;
+        let mut handles = [KeyHandle::NONE; KEYS.len()];
         for op in ops {
             match op {
-                Op::Write(recs) => {
+                Op::SwapHandles(a, b) => handles[a] = handles[b],
+                Op::Write(recs, mode) => {
                     // Expected verdict: the first record whose type differs from its key's type
                     // (in the cache or earlier in the batch) rejects the whole batch.
                     let mut types: BTreeMap<usize, FieldType> = BTreeMap::new();
@@ -200,7 +209,18 @@ proptest! {
                         types.entry(*k).or_insert(t);
                     }
                     let owned = build(&recs);
-                    let result = cache.write(&records(&owned));
+                    let batch = records(&owned);
+                    let hashes: Vec<u64> = batch.iter().map(|r| key_hash(r.key)).collect();
+                    let result = match mode {
+                        0 => cache.write(&batch),
+                        1 => cache.write_hashed(&batch, &hashes),
+                        _ => {
+                            let mut hs: Vec<KeyHandle> = owned.iter().map(|o| handles[o.key]).collect();
+                            let result = cache.write_handles(&batch, &hashes, &mut hs);
+                            for (o, h) in owned.iter().zip(hs) { handles[o.key] = h; }
+                            result
+                        }
+                    };
                     if conflict {
                         let err = result.unwrap_err();
                         prop_assert!(matches!(err, CacheError::FieldTypeConflict { .. }), "{err}");

@@ -1,6 +1,6 @@
-//! `write_hashed`: the same result as `write` when given the keys' hashes.
+//! `write_hashed` and `write_handles`: the same result as `write`, with handles kept up to date.
 
-use tsmdb_cache::{Cache, CacheError, ColumnRef, Record, key_hash};
+use tsmdb_cache::{Cache, CacheError, ColumnRef, KeyHandle, Record, key_hash};
 
 #[test]
 fn known_hashes_give_the_same_cache_as_hashing_here() {
@@ -28,5 +28,59 @@ fn known_hashes_give_the_same_cache_as_hashing_here() {
         assert!(b.read(k, i64::MIN, i64::MAX).is_some());
     }
     let err = b.write_hashed(&batch, &hashes[1..]).unwrap_err();
+    assert!(matches!(err, CacheError::LengthMismatch { .. }), "{err}");
+}
+
+#[test]
+fn handles_are_filled_in_and_refreshed_after_a_snapshot() {
+    let keys: Vec<Vec<u8>> = (0..40)
+        .map(|i| format!("cpu,host=h{i}#!~#usage").into_bytes())
+        .collect();
+    let hashes: Vec<u64> = keys.iter().map(|k| key_hash(k)).collect();
+    let batch = |t: &'static [i64]| -> Vec<Record<'_>> {
+        keys.iter()
+            .map(|k| Record {
+                key: k,
+                timestamps: t,
+                values: ColumnRef::Integer(&[7]),
+            })
+            .collect()
+    };
+    let cache = Cache::default();
+    let mut handles = vec![KeyHandle::NONE; keys.len()];
+    cache
+        .write_handles(&batch(&[1]), &hashes, &mut handles)
+        .unwrap();
+    assert!(handles.iter().all(|&h| h != KeyHandle::NONE));
+    let first = handles.clone();
+    cache
+        .write_handles(&batch(&[2]), &hashes, &mut handles)
+        .unwrap();
+    assert_eq!(handles, first, "valid handles stay as they are");
+
+    let snap = cache.snapshot().unwrap();
+    cache
+        .write_handles(&batch(&[3]), &hashes, &mut handles)
+        .unwrap();
+    assert!(
+        handles.iter().zip(&first).all(|(a, b)| a != b),
+        "stale handles are refreshed"
+    );
+    cache.rollback(&snap).unwrap();
+    // Handles from another cache are stale there, never wrong.
+    let other = Cache::default();
+    other
+        .write_handles(&batch(&[9]), &hashes, &mut handles)
+        .unwrap();
+    for k in &keys {
+        assert_eq!(
+            cache.read(k, i64::MIN, i64::MAX).unwrap().timestamps,
+            [1, 2, 3]
+        );
+        assert_eq!(other.read(k, i64::MIN, i64::MAX).unwrap().timestamps, [9]);
+    }
+    let err = cache
+        .write_handles(&batch(&[4]), &hashes, &mut handles[1..])
+        .unwrap_err();
     assert!(matches!(err, CacheError::LengthMismatch { .. }), "{err}");
 }

@@ -11,6 +11,7 @@
 //! generation moved (a measurement was dropped). [`ShardBatch::seal`] groups the values by key
 //! (a counting sort) so that the WAL and the cache get one contiguous run per key.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
@@ -123,6 +124,10 @@ struct KeySlot {
     next_in_series: u32,
     /// The cache's hash of the key, computed once when the key is made.
     hash: u64,
+    /// Where the shard's cache keeps the key, kept from batch to batch so that a write of a
+    /// known key skips the cache's lookup (a stale handle just falls back to it). A `Cell`
+    /// because the cache fills it in while the batch is shared with the commit path.
+    handle: Cell<tsmdb_cache::KeyHandle>,
 }
 
 /// One value as it arrived: its key slot, time and payload (numbers as bits, booleans as 0/1,
@@ -343,6 +348,7 @@ impl ShardBatch {
             count: 0,
             next_in_series: NONE,
             hash,
+            handle: Cell::new(tsmdb_cache::KeyHandle::NONE),
         });
         let s = &mut self.series[series as usize];
         if s.first_key == NONE {
@@ -466,6 +472,22 @@ impl ShardBatch {
     /// The cache hash of every key [`ShardBatch::records`] yields, in the same order.
     pub(crate) fn record_hashes(&self) -> impl Iterator<Item = u64> + '_ {
         self.keys.iter().filter(|k| k.count > 0).map(|k| k.hash)
+    }
+
+    /// The cache handles of the keys of [`ShardBatch::records`], in the same order.
+    pub(crate) fn record_handles(&self) -> impl Iterator<Item = tsmdb_cache::KeyHandle> + '_ {
+        self.keys
+            .iter()
+            .filter(|k| k.count > 0)
+            .map(|k| k.handle.get())
+    }
+
+    /// Keeps the handles the cache gave back for the keys of [`ShardBatch::records`].
+    pub(crate) fn keep_handles(&self, handles: &[tsmdb_cache::KeyHandle]) {
+        let keys = self.keys.iter().filter(|k| k.count > 0);
+        for (k, &h) in keys.zip(handles) {
+            k.handle.set(h);
+        }
     }
 
     /// The series written in this round that were not inserted into the index in `epoch`:

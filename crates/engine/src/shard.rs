@@ -318,7 +318,9 @@ impl Shard {
             })
             .collect();
         let hashes: Vec<u64> = batch.record_hashes().collect();
-        self.cache.write_hashed(&records, &hashes)?;
+        let mut handles: Vec<tsmdb_cache::KeyHandle> = batch.record_handles().collect();
+        self.cache.write_handles(&records, &hashes, &mut handles)?;
+        batch.keep_handles(&handles);
         *self.last_write.lock() = Instant::now();
         drop(logged);
         Ok(())

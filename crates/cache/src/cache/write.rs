@@ -1,0 +1,360 @@
+//! The write path: check a batch, reserve its memory, then apply it, one partition at a time.
+//!
+//! Why a batch that passed its checks cannot fail halfway, although two writes run at once and
+//! each holds only one partition lock at a time:
+//! * A write holds the cache's `gate` shared from its first check to its last append. Whatever
+//!   moves, forgets or removes keys (snapshot, commit, rollback, deletes) holds the gate
+//!   exclusively, so while a write runs no key it saw goes away, no slot changes meaning (slots
+//!   are only ever appended), and the snapshot it checked against stays as it was.
+//! * Other writes may append to the same keys or create keys meanwhile. A key that exists (live
+//!   or in the snapshot) keeps its type while the gate is held. A key that exists nowhere can be
+//!   given a type by whoever creates it first, so a write that creates such keys holds the
+//!   cache's `creating` lock from its checks to its last append: two writes can never both find
+//!   a key new and give it different types. A write without it may still create the live entry
+//!   of a key that only the snapshot holds, with the snapshot's type, which every write checks.
+//! * Memory is reserved with one atomic update of the live size after the checks and before the
+//!   first append, so a refusal also happens before anything is applied.
+//!
+//! So a rejected batch leaves nothing behind, and nobody ever sees any of it. An accepted batch
+//! may be seen while it is applied (some partitions done, others not), as any multi-key write.
+
+use std::time::Instant;
+
+use hashbrown::HashTable;
+
+use super::{Cache, WriteOutcome, lossy, sub};
+use crate::entry::{Entry, values_size};
+use crate::error::CacheError;
+use crate::handle::KeyHandle;
+use crate::hash::{key_hash, partition_of_hash};
+use crate::record::Record;
+use crate::snapshot::Snapshot;
+
+/// `slots[i]` of a record whose key the live cache does not hold, the batch's first for its key
+/// (its key's size was reserved).
+const ABSENT_FIRST: u32 = u32::MAX;
+/// `slots[i]` of a later record of such a key (the first one creates it).
+const ABSENT_AGAIN: u32 = u32::MAX - 1;
+
+/// What the checks found.
+struct Checked {
+    /// Size of the keys the batch will create (some may be created concurrently by another
+    /// write; the apply gives their size back).
+    key_bytes: u64,
+    /// True if some key exists nowhere yet.
+    creates: bool,
+}
+
+/// A batch's records grouped by partition: `order[starts[p]..starts[p + 1]]` are the indexes of
+/// the records of partition `p`, in batch order.
+struct Groups<'s> {
+    order: &'s [u32],
+    starts: &'s [u32],
+}
+
+impl Groups<'_> {
+    fn of(&self, p: usize) -> &[u32] {
+        let (Some(&a), Some(&b)) = (self.starts.get(p), self.starts.get(p + 1)) else {
+            return &[];
+        };
+        self.order.get(a as usize..b as usize).unwrap_or(&[])
+    }
+}
+
+impl Cache {
+    pub(super) fn write_batch(
+        &self,
+        batch: &[Record<'_>],
+        known: Option<&[u64]>,
+        mut handles: Option<&mut [KeyHandle]>,
+        apply: bool,
+    ) -> Result<WriteOutcome, CacheError> {
+        let mut value_bytes = 0;
+        for r in batch {
+            if r.timestamps.len() != r.values.len() {
+                return Err(CacheError::LengthMismatch {
+                    key: lossy(r.key),
+                    timestamps: r.timestamps.len(),
+                    values: r.values.len(),
+                });
+            }
+            value_bytes += values_size(&r.values);
+        }
+        let mut scratch = Scratch::take();
+        let Buffers {
+            hashes: own_hashes,
+            order,
+            starts,
+            slots,
+        } = &mut scratch.0;
+        let hashes: &[u64] = match known {
+            Some(h) => h,
+            None => {
+                own_hashes.extend(batch.iter().map(|r| key_hash(r.key)));
+                own_hashes
+            }
+        };
+        group_by_partition(hashes, self.partitions.len(), order, starts);
+        let groups = Groups { order, starts };
+
+        let mut creating = None;
+        let mut deadline = None;
+        loop {
+            let gate = self.gate.read();
+            let snapshot = self.snapshot.read().clone();
+            let checked = self.check_batch(
+                batch,
+                hashes,
+                &groups,
+                handles.as_deref(),
+                snapshot.as_deref(),
+                slots,
+            )?;
+            if apply && checked.creates && creating.is_none() {
+                // The checks of new keys only hold while no other write creates keys: start
+                // again holding the creation lock (taken before the gate, as everywhere).
+                drop(gate);
+                creating = Some(self.creating.lock());
+                continue;
+            }
+            if !apply {
+                break;
+            }
+            let added = value_bytes + checked.key_bytes;
+            if let Err(would_be) = self.reserve(added) {
+                drop(gate);
+                drop(creating.take());
+                let deadline = *deadline.get_or_insert_with(|| Instant::now() + self.limit_wait);
+                if self.wait_for_memory(added, deadline) {
+                    continue;
+                }
+                return Err(CacheError::MemoryLimit {
+                    would_be,
+                    limit: self.max_size.load(std::sync::atomic::Ordering::Acquire),
+                });
+            }
+            let unused = self.apply_batch(batch, hashes, &groups, handles.as_deref_mut(), slots);
+            sub(&self.live_size, unused);
+            break;
+        }
+        let size = self.size();
+        Ok(WriteOutcome {
+            size,
+            needs_snapshot: size > self.snapshot_threshold,
+        })
+    }
+
+    /// Checks every record's type against its key's (live, snapshot, or earlier in the batch)
+    /// and notes in `slots` where each record goes.
+    fn check_batch(
+        &self,
+        batch: &[Record<'_>],
+        hashes: &[u64],
+        groups: &Groups<'_>,
+        handles: Option<&[KeyHandle]>,
+        snapshot: Option<&Snapshot>,
+        slots: &mut Vec<u32>,
+    ) -> Result<Checked, CacheError> {
+        slots.clear();
+        slots.resize(batch.len(), ABSENT_FIRST);
+        let mut checked = Checked {
+            key_bytes: 0,
+            creates: false,
+        };
+        // Keys of this batch the live cache does not hold: record indexes by hash.
+        let mut absent: HashTable<u32> = HashTable::new();
+        for (p, part) in self.partitions.iter().enumerate() {
+            let group = groups.of(p);
+            if group.is_empty() {
+                continue;
+            }
+            let part = part.lock();
+            let epoch = part.epoch();
+            for &i in group {
+                let i = i as usize;
+                let (Some(r), Some(&h)) = (batch.get(i), hashes.get(i)) else {
+                    continue;
+                };
+                if r.values.is_empty() {
+                    continue;
+                }
+                let attempted = r.values.field_type();
+                let conflict = |existing| CacheError::FieldTypeConflict {
+                    key: lossy(r.key),
+                    existing,
+                    attempted,
+                };
+                let by_handle = handles
+                    .and_then(|hs| hs.get(i))
+                    .filter(|k| k.epoch == epoch)
+                    .map(|k| k.slot)
+                    .filter(|&s| part.slot(s, h).is_some());
+                if let Some(s) = by_handle.or_else(|| part.find(h, r.key)) {
+                    let t = part.slot(s, h).map_or(attempted, Entry::field_type);
+                    if t != attempted {
+                        return Err(conflict(t));
+                    }
+                    slots[i] = s;
+                    continue;
+                }
+                let earlier = absent
+                    .find(h, |&j| {
+                        batch.get(j as usize).is_some_and(|o| o.key == r.key)
+                    })
+                    .copied();
+                if let Some(j) = earlier {
+                    let t = batch
+                        .get(j as usize)
+                        .map_or(attempted, |o| o.values.field_type());
+                    if t != attempted {
+                        return Err(conflict(t));
+                    }
+                    slots[i] = ABSENT_AGAIN;
+                    continue;
+                }
+                match snapshot.and_then(|s| s.field_type_in(p, h, r.key)) {
+                    Some(t) if t != attempted => return Err(conflict(t)),
+                    Some(_) => {}
+                    None => checked.creates = true,
+                }
+                absent.insert_unique(h, i as u32, |&j| {
+                    hashes.get(j as usize).copied().unwrap_or(0)
+                });
+                checked.key_bytes += r.key.len() as u64;
+                slots[i] = ABSENT_FIRST;
+            }
+        }
+        Ok(checked)
+    }
+
+    /// Appends every record where the checks said; returns the size of the keys reserved but
+    /// not created here (another write created them first).
+    fn apply_batch(
+        &self,
+        batch: &[Record<'_>],
+        hashes: &[u64],
+        groups: &Groups<'_>,
+        mut handles: Option<&mut [KeyHandle]>,
+        slots: &[u32],
+    ) -> u64 {
+        let mut unused = 0;
+        for (p, part) in self.partitions.iter().enumerate() {
+            let group = groups.of(p);
+            if group.is_empty() {
+                continue;
+            }
+            let mut part = part.lock();
+            let epoch = part.epoch();
+            for &i in group {
+                let i = i as usize;
+                let (Some(r), Some(&h), Some(&planned)) =
+                    (batch.get(i), hashes.get(i), slots.get(i))
+                else {
+                    continue;
+                };
+                if r.values.is_empty() {
+                    continue;
+                }
+                let slot = match planned {
+                    ABSENT_FIRST | ABSENT_AGAIN => match part.find(h, r.key) {
+                        Some(s) => {
+                            if planned == ABSENT_FIRST {
+                                // Another write created it between our checks and now.
+                                unused += r.key.len() as u64;
+                            }
+                            s
+                        }
+                        None => {
+                            let room = part.room().max(r.values.len());
+                            let mut e = Entry::with_room(r.values.field_type(), room);
+                            e.append(r.timestamps, &r.values);
+                            let s = part.insert_new(h, r.key.into(), e);
+                            if let Some(k) = handles.as_deref_mut().and_then(|hs| hs.get_mut(i)) {
+                                *k = KeyHandle { epoch, slot: s };
+                            }
+                            continue;
+                        }
+                    },
+                    s => s,
+                };
+                if let Some(e) = part.slot_mut(slot, h) {
+                    debug_assert_eq!(e.field_type(), r.values.field_type(), "checked");
+                    e.append(r.timestamps, &r.values);
+                }
+                if let Some(k) = handles.as_deref_mut().and_then(|hs| hs.get_mut(i)) {
+                    *k = KeyHandle { epoch, slot };
+                }
+            }
+        }
+        unused
+    }
+}
+
+/// Fills `order` and `starts` (see [`Groups`]) by a counting sort on the partition.
+fn group_by_partition(hashes: &[u64], n: usize, order: &mut Vec<u32>, starts: &mut Vec<u32>) {
+    starts.clear();
+    starts.resize(n + 1, 0);
+    for &h in hashes {
+        if let Some(c) = starts.get_mut(partition_of_hash(h, n) + 1) {
+            *c += 1;
+        }
+    }
+    for p in 0..n {
+        starts[p + 1] += starts[p];
+    }
+    // `starts[p]` is used as the next free position of partition `p`, then restored.
+    order.clear();
+    order.resize(hashes.len(), 0);
+    for (i, &h) in hashes.iter().enumerate() {
+        let p = partition_of_hash(h, n);
+        if let Some(at) = starts.get_mut(p) {
+            if let Some(o) = order.get_mut(*at as usize) {
+                *o = i as u32;
+            }
+            *at += 1;
+        }
+    }
+    for p in (1..=n).rev() {
+        starts[p] = starts[p - 1];
+    }
+    starts[0] = 0;
+}
+
+thread_local! {
+    /// Per-thread buffers of [`Scratch`], so a write allocates no per-batch vectors once they
+    /// have grown.
+    static BUFFERS: std::cell::RefCell<Buffers> = const {
+        std::cell::RefCell::new(Buffers {
+            hashes: Vec::new(),
+            order: Vec::new(),
+            starts: Vec::new(),
+            slots: Vec::new(),
+        })
+    };
+}
+
+/// A write's per-record buffers.
+#[derive(Default)]
+struct Buffers {
+    hashes: Vec<u64>,
+    order: Vec<u32>,
+    starts: Vec<u32>,
+    slots: Vec<u32>,
+}
+
+/// The thread's [`Buffers`], borrowed for one write and given back when dropped.
+struct Scratch(Buffers);
+
+impl Scratch {
+    fn take() -> Scratch {
+        Scratch(BUFFERS.with(|b| std::mem::take(&mut *b.borrow_mut())))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let mut buffers = std::mem::take(&mut self.0);
+        buffers.hashes.clear();
+        BUFFERS.with(|b| *b.borrow_mut() = buffers);
+    }
+}
