@@ -279,8 +279,14 @@ impl Grid {
             .collect()
     }
 
-    /// Places the series (which must [`Probe::Fits`]) and returns its local id.
-    pub fn place(&mut self, tags: &[(&[u8], &[u8])], fps: &[u64]) -> Result<u32> {
+    /// Places the series (which must [`Probe::Fits`]) and returns its local id. `new_value(k)`
+    /// is called for each shape key whose value this grid did not hold yet.
+    pub fn place(
+        &mut self,
+        tags: &[(&[u8], &[u8])],
+        fps: &[u64],
+        new_value: &mut dyn FnMut(u32),
+    ) -> Result<u32> {
         let mut lo: u64 = 0;
         for i in 0..self.dense.len() {
             let d = &mut self.dense[i];
@@ -294,6 +300,7 @@ impl Grid {
                         .ok_or_else(|| Error::CapacityOverflow("dictionary over 4 GiB".into()))?;
                     d.live.push(0);
                     d.postings.push(Posting::Empty);
+                    new_value(d.key);
                     c
                 }
             };
@@ -327,6 +334,7 @@ impl Grid {
                         .push(fps[k], tags[k].1)
                         .ok_or_else(|| Error::CapacityOverflow("dictionary over 4 GiB".into()))?;
                     s.postings.push(Posting::Empty);
+                    new_value(s.key);
                     v
                 }
             };

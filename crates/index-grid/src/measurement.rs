@@ -13,6 +13,8 @@ use crate::tagset::fingerprint;
 pub(crate) struct Shape {
     /// Sorted tag keys.
     pub keys: Vec<Box<[u8]>>,
+    /// Fingerprint of each key, for [`pair_fp`].
+    pub key_fps: Vec<u64>,
     /// Indexes into `Measurement::grids`, creation order.
     pub grids: Vec<u32>,
 }
@@ -28,6 +30,31 @@ pub(crate) struct Measurement {
     pub grids: Vec<Grid>,
     /// Live series.
     pub live: u64,
+    /// [`pair_fp`] of every `(key, value)` in any grid's dictionaries -> the one grid whose
+    /// dictionaries hold it, or [`MANY_GRIDS`]. A superset filter (fingerprints may collide,
+    /// and deleted values stay), so an absent pair is in no live series and a single grid is
+    /// the only one that can hold it: an equality on a host name or a UUID visits one grid,
+    /// not all of them.
+    value_grids: HashMap<u64, u32, FpBuild>,
+}
+
+/// `value_grids` entry of a pair in two or more grids.
+pub(crate) const MANY_GRIDS: u32 = u32::MAX;
+
+/// Fingerprint of a `(key, value)` pair from the fingerprints of its parts.
+pub(crate) fn pair_fp(key_fp: u64, value_fp: u64) -> u64 {
+    // xor of two independent xxh3 outputs, the key's rotated so (a, b) and (b, a) differ
+    key_fp.rotate_left(23) ^ value_fp
+}
+
+/// Where the grids that can hold a pair are.
+pub(crate) enum Holders {
+    /// No grid: no live series carries the pair.
+    None,
+    /// Only this grid (index into `Measurement::grids`).
+    One(usize),
+    /// Any grid.
+    Any,
 }
 
 /// Fingerprint of a sorted key list.
@@ -56,6 +83,7 @@ impl Measurement {
             shape_index: HashMap::default(),
             grids: Vec::new(),
             live: 0,
+            value_grids: HashMap::default(),
         }
     }
 
@@ -73,6 +101,7 @@ impl Measurement {
         let s = self.shapes.len() as u32;
         self.shapes.push(Shape {
             keys: tags.iter().map(|t| t.0.into()).collect(),
+            key_fps: tags.iter().map(|t| fingerprint(t.0)).collect(),
             grids: Vec::new(),
         });
         self.shape_index.entry(fp).or_default().push(s);
@@ -88,8 +117,26 @@ impl Measurement {
         };
         grid.shape = s;
         self.live += grid.live.len();
-        self.shapes[s as usize].grids.push(self.grids.len() as u32);
+        let gi = self.grids.len() as u32;
+        let key_fps = &self.shapes[s as usize].key_fps;
+        let dense = grid.dense.iter().map(|d| (d.key, &d.dict));
+        for (k, dict) in dense.chain(grid.sparse.iter().map(|s| (s.key, &s.dict))) {
+            for v in dict.iter() {
+                let fp = pair_fp(key_fps[k as usize], fingerprint(v));
+                note_holder(&mut self.value_grids, fp, gi);
+            }
+        }
+        self.shapes[s as usize].grids.push(gi);
         self.grids.push(grid);
+    }
+
+    /// The grids that can hold `key = value` (value fingerprint `value_fp`).
+    pub fn holders(&self, key: &[u8], value_fp: u64) -> Holders {
+        match self.value_grids.get(&pair_fp(fingerprint(key), value_fp)) {
+            None => Holders::None,
+            Some(&MANY_GRIDS) => Holders::Any,
+            Some(&gi) => Holders::One(gi as usize),
+        }
     }
 
     /// Finds the series, or where it would go.
@@ -146,7 +193,12 @@ impl Measurement {
                 self.grids.len() - 1
             }
         };
-        let local = self.grids[gi].place(tags, fps)?;
+        let key_fps = &self.shapes[self.grids[gi].shape as usize].key_fps;
+        let value_grids = &mut self.value_grids;
+        let local = self.grids[gi].place(tags, fps, &mut |k| {
+            let fp = pair_fp(key_fps[k as usize], fps[k as usize]);
+            note_holder(value_grids, fp, gi as u32);
+        })?;
         self.live += 1;
         Ok((gi, local))
     }
@@ -215,6 +267,18 @@ impl Measurement {
         out.dedup();
         out
     }
+}
+
+/// Records that grid `gi` holds the pair of fingerprint `fp`.
+fn note_holder(value_grids: &mut HashMap<u64, u32, FpBuild>, fp: u64, gi: u32) {
+    value_grids
+        .entry(fp)
+        .and_modify(|g| {
+            if *g != gi {
+                *g = MANY_GRIDS;
+            }
+        })
+        .or_insert(gi);
 }
 
 /// Value fingerprints of a canonical tag set.

@@ -221,7 +221,11 @@ fn plan_adaptive(
         // that made every key after the first look sparse
         let g = &m.grids[gi as usize];
         let step = (g.live.len() as usize).div_ceil(budget).max(1);
-        for local in g.live.iter().step_by(step).take(budget) {
+        // `step_by` would call the bitmap iterator's `nth`, which recomputes the remaining
+        // length of the container for every element it skips or yields (10 % of all insert
+        // instructions at 10^5 series, callgrind): skip by counting instead
+        let sampled = g.live.iter().enumerate().filter(|(i, _)| i % step == 0);
+        for (_, local) in sampled.take(budget) {
             let vals = g.values_of(local, n);
             rows.push(intern(&vals, &mut ids));
         }

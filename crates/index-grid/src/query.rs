@@ -7,8 +7,9 @@ use crate::expr::{Expr, Pred};
 use crate::grid::Grid;
 use crate::ids::SeriesIdSet;
 use crate::mask::{Axis, Mask};
-use crate::measurement::Measurement;
+use crate::measurement::{Holders, Measurement};
 use crate::posting::Posting;
+use crate::tagset::fingerprint;
 
 /// A grid-local result: everything live, nothing, or a subset of live.
 enum Set {
@@ -26,8 +27,13 @@ enum Slot {
 
 /// Ids of the live series of `m` satisfying `expr`, ascending.
 pub(crate) fn evaluate(m: &Measurement, expr: &Expr) -> SeriesIdSet {
-    let mut out = SeriesIdSet::with_capacity(m.grids.len());
-    for g in &m.grids {
+    let grids = match holders(m, expr) {
+        Holders::None => return SeriesIdSet::default(),
+        Holders::One(gi) => std::slice::from_ref(&m.grids[gi]),
+        Holders::Any => &m.grids[..],
+    };
+    let mut out = SeriesIdSet::with_capacity(grids.len());
+    for g in grids {
         if g.live.is_empty() {
             continue;
         }
@@ -40,6 +46,34 @@ pub(crate) fn evaluate(m: &Measurement, expr: &Expr) -> SeriesIdSet {
         out.push(g.base, locals);
     }
     out
+}
+
+/// The grids that can hold a match of `expr`, from the measurement's pair filter: an equality
+/// on a value that lives in one grid (a host name, a UUID) needs only that grid.
+fn holders(m: &Measurement, expr: &Expr) -> Holders {
+    let eq_holders = |e: &Expr| match e {
+        // an empty value means "key absent", which no dictionary records
+        Expr::Pred(Pred::Eq(k, v)) if !v.is_empty() => m.holders(k, fingerprint(v)),
+        _ => Holders::Any,
+    };
+    match expr {
+        Expr::Pred(_) => eq_holders(expr),
+        Expr::And(children) => {
+            let mut only = None;
+            for c in children {
+                match eq_holders(c) {
+                    Holders::None => return Holders::None,
+                    // a series lives in one grid: two equalities held by different single
+                    // grids match nothing
+                    Holders::One(g) if only.is_some_and(|o| o != g) => return Holders::None,
+                    Holders::One(g) => only = Some(g),
+                    Holders::Any => {}
+                }
+            }
+            only.map_or(Holders::Any, Holders::One)
+        }
+        Expr::Or(_) => Holders::Any,
+    }
 }
 
 fn slot(g: &Grid, keys: &[Box<[u8]>], key: &[u8]) -> Slot {
