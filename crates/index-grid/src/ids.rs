@@ -1,5 +1,8 @@
 //! Identifiers and id sets.
 
+use std::ops::Deref;
+use std::sync::Arc;
+
 use roaring::RoaringBitmap;
 
 /// A series identifier: never 0, never reused, never changed (spec §5.1).
@@ -21,11 +24,35 @@ pub enum Inserted {
     Existed,
 }
 
+/// The grid-local ids of one part of a [`SeriesIdSet`]: computed for the query, or a posting
+/// of the index shared without a copy.
+#[derive(Debug, Clone)]
+pub(crate) enum Locals {
+    Owned(RoaringBitmap),
+    Shared(Arc<RoaringBitmap>),
+}
+
+impl Deref for Locals {
+    type Target = RoaringBitmap;
+    fn deref(&self) -> &RoaringBitmap {
+        match self {
+            Locals::Owned(b) => b,
+            Locals::Shared(b) => b,
+        }
+    }
+}
+
+impl PartialEq for Locals {
+    fn eq(&self, other: &Locals) -> bool {
+        **self == **other
+    }
+}
+
 /// A set of series ids in ascending order: one bitmap of grid-local ids per grid, grids in
 /// ascending order of their id ranges (which never overlap).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SeriesIdSet {
-    parts: Vec<(u64, RoaringBitmap)>,
+    parts: Vec<(u64, Locals)>,
 }
 
 impl SeriesIdSet {
@@ -38,6 +65,11 @@ impl SeriesIdSet {
 
     /// Appends the locals of a grid whose range starts at `base`; bases must ascend.
     pub(crate) fn push(&mut self, base: u64, locals: RoaringBitmap) {
+        self.push_locals(base, Locals::Owned(locals));
+    }
+
+    /// [`Self::push`] of a shared or owned bitmap.
+    pub(crate) fn push_locals(&mut self, base: u64, locals: Locals) {
         debug_assert!(self.parts.last().is_none_or(|(b, _)| *b < base));
         if !locals.is_empty() {
             self.parts.push((base, locals));
