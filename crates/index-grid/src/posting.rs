@@ -50,6 +50,14 @@ impl Posting {
         }
     }
 
+    pub fn contains(&self, local: u32) -> bool {
+        match self {
+            Posting::Empty => false,
+            Posting::One(x) => *x == local,
+            Posting::Many(b) => b.contains(local),
+        }
+    }
+
     pub fn len(&self) -> u64 {
         match self {
             Posting::Empty => 0,

@@ -5,10 +5,12 @@ use roaring::RoaringBitmap;
 
 use crate::expr::{Expr, Pred};
 use crate::grid::Grid;
-use crate::ids::{Locals, SeriesIdSet};
+use crate::ids::SeriesIdSet;
 use crate::mask::{Axis, Mask};
 use crate::measurement::{Holders, Measurement};
 use crate::posting::Posting;
+
+mod eq;
 use crate::tagset::fingerprint;
 
 /// A grid-local result: everything live, nothing, or a subset of live.
@@ -32,26 +34,11 @@ pub(crate) fn evaluate(m: &Measurement, expr: &Expr) -> SeriesIdSet {
         Holders::One(gi) => std::slice::from_ref(&m.grids[gi]),
         Holders::Any => &m.grids[..],
     };
-    let mut out = SeriesIdSet::with_capacity(grids.len());
-    if let Some((key, value)) = single_eq(expr) {
-        // the commonest query: each grid answers with one posting, shared rather than copied
-        let (key_fp, value_fp) = (fingerprint(key), fingerprint(value));
-        for g in grids {
-            let shape = &m.shapes[g.shape as usize];
-            // the key by fingerprint: integer compares, where a binary search of the key
-            // names cost half of an equality over 84 grids (callgrind)
-            let k = shape
-                .key_fps
-                .iter()
-                .zip(&shape.keys)
-                .position(|(&f, k)| f == key_fp && **k == *key);
-            let Some(k) = k else { continue };
-            if let Some(locals) = eq_posting(g, k as u32, value, value_fp) {
-                out.push_locals(g.base, locals);
-            }
-        }
-        return out;
+    if let Some(eqs) = eq::equalities(expr) {
+        let with_shapes = grids.iter().map(|g| (g, &m.shapes[g.shape as usize]));
+        return eq::evaluate(with_shapes, &eqs, grids.len());
     }
+    let mut out = SeriesIdSet::with_capacity(grids.len());
     for g in grids {
         if g.live.is_empty() {
             continue;
@@ -65,35 +52,6 @@ pub(crate) fn evaluate(m: &Measurement, expr: &Expr) -> SeriesIdSet {
         out.push(g.base, locals);
     }
     out
-}
-
-/// `(key, value)` of an expression that is one equality on a non-empty value.
-fn single_eq(expr: &Expr) -> Option<(&[u8], &[u8])> {
-    match expr {
-        Expr::Pred(Pred::Eq(k, v)) if !v.is_empty() => Some((k, v)),
-        Expr::And(children) if children.len() == 1 => single_eq(&children[0]),
-        _ => None,
-    }
-}
-
-/// The live locals of `g` with shape key `k` = `value` (`value` non-empty, fingerprint `value_fp`).
-fn eq_posting(g: &Grid, k: u32, value: &[u8], value_fp: u64) -> Option<Locals> {
-    let posting = match slot_of_key(g, k) {
-        Slot::Missing => return None,
-        Slot::Dense(i) => {
-            let d = &g.dense[i];
-            &d.postings[d.dict.find(value_fp, value)? as usize]
-        }
-        Slot::Sparse(j) => {
-            let s = &g.sparse[j];
-            &s.postings[s.dict.find(value_fp, value)? as usize]
-        }
-    };
-    match posting {
-        Posting::Empty => None,
-        Posting::One(x) => Some(Locals::Owned(std::iter::once(*x).collect())),
-        Posting::Many(b) => Some(Locals::Shared(b.clone())),
-    }
 }
 
 /// The grids that can hold a match of `expr`, from the measurement's pair filter: an equality
