@@ -441,7 +441,8 @@ fn shared_equality_results_do_not_change_after_writes() {
     assert_eq!(ix.query(b"m", &twice), after);
     let one = Expr::And(vec![Expr::eq("rack", "r1"), Expr::eq("host", "h80")]);
     assert_eq!(ix.query(b"m", &one).to_vec(), vec![ids[80]]);
-    ix.insert(b"m", &[(b"rack", b"r2"), (b"host", b"h80")]).unwrap();
+    ix.insert(b"m", &[(b"rack", b"r2"), (b"host", b"h80")])
+        .unwrap();
     let rows = Expr::And(vec![Expr::eq("rack", "r2"), Expr::eq("host", "h80")]);
     assert_eq!(ix.query(b"m", &rows).len(), 1);
     assert_eq!(ix.query(b"m", &Expr::eq("host", "h80")).len(), 2);
