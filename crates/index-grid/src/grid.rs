@@ -371,17 +371,29 @@ impl Grid {
 
     /// Value of every shape key of a live local, in shape order (`n` = number of shape keys).
     pub fn values_of(&self, local: u32, n: usize) -> Vec<&[u8]> {
-        let mut out: Vec<&[u8]> = vec![&[]; n];
-        let mut coords = Vec::new();
-        self.coords(local, &mut coords);
-        for (d, &c) in self.dense.iter().zip(&coords) {
+        let mut out = Vec::new();
+        self.values_into(local, n, &mut out, &mut Vec::new());
+        out
+    }
+
+    /// [`Self::values_of`] into reused buffers (`coords` is scratch).
+    pub fn values_into<'a>(
+        &'a self,
+        local: u32,
+        n: usize,
+        out: &mut Vec<&'a [u8]>,
+        coords: &mut Vec<u32>,
+    ) {
+        out.clear();
+        out.resize(n, &[]);
+        self.coords(local, coords);
+        for (d, &c) in self.dense.iter().zip(coords.iter()) {
             out[d.key as usize] = d.dict.get(c);
         }
         let ns = self.sparse.len();
         for (j, s) in self.sparse.iter().enumerate() {
             out[s.key as usize] = s.dict.get(self.payload[local as usize * ns + j]);
         }
-        out
     }
 
     /// Deletes a live local: its point is dead for ever. Returns false if it was not live.

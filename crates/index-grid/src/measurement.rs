@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::dict::FpBuild;
+use crate::dict::{FpBuild, MixBuild};
 use crate::error::Result;
 use crate::grid::{Grid, Probe};
 use crate::policy::Policy;
@@ -34,17 +34,21 @@ pub(crate) struct Measurement {
     /// dictionaries hold it, or [`MANY_GRIDS`]. A superset filter (fingerprints may collide,
     /// and deleted values stay), so an absent pair is in no live series and a single grid is
     /// the only one that can hold it: an equality on a host name or a UUID visits one grid,
-    /// not all of them.
-    value_grids: HashMap<u64, u32, FpBuild>,
+    /// not all of them. Keyed by 32 bits of the fingerprint: 8 bytes a bucket instead of 16
+    /// (the filter is most of what this round added to the heap), and the collisions that
+    /// brings at millions of values only turn a few pairs into `MANY_GRIDS`.
+    value_grids: HashMap<u32, u32, MixBuild>,
 }
 
 /// `value_grids` entry of a pair in two or more grids.
 pub(crate) const MANY_GRIDS: u32 = u32::MAX;
 
 /// Fingerprint of a `(key, value)` pair from the fingerprints of its parts.
-pub(crate) fn pair_fp(key_fp: u64, value_fp: u64) -> u64 {
-    // xor of two independent xxh3 outputs, the key's rotated so (a, b) and (b, a) differ
-    key_fp.rotate_left(23) ^ value_fp
+pub(crate) fn pair_fp(key_fp: u64, value_fp: u64) -> u32 {
+    // xor of two independent xxh3 outputs, the key's rotated so (a, b) and (b, a) differ,
+    // folded to 32 bits
+    let fp = key_fp.rotate_left(23) ^ value_fp;
+    (fp ^ (fp >> 32)) as u32
 }
 
 /// Where the grids that can hold a pair are.
@@ -144,11 +148,12 @@ impl Measurement {
         let Some(s) = self.shape_of(tags) else {
             return Located::Absent(None);
         };
+        let shape = &self.shapes[s as usize];
         // Newest grid first: later grids are larger and hold most series, so a live series (the
         // common case: every write of an existing series) is found after fewer probes. First
         // fit stays the earliest grid in creation order with room: the last one seen here.
         let mut first_fit = None;
-        for &gi in self.shapes[s as usize].grids.iter().rev() {
+        for &gi in shape.grids.iter().rev() {
             match self.grids[gi as usize].probe(tags, fps, true) {
                 Probe::Found(local) => return Located::Found(gi as usize, local),
                 Probe::Fits => first_fit = Some(gi as usize),
@@ -270,7 +275,7 @@ impl Measurement {
 }
 
 /// Records that grid `gi` holds the pair of fingerprint `fp`.
-fn note_holder(value_grids: &mut HashMap<u64, u32, FpBuild>, fp: u64, gi: u32) {
+fn note_holder(value_grids: &mut HashMap<u32, u32, MixBuild>, fp: u32, gi: u32) {
     value_grids
         .entry(fp)
         .and_modify(|g| {
