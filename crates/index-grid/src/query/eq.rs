@@ -102,7 +102,7 @@ fn posting<'g>(g: &'g Grid, shape: &Shape, e: &Equality<'_>) -> Option<&'g Posti
 fn share(p: &Posting) -> Option<Locals> {
     match p {
         Posting::Empty => None,
-        Posting::One(x) => Some(Locals::Owned(std::iter::once(*x).collect())),
+        Posting::One(x) => Some(Locals::One(*x)),
         Posting::Many(b) => Some(Locals::Shared(b.clone())),
     }
 }
@@ -116,7 +116,7 @@ fn intersect(postings: &mut [&Posting]) -> Option<Locals> {
         Posting::One(x) => rest
             .iter()
             .all(|p| p.contains(*x))
-            .then(|| Locals::Owned(std::iter::once(*x).collect())),
+            .then_some(Locals::One(*x)),
         Posting::Many(a) => {
             // every other posting is at least as large, so a `Many` too
             let bitmaps = rest.iter().filter_map(|p| match p {
