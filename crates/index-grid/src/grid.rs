@@ -279,8 +279,14 @@ impl Grid {
             .collect()
     }
 
-    /// Places the series (which must [`Probe::Fits`]) and returns its local id.
-    pub fn place(&mut self, tags: &[(&[u8], &[u8])], fps: &[u64]) -> Result<u32> {
+    /// Places the series (which must [`Probe::Fits`]) and returns its local id. `new_value(k)`
+    /// is called for each shape key whose value this grid did not hold yet.
+    pub fn place(
+        &mut self,
+        tags: &[(&[u8], &[u8])],
+        fps: &[u64],
+        new_value: &mut dyn FnMut(u32),
+    ) -> Result<u32> {
         let mut lo: u64 = 0;
         for i in 0..self.dense.len() {
             let d = &mut self.dense[i];
@@ -294,6 +300,7 @@ impl Grid {
                         .ok_or_else(|| Error::CapacityOverflow("dictionary over 4 GiB".into()))?;
                     d.live.push(0);
                     d.postings.push(Posting::Empty);
+                    new_value(d.key);
                     c
                 }
             };
@@ -327,6 +334,7 @@ impl Grid {
                         .push(fps[k], tags[k].1)
                         .ok_or_else(|| Error::CapacityOverflow("dictionary over 4 GiB".into()))?;
                     s.postings.push(Posting::Empty);
+                    new_value(s.key);
                     v
                 }
             };
@@ -363,17 +371,29 @@ impl Grid {
 
     /// Value of every shape key of a live local, in shape order (`n` = number of shape keys).
     pub fn values_of(&self, local: u32, n: usize) -> Vec<&[u8]> {
-        let mut out: Vec<&[u8]> = vec![&[]; n];
-        let mut coords = Vec::new();
-        self.coords(local, &mut coords);
-        for (d, &c) in self.dense.iter().zip(&coords) {
+        let mut out = Vec::new();
+        self.values_into(local, n, &mut out, &mut Vec::new());
+        out
+    }
+
+    /// [`Self::values_of`] into reused buffers (`coords` is scratch).
+    pub fn values_into<'a>(
+        &'a self,
+        local: u32,
+        n: usize,
+        out: &mut Vec<&'a [u8]>,
+        coords: &mut Vec<u32>,
+    ) {
+        out.clear();
+        out.resize(n, &[]);
+        self.coords(local, coords);
+        for (d, &c) in self.dense.iter().zip(coords.iter()) {
             out[d.key as usize] = d.dict.get(c);
         }
         let ns = self.sparse.len();
         for (j, s) in self.sparse.iter().enumerate() {
             out[s.key as usize] = s.dict.get(self.payload[local as usize * ns + j]);
         }
-        out
     }
 
     /// Deletes a live local: its point is dead for ever. Returns false if it was not live.

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::dict::FpBuild;
+use crate::dict::{FpBuild, MixBuild};
 use crate::error::Result;
 use crate::grid::{Grid, Probe};
 use crate::policy::Policy;
@@ -13,6 +13,8 @@ use crate::tagset::fingerprint;
 pub(crate) struct Shape {
     /// Sorted tag keys.
     pub keys: Vec<Box<[u8]>>,
+    /// Fingerprint of each key, for [`pair_fp`].
+    pub key_fps: Vec<u64>,
     /// Indexes into `Measurement::grids`, creation order.
     pub grids: Vec<u32>,
 }
@@ -28,6 +30,35 @@ pub(crate) struct Measurement {
     pub grids: Vec<Grid>,
     /// Live series.
     pub live: u64,
+    /// [`pair_fp`] of every `(key, value)` in any grid's dictionaries -> the one grid whose
+    /// dictionaries hold it, or [`MANY_GRIDS`]. A superset filter (fingerprints may collide,
+    /// and deleted values stay), so an absent pair is in no live series and a single grid is
+    /// the only one that can hold it: an equality on a host name or a UUID visits one grid,
+    /// not all of them. Keyed by 32 bits of the fingerprint: 8 bytes a bucket instead of 16
+    /// (the filter is most of what this round added to the heap), and the collisions that
+    /// brings at millions of values only turn a few pairs into `MANY_GRIDS`.
+    value_grids: HashMap<u32, u32, MixBuild>,
+}
+
+/// `value_grids` entry of a pair in two or more grids.
+pub(crate) const MANY_GRIDS: u32 = u32::MAX;
+
+/// Fingerprint of a `(key, value)` pair from the fingerprints of its parts.
+pub(crate) fn pair_fp(key_fp: u64, value_fp: u64) -> u32 {
+    // xor of two independent xxh3 outputs, the key's rotated so (a, b) and (b, a) differ,
+    // folded to 32 bits
+    let fp = key_fp.rotate_left(23) ^ value_fp;
+    (fp ^ (fp >> 32)) as u32
+}
+
+/// Where the grids that can hold a pair are.
+pub(crate) enum Holders {
+    /// No grid: no live series carries the pair.
+    None,
+    /// Only this grid (index into `Measurement::grids`).
+    One(usize),
+    /// Any grid.
+    Any,
 }
 
 /// Fingerprint of a sorted key list.
@@ -56,6 +87,7 @@ impl Measurement {
             shape_index: HashMap::default(),
             grids: Vec::new(),
             live: 0,
+            value_grids: HashMap::default(),
         }
     }
 
@@ -73,6 +105,7 @@ impl Measurement {
         let s = self.shapes.len() as u32;
         self.shapes.push(Shape {
             keys: tags.iter().map(|t| t.0.into()).collect(),
+            key_fps: tags.iter().map(|t| fingerprint(t.0)).collect(),
             grids: Vec::new(),
         });
         self.shape_index.entry(fp).or_default().push(s);
@@ -88,8 +121,26 @@ impl Measurement {
         };
         grid.shape = s;
         self.live += grid.live.len();
-        self.shapes[s as usize].grids.push(self.grids.len() as u32);
+        let gi = self.grids.len() as u32;
+        let key_fps = &self.shapes[s as usize].key_fps;
+        let dense = grid.dense.iter().map(|d| (d.key, &d.dict));
+        for (k, dict) in dense.chain(grid.sparse.iter().map(|s| (s.key, &s.dict))) {
+            for v in dict.iter() {
+                let fp = pair_fp(key_fps[k as usize], fingerprint(v));
+                note_holder(&mut self.value_grids, fp, gi);
+            }
+        }
+        self.shapes[s as usize].grids.push(gi);
         self.grids.push(grid);
+    }
+
+    /// The grids that can hold `key = value` (value fingerprint `value_fp`).
+    pub fn holders(&self, key: &[u8], value_fp: u64) -> Holders {
+        match self.value_grids.get(&pair_fp(fingerprint(key), value_fp)) {
+            None => Holders::None,
+            Some(&MANY_GRIDS) => Holders::Any,
+            Some(&gi) => Holders::One(gi as usize),
+        }
     }
 
     /// Finds the series, or where it would go.
@@ -97,11 +148,12 @@ impl Measurement {
         let Some(s) = self.shape_of(tags) else {
             return Located::Absent(None);
         };
+        let shape = &self.shapes[s as usize];
         // Newest grid first: later grids are larger and hold most series, so a live series (the
         // common case: every write of an existing series) is found after fewer probes. First
         // fit stays the earliest grid in creation order with room: the last one seen here.
         let mut first_fit = None;
-        for &gi in self.shapes[s as usize].grids.iter().rev() {
+        for &gi in shape.grids.iter().rev() {
             match self.grids[gi as usize].probe(tags, fps, true) {
                 Probe::Found(local) => return Located::Found(gi as usize, local),
                 Probe::Fits => first_fit = Some(gi as usize),
@@ -146,7 +198,12 @@ impl Measurement {
                 self.grids.len() - 1
             }
         };
-        let local = self.grids[gi].place(tags, fps)?;
+        let key_fps = &self.shapes[self.grids[gi].shape as usize].key_fps;
+        let value_grids = &mut self.value_grids;
+        let local = self.grids[gi].place(tags, fps, &mut |k| {
+            let fp = pair_fp(key_fps[k as usize], fps[k as usize]);
+            note_holder(value_grids, fp, gi as u32);
+        })?;
         self.live += 1;
         Ok((gi, local))
     }
@@ -215,6 +272,18 @@ impl Measurement {
         out.dedup();
         out
     }
+}
+
+/// Records that grid `gi` holds the pair of fingerprint `fp`.
+fn note_holder(value_grids: &mut HashMap<u32, u32, MixBuild>, fp: u32, gi: u32) {
+    value_grids
+        .entry(fp)
+        .and_modify(|g| {
+            if *g != gi {
+                *g = MANY_GRIDS;
+            }
+        })
+        .or_insert(gi);
 }
 
 /// Value fingerprints of a canonical tag set.

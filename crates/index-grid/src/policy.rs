@@ -200,7 +200,23 @@ fn plan_adaptive(
     let big_n: Vec<u64> = distinct.iter().map(|d| d.len() as u64).collect();
     drop(distinct);
     // b. the sample: most recent grids first, each ascending; then the new series
-    let mut ids: Vec<HashMap<&[u8], u32, BytesBuild>> = vec![HashMap::default(); n];
+    // sized for the values the sample can show: growing the maps of an identifier-like key
+    // one rehash at a time was a fifth of the planning cost (callgrind, UUID)
+    let sample = (p.plan_sample as usize).min(
+        s.grids
+            .iter()
+            .map(|&gi| m.grids[gi as usize].live.len() as usize)
+            .sum(),
+    ) + 1;
+    let mut ids: Vec<HashMap<&[u8], u32, BytesBuild>> = big_n
+        .iter()
+        .map(|&distinct| {
+            HashMap::with_capacity_and_hasher(
+                sample.min(distinct as usize + 1),
+                BytesBuild::default(),
+            )
+        })
+        .collect();
     let mut rows: Vec<Vec<u32>> = Vec::new(); // rows[s][k] = value id of key k
     fn intern<'a>(vals: &[&'a [u8]], ids: &mut [HashMap<&'a [u8], u32, BytesBuild>]) -> Vec<u32> {
         vals.iter()
@@ -211,6 +227,7 @@ fn plan_adaptive(
             })
             .collect()
     }
+    let (mut vals, mut coords) = (Vec::new(), Vec::new());
     for &gi in s.grids.iter().rev() {
         let budget = (p.plan_sample as usize).saturating_sub(rows.len());
         if budget == 0 {
@@ -221,8 +238,12 @@ fn plan_adaptive(
         // that made every key after the first look sparse
         let g = &m.grids[gi as usize];
         let step = (g.live.len() as usize).div_ceil(budget).max(1);
-        for local in g.live.iter().step_by(step).take(budget) {
-            let vals = g.values_of(local, n);
+        // `step_by` would call the bitmap iterator's `nth`, which recomputes the remaining
+        // length of the container for every element it skips or yields (10 % of all insert
+        // instructions at 10^5 series, callgrind): skip by counting instead
+        let sampled = g.live.iter().enumerate().filter(|(i, _)| i % step == 0);
+        for (_, local) in sampled.take(budget) {
+            g.values_into(local, n, &mut vals, &mut coords);
             rows.push(intern(&vals, &mut ids));
         }
     }

@@ -1,15 +1,19 @@
 //! The postings list of one sparse tag value inside one grid.
 
+use std::sync::Arc;
+
 use roaring::RoaringBitmap;
 
 /// Grid-local ids of the live series carrying one value. Most values of a high-cardinality key
-/// (host names, UUIDs) have exactly one series, so that case costs no bitmap.
+/// (host names, UUIDs) have exactly one series, so that case costs no bitmap. A bitmap is
+/// shared with query results (an equality answers with the posting itself, not a copy); a
+/// change while a result still holds it copies it first.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) enum Posting {
     #[default]
     Empty,
     One(u32),
-    Many(Box<RoaringBitmap>),
+    Many(Arc<RoaringBitmap>),
 }
 
 impl Posting {
@@ -20,10 +24,10 @@ impl Posting {
                 let mut b = RoaringBitmap::new();
                 b.insert(*x);
                 b.insert(local);
-                *self = Posting::Many(Box::new(b));
+                *self = Posting::Many(Arc::new(b));
             }
             Posting::Many(b) => {
-                b.insert(local);
+                Arc::make_mut(b).insert(local);
             }
         }
     }
@@ -37,12 +41,20 @@ impl Posting {
                 }
             }
             Posting::Many(b) => {
-                b.remove(local);
+                Arc::make_mut(b).remove(local);
                 if b.len() == 1 {
                     let only = b.min().unwrap_or(local);
                     *self = Posting::One(only);
                 }
             }
+        }
+    }
+
+    pub fn contains(&self, local: u32) -> bool {
+        match self {
+            Posting::Empty => false,
+            Posting::One(x) => *x == local,
+            Posting::Many(b) => b.contains(local),
         }
     }
 
@@ -79,7 +91,8 @@ impl Posting {
 
     pub fn heap_bytes(&self) -> usize {
         match self {
-            Posting::Many(b) => 32 + b.serialized_size(),
+            // the Arc's counters and the bitmap's vector header, then the containers
+            Posting::Many(b) => 40 + b.serialized_size(),
             _ => 0,
         }
     }

@@ -7,8 +7,11 @@ use crate::expr::{Expr, Pred};
 use crate::grid::Grid;
 use crate::ids::SeriesIdSet;
 use crate::mask::{Axis, Mask};
-use crate::measurement::Measurement;
+use crate::measurement::{Holders, Measurement};
 use crate::posting::Posting;
+
+mod eq;
+use crate::tagset::fingerprint;
 
 /// A grid-local result: everything live, nothing, or a subset of live.
 enum Set {
@@ -26,8 +29,17 @@ enum Slot {
 
 /// Ids of the live series of `m` satisfying `expr`, ascending.
 pub(crate) fn evaluate(m: &Measurement, expr: &Expr) -> SeriesIdSet {
-    let mut out = SeriesIdSet::with_capacity(m.grids.len());
-    for g in &m.grids {
+    let grids = match holders(m, expr) {
+        Holders::None => return SeriesIdSet::default(),
+        Holders::One(gi) => std::slice::from_ref(&m.grids[gi]),
+        Holders::Any => &m.grids[..],
+    };
+    if let Some(eqs) = eq::equalities(expr) {
+        let with_shapes = grids.iter().map(|g| (g, &m.shapes[g.shape as usize]));
+        return eq::evaluate(with_shapes, &eqs, grids.len());
+    }
+    let mut out = SeriesIdSet::with_capacity(grids.len());
+    for g in grids {
         if g.live.is_empty() {
             continue;
         }
@@ -42,11 +54,43 @@ pub(crate) fn evaluate(m: &Measurement, expr: &Expr) -> SeriesIdSet {
     out
 }
 
-fn slot(g: &Grid, keys: &[Box<[u8]>], key: &[u8]) -> Slot {
-    let Ok(k) = keys.binary_search_by(|k| (**k).cmp(key)) else {
-        return Slot::Missing;
+/// The grids that can hold a match of `expr`, from the measurement's pair filter: an equality
+/// on a value that lives in one grid (a host name, a UUID) needs only that grid.
+fn holders(m: &Measurement, expr: &Expr) -> Holders {
+    let eq_holders = |e: &Expr| match e {
+        // an empty value means "key absent", which no dictionary records
+        Expr::Pred(Pred::Eq(k, v)) if !v.is_empty() => m.holders(k, fingerprint(v)),
+        _ => Holders::Any,
     };
-    let k = k as u32;
+    match expr {
+        Expr::Pred(_) => eq_holders(expr),
+        Expr::And(children) => {
+            let mut only = None;
+            for c in children {
+                match eq_holders(c) {
+                    Holders::None => return Holders::None,
+                    // a series lives in one grid: two equalities held by different single
+                    // grids match nothing
+                    Holders::One(g) if only.is_some_and(|o| o != g) => return Holders::None,
+                    Holders::One(g) => only = Some(g),
+                    Holders::Any => {}
+                }
+            }
+            only.map_or(Holders::Any, Holders::One)
+        }
+        Expr::Or(_) => Holders::Any,
+    }
+}
+
+fn slot(g: &Grid, keys: &[Box<[u8]>], key: &[u8]) -> Slot {
+    match keys.binary_search_by(|k| (**k).cmp(key)) {
+        Ok(k) => slot_of_key(g, k as u32),
+        Err(_) => Slot::Missing,
+    }
+}
+
+/// Where shape key `k` sits in `g`.
+fn slot_of_key(g: &Grid, k: u32) -> Slot {
     if let Some(i) = g.dense.iter().position(|d| d.key == k) {
         Slot::Dense(i)
     } else if let Some(j) = g.sparse.iter().position(|s| s.key == k) {

@@ -398,3 +398,52 @@ fn dense_postings_and_masks_agree_with_naive() {
         }
     }
 }
+
+/// An equality answers with the index's own posting, shared: later inserts and deletes must
+/// copy it, never change a result already handed out.
+#[test]
+fn shared_equality_results_do_not_change_after_writes() {
+    let ix = Index::new(Policy::default());
+    let mut ids = Vec::new();
+    for i in 0..200u32 {
+        let host = format!("h{i}");
+        let (id, _) = ix
+            .insert(b"m", &[(b"rack", b"r1"), (b"host", host.as_bytes())])
+            .unwrap();
+        ids.push(id);
+    }
+    let before = ix.query(b"m", &Expr::eq("rack", "r1"));
+    let snapshot = before.to_vec();
+    assert_eq!(snapshot, ids);
+    for i in 200..260u32 {
+        let host = format!("h{i}");
+        ix.insert(b"m", &[(b"rack", b"r1"), (b"host", host.as_bytes())])
+            .unwrap();
+    }
+    for id in &ids[..50] {
+        assert!(ix.delete(*id).unwrap());
+    }
+    assert_eq!(before.to_vec(), snapshot, "a held result changed");
+    let after = ix.query(b"m", &Expr::eq("rack", "r1"));
+    assert_eq!(after.len(), 210);
+    assert!(ids[..50].iter().all(|id| !after.contains(*id)));
+    // a value held by one grid, and one held by none
+    assert_eq!(
+        ix.query(b"m", &Expr::eq("host", "h77")).to_vec(),
+        vec![ids[77]]
+    );
+    assert!(ix.query(b"m", &Expr::eq("host", "h7")).is_empty());
+    assert!(ix.query(b"m", &Expr::eq("host", "nope")).is_empty());
+    let both = Expr::And(vec![Expr::eq("host", "h77"), Expr::eq("host", "h78")]);
+    assert!(ix.query(b"m", &both).is_empty());
+    // intersections: a posting with itself, a bitmap with a single series, two bitmaps
+    let twice = Expr::And(vec![Expr::eq("rack", "r1"), Expr::eq("rack", "r1")]);
+    assert_eq!(ix.query(b"m", &twice), after);
+    let one = Expr::And(vec![Expr::eq("rack", "r1"), Expr::eq("host", "h80")]);
+    assert_eq!(ix.query(b"m", &one).to_vec(), vec![ids[80]]);
+    ix.insert(b"m", &[(b"rack", b"r2"), (b"host", b"h80")])
+        .unwrap();
+    let rows = Expr::And(vec![Expr::eq("rack", "r2"), Expr::eq("host", "h80")]);
+    assert_eq!(ix.query(b"m", &rows).len(), 1);
+    assert_eq!(ix.query(b"m", &Expr::eq("host", "h80")).len(), 2);
+}
