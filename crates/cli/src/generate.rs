@@ -72,6 +72,11 @@ pub enum GenerateCommand {
 
 /// Arguments of `tsmdb generate simple`.
 #[derive(Debug, ClapArgs)]
+#[command(after_help = "Examples:\n  \
+    tsmdb generate simple                      # 1,000 series (tags 10x10x10), 100 points each\n  \
+    tsmdb generate simple --t 100,5 --p 1000   # 500 series, 1,000 points each\n  \
+    tsmdb generate simple --print              # the plan only: series, values, bytes\n  \
+    tsmdb generate simple --lp --output m0.lp  # line protocol instead of TSM files")]
 pub struct SimpleArgs {
     /// Tag cardinalities, comma-separated: entry j creates tag `tag<j>` with that many values.
     #[arg(long = "t", default_value = "10,10,10", value_name = "N,N,…")]

@@ -18,6 +18,11 @@ use crate::output::Format;
 
 /// Arguments of `tsmdb inspect index`.
 #[derive(Debug, ClapArgs)]
+#[command(after_help = "Examples:\n  \
+    tsmdb inspect index tsmdb-data/db/shard_1514764800000000000_1515369600000000000\n  \
+    tsmdb inspect index --series tsmdb-data/db/shard_1514764800000000000_1515369600000000000\n  \
+    tsmdb inspect index --format jsonl --series DIR | grep '\"type\":\"series\"'\n\n\
+    A shard directory is tsmdb-data/DATABASE/shard_START_END (see `tsmdb stats`).")]
 pub struct Args {
     /// Shard directory holding `index.grid` (and `index.grid.log`).
     pub dir: PathBuf,
