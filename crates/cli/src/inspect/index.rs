@@ -22,7 +22,7 @@ use crate::output::Format;
     tsmdb inspect index tsmdb-data/db/shard_1514764800000000000_1515369600000000000\n  \
     tsmdb inspect index --series tsmdb-data/db/shard_1514764800000000000_1515369600000000000\n  \
     tsmdb inspect index --format jsonl --series DIR | grep '\"type\":\"series\"'\n\n\
-    A shard directory is tsmdb-data/DATABASE/shard_START_END (see `tsmdb stats`).")]
+    A shard directory is tsmdb-data/DATABASE/shard_START_END (one per shard duration; ls lists them).")]
 pub struct Args {
     /// Shard directory holding `index.grid` (and `index.grid.log`).
     pub dir: PathBuf,
