@@ -29,7 +29,7 @@ pub struct Args {
     /// Precision of the timestamps: ns, us, ms, s, m or h.
     #[arg(long, default_value = "ns", value_parser = parse_precision)]
     pub precision: Precision,
-    /// Points per batch (each batch is one WAL entry and one fsync).
+    /// Lines per batch (each batch is one WAL entry per shard; batches in flight share fsyncs).
     #[arg(long, default_value_t = 5000)]
     pub batch: usize,
 }

@@ -6,9 +6,11 @@
 //! Ordering: chunk `n` queues its WAL entries only after chunk `n - 1` queued its own, and
 //! applies to the cache only after chunk `n - 1` did; in between, both wait for the fsync
 //! together (the WAL's group commit), so the fsync of one batch overlaps the parse and log of
-//! the next. Summaries reach `progress` in chunk order. After a failed commit no later chunk
-//! is logged; a later chunk whose WAL entry was already queued when the failure happened is
-//! still applied if its own fsync succeeds, so the cache never lacks what the WAL will replay.
+//! the next. Summaries reach `progress` in chunk order. After a failed commit no new chunk is
+//! started, but the one chunk already in flight may still commit (its WAL entry may already be
+//! queued, or its commit reopens a WAL that failed): it is then applied and reported to
+//! `progress` like any other, so the cache never lacks what the WAL will replay and `progress`
+//! always matches what is stored, while the call still returns the first error.
 //! Field types: a worker may record a new field type in the schema only once every earlier
 //! chunk is parsed, so the first type in input order wins, exactly as in one sequential write
 //! (checks against known types need no wait). The proptest below compares streamed writes of
