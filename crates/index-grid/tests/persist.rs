@@ -169,6 +169,33 @@ fn torn_log_tail_is_reported_and_cut() {
 }
 
 #[test]
+fn damaged_length_early_in_the_log_is_corruption_not_a_torn_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (ix, _) = Index::open(dir.path(), Policy::default()).unwrap();
+        workload(&ix);
+        ix.sync().unwrap();
+    }
+    let log = dir.path().join(LOG_FILE);
+    let mut bytes = std::fs::read(&log).unwrap();
+    assert!(
+        bytes.len() > 4096,
+        "the workload must leave many records after the damage"
+    );
+    // The first record starts after the 16-byte header: its length field (bytes 17..21) now
+    // claims more than the file holds, which alone looks like an incomplete last record.
+    bytes[17..21].copy_from_slice(&u32::MAX.to_le_bytes());
+    std::fs::write(&log, &bytes).unwrap();
+    match Index::open(dir.path(), Policy::default()) {
+        Err(Error::Corrupt { file, offset, .. }) => {
+            assert!(file.ends_with(LOG_FILE));
+            assert_eq!(offset, 16);
+        }
+        other => panic!("expected corruption, got {:?}", other.map(|r| r.1)),
+    }
+}
+
+#[test]
 fn damaged_snapshots_are_errors_never_panics() {
     let ix = Index::default();
     workload(&ix);

@@ -122,7 +122,14 @@ pub(crate) fn replay(index: &Index, buf: &[u8], file: &Path) -> Result<Replay> {
             crc32fast::hash(&rest[..5 + len]).to_le_bytes() == stored
         };
         if !crc_ok {
-            let is_last = !complete || pos + 9 + len == buf.len();
+            // A torn write can only damage the end of the log. A damaged length field also looks
+            // like an incomplete last record, so the rest of the file is searched for a whole
+            // record first: if one follows, the damage is in the middle (corruption).
+            let is_last = if complete {
+                pos + 9 + len == buf.len()
+            } else {
+                !whole_record_after(buf, pos + 1)
+            };
             if is_last {
                 return Ok(Replay {
                     records,
@@ -141,6 +148,37 @@ pub(crate) fn replay(index: &Index, buf: &[u8], file: &Path) -> Result<Replay> {
         records,
         torn_tail: None,
         valid_len: buf.len() as u64,
+    })
+}
+
+/// The largest record body the writer produces: an insert of the longest series key a
+/// measurement and tags can make (names and values are capped far below this).
+const MAX_RECORD_BODY: usize = 1 << 20;
+
+/// How many bytes [`whole_record_after`] may checksum before it gives up and answers "yes" (the
+/// safe answer: corruption, so the engine rebuilds the index), which bounds the time a crafted
+/// file can cost.
+const SEARCH_BUDGET: usize = 64 << 20;
+
+/// Whether a whole record (known type, plausible length, matching CRC) starts anywhere at or
+/// after `from`. Used only on damage; random bytes pass all three checks with a probability of
+/// about 2^-40 per offset, and most offsets fail on the type byte or length without a CRC.
+fn whole_record_after(buf: &[u8], from: usize) -> bool {
+    let mut budget = SEARCH_BUDGET;
+    (from..buf.len()).any(|start| {
+        let rest = &buf[start..];
+        if rest.len() < 9 || !matches!(rest[0], REC_MEASUREMENT | REC_INSERT | REC_DELETE) {
+            return false;
+        }
+        let len = u32::from_le_bytes([rest[1], rest[2], rest[3], rest[4]]) as usize;
+        if len > MAX_RECORD_BODY || rest.len() < 9 + len {
+            return false;
+        }
+        if budget < 5 + len {
+            return true;
+        }
+        budget -= 5 + len;
+        crc32fast::hash(&rest[..5 + len]).to_le_bytes() == rest[5 + len..9 + len]
     })
 }
 
