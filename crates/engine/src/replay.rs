@@ -139,3 +139,203 @@ impl<'a> Replayer<'a> {
         Ok(Some(hash))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use tsmdb_cache::CacheConfig;
+    use tsmdb_index_grid::Policy;
+    use tsmdb_wal::{
+        ColumnRef, HEADER_LEN, encode_delete_payload, encode_delete_range_payload, encode_frame,
+        encode_write_payload,
+    };
+
+    /// Composite keys the generated entries use: two measurements, a field written with two
+    /// types, a key whose series key does not parse, a key without tags.
+    const KEYS: [&[u8]; 6] = [
+        b"cpu,host=a#!~#v",
+        b"cpu,host=b#!~#v",
+        b"cpu,host=a#!~#w",
+        b"mem,host=a#!~#v",
+        b"cpu,novalue#!~#v",
+        b"disk#!~#v",
+    ];
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        /// (key, integer or float, timestamps) per record.
+        Write(Vec<(usize, bool, Vec<i64>)>),
+        Delete(Vec<usize>),
+        DeleteRange(Vec<usize>, i64, i64),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let keys = proptest::collection::vec(0..KEYS.len(), 1..4);
+        prop_oneof![
+            6 => proptest::collection::vec(
+                (0..KEYS.len(), any::<bool>(), proptest::collection::vec(0i64..8, 1..5)),
+                1..6,
+            )
+            .prop_map(Op::Write),
+            1 => keys.clone().prop_map(Op::Delete),
+            1 => (keys, 0i64..8, 0i64..8).prop_map(|(k, a, b)| Op::DeleteRange(k, a.min(b), a.max(b))),
+        ]
+    }
+
+    /// Encodes `op` as a WAL frame and decodes it back, as the WAL reader hands it to replay.
+    /// Values differ per op and record so that which write won is visible.
+    fn entry_of(op: &Op, seq: usize) -> Entry {
+        let mut payload = Vec::new();
+        let kind = match op {
+            Op::Write(recs) => {
+                let ints: Vec<Vec<i64>> = recs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, _, ts))| {
+                        ts.iter().map(|t| t + 100 * (seq * 8 + i) as i64).collect()
+                    })
+                    .collect();
+                let floats: Vec<Vec<f64>> = ints
+                    .iter()
+                    .map(|v| v.iter().map(|&x| x as f64).collect())
+                    .collect();
+                let records: Vec<tsmdb_wal::Record<'_>> = recs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, int, ts))| tsmdb_wal::Record {
+                        key: KEYS[*k],
+                        timestamps: ts,
+                        values: if *int {
+                            ColumnRef::Integer(&ints[i])
+                        } else {
+                            ColumnRef::Float(&floats[i])
+                        },
+                    })
+                    .collect();
+                encode_write_payload(&records, &mut payload).unwrap();
+                EntryKind::Write
+            }
+            Op::Delete(keys) => {
+                let keys: Vec<&[u8]> = keys.iter().map(|&k| KEYS[k]).collect();
+                encode_delete_payload(&keys, &mut payload).unwrap();
+                EntryKind::Delete
+            }
+            Op::DeleteRange(keys, min, max) => {
+                let keys: Vec<&[u8]> = keys.iter().map(|&k| KEYS[k]).collect();
+                encode_delete_range_payload(&keys, *min, *max, &mut payload).unwrap();
+                EntryKind::DeleteRange
+            }
+        };
+        let mut frame = Vec::new();
+        encode_frame(kind, &payload, &mut snap::raw::Encoder::new(), &mut frame).unwrap();
+        let mut entry = Entry::new();
+        entry.decode(frame[0], &frame[HEADER_LEN..]).unwrap();
+        entry
+    }
+
+    /// The replay before batching, record by record: the reference the batched replay must match.
+    fn unbatched(entry: &Entry, index: &Index, schema: &Schema, cache: &Cache, dropped: &mut u64) {
+        match entry.kind() {
+            EntryKind::Write => {
+                for rec in entry.records() {
+                    let (series, field) = split_key(rec.key);
+                    if let Some((m, tags)) = parse_series_key(series) {
+                        let tags: Vec<(&[u8], &[u8])> =
+                            tags.iter().map(|(k, v)| (&**k, &**v)).collect();
+                        index.insert(&m, &tags).unwrap();
+                        if schema.learn(&m, field, rec.values.field_type()).is_err() {
+                            *dropped += rec.values.len() as u64;
+                            continue;
+                        }
+                    }
+                    let one = [Record {
+                        key: rec.key,
+                        timestamps: rec.timestamps,
+                        values: rec.values,
+                    }];
+                    if cache.write(&one).is_err() {
+                        *dropped += rec.values.len() as u64;
+                    }
+                }
+            }
+            EntryKind::Delete => cache.delete(&entry.keys().collect::<Vec<_>>()),
+            EntryKind::DeleteRange => {
+                if let Some((min, max)) = entry.time_range() {
+                    cache.delete_range(&entry.keys().collect::<Vec<_>>(), min, max);
+                }
+            }
+        }
+    }
+
+    fn parts() -> (Index, Schema, Cache) {
+        (
+            Index::new(Policy::default()),
+            Schema::default(),
+            Cache::new(CacheConfig::default()),
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn batched_replay_matches_record_by_record(ops in proptest::collection::vec(op(), 1..25)) {
+            let entries: Vec<Entry> = ops.iter().enumerate().map(|(i, op)| entry_of(op, i)).collect();
+            let (ref_index, ref_schema, ref_cache) = parts();
+            let mut ref_dropped = 0;
+            for e in &entries {
+                unbatched(e, &ref_index, &ref_schema, &ref_cache, &mut ref_dropped);
+            }
+            let (index, schema, cache) = parts();
+            let mut replayer = Replayer::new(&index, &schema, &cache);
+            for e in &entries {
+                replayer.apply(e).unwrap();
+            }
+            prop_assert_eq!(replayer.dropped, ref_dropped);
+            prop_assert_eq!(index.len(), ref_index.len());
+            prop_assert_eq!(cache.size(), ref_cache.size());
+            for key in KEYS {
+                prop_assert_eq!(cache.read(key, i64::MIN, i64::MAX), ref_cache.read(key, i64::MIN, i64::MAX));
+            }
+        }
+    }
+
+    #[test]
+    fn a_conflicting_record_drops_alone_and_later_writes_win() {
+        // One entry: cpu v as integer, then as float (refused by the schema), then cpu v again
+        // at the same timestamp; an unparseable key written with two types (refused by the
+        // cache, so the entry's batch falls back to record by record).
+        let entries = [
+            entry_of(
+                &Op::Write(vec![
+                    (0, true, vec![1]),
+                    (0, false, vec![2]),
+                    (0, true, vec![1]),
+                ]),
+                0,
+            ),
+            entry_of(
+                &Op::Write(vec![
+                    (4, true, vec![1]),
+                    (4, false, vec![2]),
+                    (1, true, vec![3]),
+                ]),
+                1,
+            ),
+        ];
+        let (index, schema, cache) = parts();
+        let mut replayer = Replayer::new(&index, &schema, &cache);
+        for e in &entries {
+            replayer.apply(e).unwrap();
+        }
+        assert_eq!(replayer.dropped, 2);
+        let cpu_a = cache.read(KEYS[0], i64::MIN, i64::MAX).unwrap();
+        assert_eq!(cpu_a.timestamps, vec![1]);
+        // The third record (value 1 + 100 * 2) replaced the first (value 1).
+        assert_eq!(cpu_a.values, tsmdb_encoding::Column::Integer(vec![201]));
+        let bad = cache.read(KEYS[4], i64::MIN, i64::MAX).unwrap();
+        assert_eq!(bad.timestamps, vec![1]);
+        let cpu_b = cache.read(KEYS[1], i64::MIN, i64::MAX).unwrap();
+        assert_eq!(cpu_b.timestamps, vec![3]);
+        assert_eq!(index.len(), 2);
+    }
+}
