@@ -59,6 +59,7 @@ mod merge;
 mod options;
 mod point;
 mod read;
+mod replay;
 mod schema;
 mod shard;
 mod stats;

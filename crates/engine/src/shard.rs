@@ -30,9 +30,7 @@ use tsmdb_compactor::{Compactor, Planner, cleanup_dir};
 use tsmdb_encoding::Column;
 use tsmdb_index_grid::{Index, Policy};
 use tsmdb_tsm_file::{FileId, TSM_EXT, TimeRange, TsmReader, bad_path};
-use tsmdb_wal::{
-    Entry, EntryKind, EntryPosition, Recovery, RecoveryPolicy, Wal, WalError, WalOptions,
-};
+use tsmdb_wal::{Entry, EntryPosition, Recovery, RecoveryPolicy, Wal, WalError, WalOptions};
 
 use crate::batch::ShardBatch;
 use crate::error::{Error, Result, io};
@@ -41,6 +39,7 @@ use crate::layout::{ShardRange, WAL_DIR};
 use crate::merge::merge_into;
 use crate::options::{Options, WalOpener};
 use crate::read::Edge;
+use crate::replay::Replayer;
 use crate::schema::Schema;
 
 /// What opening a shard found and did. Nothing here stopped the shard from opening.
@@ -176,49 +175,13 @@ impl Shard {
             fsync_delay: opts.wal_fsync_delay,
             recovery: RecoveryPolicy::Strict,
         };
+        let mut replayer = Replayer::new(&index, schema, &cache);
         let mut replay_error = None;
-        let mut dropped = 0u64;
         let mut replay = |_: EntryPosition, entry: &Entry| {
-            if replay_error.is_some() {
-                return;
-            }
-            match entry.kind() {
-                EntryKind::Write => {
-                    for rec in entry.records() {
-                        let (series, field) = split_key(rec.key);
-                        if let Some((m, tags)) = parse_series_key(series) {
-                            let tags: Vec<(&[u8], &[u8])> =
-                                tags.iter().map(|(k, v)| (&**k, &**v)).collect();
-                            if let Err(e) = index.insert(&m, &tags) {
-                                replay_error = Some(e.into());
-                                return;
-                            }
-                            let t = rec.values.field_type();
-                            if schema.learn(&m, field, t).is_err() {
-                                dropped += rec.values.len() as u64;
-                                continue;
-                            }
-                        }
-                        let one = [tsmdb_cache::Record {
-                            key: rec.key,
-                            timestamps: rec.timestamps,
-                            values: rec.values,
-                        }];
-                        if cache.write(&one).is_err() {
-                            dropped += rec.values.len() as u64;
-                        }
-                    }
-                }
-                EntryKind::Delete => {
-                    let keys: Vec<&[u8]> = entry.keys().collect();
-                    cache.delete(&keys);
-                }
-                EntryKind::DeleteRange => {
-                    let keys: Vec<&[u8]> = entry.keys().collect();
-                    if let Some((min, max)) = entry.time_range() {
-                        cache.delete_range(&keys, min, max);
-                    }
-                }
+            if replay_error.is_none()
+                && let Err(e) = replayer.apply(entry)
+            {
+                replay_error = Some(e);
             }
         };
         let (wal, recovery) = open_wal(
@@ -232,7 +195,7 @@ impl Shard {
         }
         report.wal_entries = recovery.entries;
         report.wal_damage = recovery.damage.iter().map(|d| format!("{d:?}")).collect();
-        report.replay_dropped = dropped;
+        report.replay_dropped = replayer.dropped;
         let now = Instant::now();
         Ok((
             Shard {
