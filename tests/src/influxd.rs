@@ -80,6 +80,12 @@ fn free_port() -> io::Result<u16> {
 impl Influxd {
     /// Starts `binary` with a fresh temporary data directory and waits until it answers `/ping`.
     pub fn start(binary: &Path) -> io::Result<Influxd> {
+        Influxd::start_with(binary, "")
+    }
+
+    /// [`Influxd::start`] with extra settings (`key = value` lines) in the `[data]` section, for
+    /// example shorter cold durations so that it snapshots and compacts soon after writes stop.
+    pub fn start_with(binary: &Path, extra_data_settings: &str) -> io::Result<Influxd> {
         let dir = tempfile::tempdir()?;
         let http_port = free_port()?;
         let rpc_port = free_port()?;
@@ -88,7 +94,7 @@ impl Influxd {
             "reporting-disabled = true\n\
              bind-address = \"127.0.0.1:{rpc_port}\"\n\
              [meta]\n  dir = \"{meta}\"\n\
-             [data]\n  dir = \"{data}\"\n  wal-dir = \"{wal}\"\n  query-log-enabled = false\n\
+             [data]\n  dir = \"{data}\"\n  wal-dir = \"{wal}\"\n  query-log-enabled = false\n{extra_data_settings}\n\
              [coordinator]\n  query-timeout = \"0s\"\n\
              [retention]\n  enabled = false\n\
              [monitor]\n  store-enabled = false\n\
@@ -146,6 +152,11 @@ impl Influxd {
     /// The server's data directory (TSM files live under `data/<db>/<rp>/<shard>/`).
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
+    }
+
+    /// The server's WAL directory (segments live under `wal/<db>/<rp>/<shard>/`).
+    pub fn wal_dir(&self) -> PathBuf {
+        self.dir.path().join("wal")
     }
 
     /// One HTTP request; returns the status code and body.
