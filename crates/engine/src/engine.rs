@@ -346,17 +346,25 @@ impl Engine {
         }
         before_apply();
         let mut needs_snapshot = false;
+        // A part that fails to apply does not stop the others: every durable part will be
+        // replayed at the next open, so each one that can be applied must be, now.
+        let mut apply_error = None;
         for (((i, shard), l), ok) in shards.iter().zip(logs).zip(durable) {
             if !ok {
                 continue;
             }
             summary.series_created += l.created;
-            if let Err(e) = shard.apply(l, batch.part(*i)) {
-                return fail(e);
+            match shard.apply(l, batch.part(*i)) {
+                Ok(()) => needs_snapshot |= shard.cache.needs_snapshot(),
+                Err(e) => {
+                    apply_error.get_or_insert(e);
+                }
             }
-            needs_snapshot |= shard.cache.needs_snapshot();
         }
-        if let Some(e) = log_error {
+        if needs_snapshot {
+            self.inner.wake_background();
+        }
+        if let Some(e) = log_error.or(apply_error) {
             return fail(e);
         }
         drop(reservation);
@@ -369,9 +377,6 @@ impl Engine {
         counters
             .points_rejected
             .fetch_add(summary.rejected.len() as u64, Ordering::Relaxed);
-        if needs_snapshot {
-            self.inner.wake_background();
-        }
         Ok(summary)
     }
 
