@@ -4,31 +4,22 @@
 //! directory, and checks that every acknowledged point is there, nothing unattempted is, and
 //! every file opens. `cargo xtask soak engine` runs a longer version (TSMDB_CRASH_ROUNDS).
 
-use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+mod common;
 
-use tsmdb_encoding::Column;
-use tsmdb_engine::{Engine, Options, Select};
+use std::collections::BTreeSet;
+use std::io::Write;
+
+use common::crash::{Child, batch, options, verify};
+use tsmdb_engine::Engine;
 use tsmdb_lineproto::Precision;
 
 const CHILD_DIR: &str = "TSMDB_CRASH_CHILD_DIR";
 const CHILD_FIRST: &str = "TSMDB_CRASH_CHILD_FIRST";
-const LINES: i64 = 20;
-
-fn batch(id: i64) -> String {
-    (0..LINES)
-        .map(|j| format!("m,host=h{j} v={id}i {}\n", id * 1000 + j))
-        .collect()
-}
-
-fn options() -> Options {
-    // Small thresholds so that snapshots and compactions happen while the child is killed.
-    Options::default()
-        .cache_snapshot_size(16 * 1024)
-        .wal_segment_size(8 * 1024)
-        .background(true)
-}
+const CHILD: Child<'static> = Child {
+    test: "crash_child",
+    dir_env: CHILD_DIR,
+    first_env: CHILD_FIRST,
+};
 
 /// The child: not a test on its own (ignored); the parent runs it in a separate process.
 #[test]
@@ -66,7 +57,6 @@ fn killed_writers_lose_no_acknowledged_point() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(6);
     let dir = tempfile::tempdir().unwrap();
-    let exe = std::env::current_exe().unwrap();
     let mut acked = BTreeSet::new();
     let mut started = BTreeSet::new();
     // A fixed pseudo-random sequence of kill points: reproducible, yet varied.
@@ -77,47 +67,7 @@ fn killed_writers_lose_no_acknowledged_point() {
         seed ^= seed << 17;
         let kill_after = 1 + seed % 60;
         let first = round as i64 * 100_000;
-        let mut child = Command::new(&exe)
-            .args([
-                "crash_child",
-                "--exact",
-                "--nocapture",
-                "--include-ignored",
-                "--test-threads=1",
-            ])
-            .env(CHILD_DIR, dir.path())
-            .env(CHILD_FIRST, first.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut seen = 0;
-        let record = |line: &str, acked: &mut BTreeSet<i64>, started: &mut BTreeSet<i64>| {
-            // libtest may print "test crash_child ... " in front of the first line.
-            if let Some((_, id)) = line.rsplit_once("start ") {
-                started.insert(id.parse::<i64>().unwrap());
-            } else if let Some((_, id)) = line.rsplit_once("ack ") {
-                acked.insert(id.parse::<i64>().unwrap());
-                return true;
-            }
-            false
-        };
-        for line in lines.by_ref() {
-            if record(&line.unwrap(), &mut acked, &mut started) {
-                seen += 1;
-                if seen >= kill_after {
-                    break;
-                }
-            }
-        }
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-        // The child ran ahead of our reading: what it printed before it died still counts.
-        for line in lines {
-            let Ok(line) = line else { break };
-            record(&line, &mut acked, &mut started);
-        }
+        let seen = CHILD.run_until_killed(dir.path(), first, kill_after, &mut acked, &mut started);
         eprintln!(
             "round {round}: killed after {seen} acknowledgements; {} acknowledged, {} started in all",
             acked.len(),
@@ -129,53 +79,4 @@ fn killed_writers_lose_no_acknowledged_point() {
         );
         verify(dir.path(), &acked, &started, round);
     }
-}
-
-fn verify(dir: &std::path::Path, acked: &BTreeSet<i64>, started: &BTreeSet<i64>, round: u64) {
-    let engine = Engine::open(dir, Options::default().background(false)).unwrap();
-    let report = engine.open_report();
-    assert!(report.failed_shards.is_empty(), "round {round}: {report:?}");
-    for s in &report.shards {
-        assert!(
-            s.bad_files.is_empty(),
-            "round {round}: damaged file after a crash: {s:?}"
-        );
-    }
-    let series = engine
-        .select("db", &Select::all("m").fields(["v"]))
-        .unwrap();
-    let mut present = BTreeSet::new();
-    let mut points = 0i64;
-    for s in &series {
-        let Column::Integer(values) = &s.values else {
-            panic!("type")
-        };
-        for (t, v) in s.timestamps.iter().zip(values) {
-            assert_eq!(
-                t / 1000,
-                *v,
-                "round {round}: value {v} at time {t} was never written there"
-            );
-            assert!(
-                started.contains(v),
-                "round {round}: batch {v} was never attempted"
-            );
-            present.insert(*v);
-            points += 1;
-        }
-    }
-    for id in acked {
-        assert!(
-            present.contains(id),
-            "round {round}: acknowledged batch {id} lost"
-        );
-    }
-    // Every acknowledged batch is complete (a batch is one WAL entry: all or nothing).
-    let complete = points % LINES == 0 || present.len() as i64 * LINES == points;
-    assert!(
-        complete,
-        "round {round}: partial batch: {points} points for {} batches",
-        present.len()
-    );
-    drop(engine);
 }

@@ -1,0 +1,3 @@
+//! Helpers shared by several integration tests of this crate.
+
+pub mod crash;
