@@ -4,6 +4,7 @@
 //! replays the WAL and keeps the series index in step with the files; a plain pass over shard
 //! directories could do none of that.
 
+use crate::output::human_bytes;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -54,19 +55,4 @@ pub fn run(args: Args, db: &Path) -> anyhow::Result<ExitCode> {
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }

@@ -9,6 +9,7 @@
 
 mod devops_bulk;
 
+use crate::output::human_bytes;
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -371,7 +372,7 @@ fn bulk_load(plan: &Plan, out: &OutputArgs, db: &Path) -> anyhow::Result<ExitCod
     eprintln!(
         "tsmdb: {} TSM files ({}) in {} shards",
         summary.files,
-        human_bytes(summary.bytes),
+        human_bytes_exact(summary.bytes),
         summary.shards
     );
     Ok(ExitCode::SUCCESS)
@@ -432,18 +433,12 @@ fn open_output(path: &Path) -> anyhow::Result<Box<dyn Write>> {
     }
 }
 
-fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
+/// [`human_bytes`], with the exact count beside it where the short form rounds.
+fn human_bytes_exact(bytes: u64) -> String {
+    if bytes < 1024 {
+        human_bytes(bytes)
     } else {
-        format!("{value:.1} {} ({bytes} bytes)", UNITS[unit])
+        format!("{} ({bytes} bytes)", human_bytes(bytes))
     }
 }
 
@@ -511,11 +506,11 @@ fn render_plan(
     text.push('\n');
     text += &label(
         "Estimated line protocol",
-        human_bytes(summary.total(|m| m.lp_bytes)),
+        human_bytes_exact(summary.total(|m| m.lp_bytes)),
     );
     text += &label(
         "Estimated TSM size",
-        human_bytes(summary.total(|m| m.tsm_bytes)),
+        human_bytes_exact(summary.total(|m| m.tsm_bytes)),
     );
     text
 }
@@ -577,7 +572,7 @@ fn run_devops(args: &DevopsArgs, out: &OutputArgs, db: &Path) -> anyhow::Result<
         text += &label("Total series", config.scale);
         text += &label("Field series", config.scale * config.fields().len() as u64);
         // A cpu row is about 300 bytes (10 tags, 10 small integers, a timestamp).
-        text += &label("Estimated line protocol", human_bytes(rows * 300));
+        text += &label("Estimated line protocol", human_bytes_exact(rows * 300));
         print!("{text}");
         return Ok(ExitCode::SUCCESS);
     }
@@ -798,7 +793,7 @@ fn run_devops_bulk(
     eprintln!(
         "tsmdb: {} TSM files ({}) in {} shards",
         summary.files,
-        human_bytes(summary.bytes),
+        human_bytes_exact(summary.bytes),
         summary.shards
     );
     Ok(ExitCode::SUCCESS)

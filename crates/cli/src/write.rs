@@ -1,5 +1,6 @@
 //! `tsmdb write`: ingest line protocol from files or standard input into the data directory.
 
+use crate::output::human_bytes;
 use std::cell::Cell;
 use std::fs::File;
 use std::io::{self, IsTerminal, Read};
@@ -125,21 +126,6 @@ fn progress_message(bytes: u64, lines: u64, values: u64, secs: f64) -> String {
         human_bytes(bytes),
         values as f64 / secs.max(1e-9)
     )
-}
-
-fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }
 
 /// Counts the bytes read through it (for the progress line).
