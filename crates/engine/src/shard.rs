@@ -625,7 +625,12 @@ impl Shard {
             self.wal()
                 .delete_range(&refs, min, max)
                 .map_err(|e| self.wal_error(e))?;
+            // The delete is durable now, and a restart's replay applies it to the cache: apply
+            // it to the cache at once, so a tombstone that fails below cannot leave the running
+            // shard showing values a restart would not.
+            self.cache.delete_range(&refs, min, max);
             let range = TimeRange { min, max };
+            let mut first_failure = None;
             for f in self
                 .files
                 .read()
@@ -633,11 +638,20 @@ impl Shard {
                 .filter(|f| f.min_time() <= max && f.max_time() >= min)
             {
                 let present: Vec<&[u8]> = refs.iter().copied().filter(|k| f.contains(k)).collect();
-                if !present.is_empty() {
-                    f.delete_range(&present, range)?;
+                if present.is_empty() {
+                    continue;
+                }
+                // Carry on past a failed tombstone: the other files still take the delete, and
+                // the caller's retry only has to redo the file that failed.
+                if let Err(e) = f.delete_range(&present, range) {
+                    first_failure.get_or_insert(e);
                 }
             }
-            self.cache.delete_range(&refs, min, max);
+            if let Some(e) = first_failure {
+                // Series stay in the index: their values are still in the file that failed.
+                self.files_changed();
+                return Err(e.into());
+            }
         }
         if !forget.is_empty() {
             self.index_epoch.store(new_index_epoch(), Ordering::Release);
