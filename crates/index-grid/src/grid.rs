@@ -46,8 +46,9 @@ pub(crate) enum Probe {
     NoRoom,
 }
 
-/// Sentinel of an empty payload slot.
-const NO_VALUE: u32 = u32::MAX;
+/// Sentinel of an empty payload slot (a dead series, or in a shared segment a key the series
+/// lacks).
+pub(crate) const NO_VALUE: u32 = u32::MAX;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Grid {
@@ -55,6 +56,10 @@ pub(crate) struct Grid {
     pub base: u64,
     pub points: u64,
     pub shape: u32,
+    /// A shared sparse segment: series of any key set of the measurement whose shape has no
+    /// grid of its own; its shape is the union of their keys, and a payload slot of a key the
+    /// series lacks holds [`NO_VALUE`]. Never dense.
+    pub shared: bool,
     /// Most significant first.
     pub dense: Vec<DenseDim>,
     /// Rows per cell; 0 = pure grid (no row dimension).
@@ -112,6 +117,7 @@ impl Grid {
             base,
             points,
             shape,
+            shared: false,
             dense: dense
                 .iter()
                 .map(|&(key, cap)| DenseDim {
@@ -392,7 +398,11 @@ impl Grid {
         }
         let ns = self.sparse.len();
         for (j, s) in self.sparse.iter().enumerate() {
-            out[s.key as usize] = s.dict.get(self.payload[local as usize * ns + j]);
+            // absent (shared segments only): left empty, as no stored tag value is
+            let vi = self.payload[local as usize * ns + j];
+            if vi != NO_VALUE {
+                out[s.key as usize] = s.dict.get(vi);
+            }
         }
     }
 
@@ -412,7 +422,9 @@ impl Grid {
         for (j, s) in self.sparse.iter_mut().enumerate() {
             let slot = local as usize * ns + j;
             let vi = self.payload[slot];
-            s.postings[vi as usize].remove(local);
+            if let Some(p) = s.postings.get_mut(vi as usize) {
+                p.remove(local);
+            }
             self.payload[slot] = NO_VALUE;
         }
         true

@@ -39,6 +39,7 @@ mod persist;
 mod policy;
 mod posting;
 mod query;
+mod segment;
 mod stats;
 mod tagset;
 

@@ -172,13 +172,17 @@ fn plan_adaptive(
         });
     }
     let all_sparse: Vec<u32> = (0..n as u32).collect();
-    let Some(&last_grid) = s.grids.last() else {
+    // a shape's series in shared segments (its probe) count as its oldest grid: a shape
+    // without grids of its own is planned from them alone
+    let last_grid = s.grids.last().copied();
+    let in_shared = s.shared_live > 0;
+    if last_grid.is_none() && !in_shared {
         return Ok(GridPlan {
             dense: Vec::new(),
             row_cap: p.probe_rows.max(2),
             sparse: all_sparse,
         });
-    };
+    }
     // a. N_k over every dictionary of the shape, plus the new series
     let mut distinct: Vec<HashSet<&[u8], BytesBuild>> = tags
         .iter()
@@ -197,6 +201,14 @@ fn plan_adaptive(
             distinct[sk.key as usize].extend(sk.dict.iter());
         }
     }
+    if in_shared {
+        m.shared_series_of(shape, &mut |vals| {
+            for (d, v) in distinct.iter_mut().zip(vals) {
+                d.insert(v);
+            }
+            true
+        });
+    }
     let big_n: Vec<u64> = distinct.iter().map(|d| d.len() as u64).collect();
     drop(distinct);
     // b. the sample: most recent grids first, each ascending; then the new series
@@ -206,7 +218,8 @@ fn plan_adaptive(
         s.grids
             .iter()
             .map(|&gi| m.grids[gi as usize].live.len() as usize)
-            .sum(),
+            .sum::<usize>()
+            + s.shared_live as usize,
     ) + 1;
     let mut ids: Vec<HashMap<&[u8], u32, BytesBuild>> = big_n
         .iter()
@@ -246,6 +259,15 @@ fn plan_adaptive(
             g.values_into(local, n, &mut vals, &mut coords);
             rows.push(intern(&vals, &mut ids));
         }
+    }
+    if in_shared && rows.len() < p.plan_sample as usize {
+        m.shared_series_of(shape, &mut |vals| {
+            if rows.len() >= p.plan_sample as usize {
+                return false;
+            }
+            rows.push(intern(vals, &mut ids));
+            true
+        });
     }
     let t_vals: Vec<&[u8]> = tags.iter().map(|t| t.1).collect();
     rows.push(intern(&t_vals, &mut ids));
@@ -310,15 +332,13 @@ fn plan_adaptive(
         proj_hist.truncate(keep + 1);
     }
     // d. capacities
-    let prev = &m.grids[last_grid as usize];
+    let prev = last_grid.map(|g| &m.grids[g as usize]);
     let mut dense: Vec<(u32, u32)> = dense_keys
         .iter()
         .map(|&k| {
             let nk = big_n[k as usize];
-            let growing = prev
-                .dense
-                .iter()
-                .any(|d| d.key == k && nk > u64::from(d.cap));
+            let growing =
+                prev.is_some_and(|g| g.dense.iter().any(|d| d.key == k && nk > u64::from(d.cap)));
             let c = if growing {
                 nk.saturating_mul(u64::from(p.multiplier))
             } else {

@@ -302,16 +302,15 @@ fn diagonal_14x10_overflows() {
 
 #[test]
 fn ids_above_2_pow_32_across_grids() {
-    // adaptive grids with large fixed probes push bases past 2^32; ids stay exact
-    let p = tsmdb_index_grid::AdaptivePolicy {
-        probe_rows: 1 << 31,
-        ..Default::default()
-    };
-    let ix = Index::new(Policy::Adaptive(p));
+    // grids of 2^32 points (two keys of 2^16 values) push bases past 2^32; ids stay exact
+    let ix = Index::new(Policy::Multiplier(MultiplierPolicy::new(1 << 16, 2)));
     let mut ids = Vec::new();
     for i in 0..4 {
         let k = format!("k{i}");
-        let (id, _) = ix.insert(b"m", &[(k.as_bytes(), b"v")]).unwrap();
+        let l = format!("l{i}");
+        let (id, _) = ix
+            .insert(b"m", &[(k.as_bytes(), b"v"), (l.as_bytes(), b"w")])
+            .unwrap();
         ids.push(id);
     }
     assert!(ids[3].0 > 1 << 32);
@@ -344,32 +343,34 @@ fn adaptive_reference_vector() {
         assert_eq!(how, Inserted::Inserted);
         ids.push(id.0);
     }
+    // the first 64 series are the shape's probe in the measurement's shared sparse segment
+    // (4096 rows: 64 probes of 64)
     assert_eq!(ids[..64], (1..=64).collect::<Vec<u64>>()[..]);
     // grid 2 (planned at series 64 from the 64 probe series plus it): `uuid` is an identifier
     // (sparse); `dc` is dense (2 cells of 33 and 32: grid density 65 / (2 · 2 · 33) = 0.49);
     // `region` is not: with it, 8 cells of at most 17 need 34 rows, density 65 / (8 · 34) = 0.24
     // < 0.25. Rows = 2 · 33 = 66, so series i ≥ 64 goes to cell i mod 2, row (i − 64) / 2:
-    // id = 65 + 66 · (i mod 2) + (i − 64) / 2.
+    // id = 4097 + 66 · (i mod 2) + (i − 64) / 2.
     let want = [
-        (64, 65),
-        (65, 131),
-        (66, 66),
-        (67, 132),
-        (68, 67),
-        (69, 133),
-        (96, 81),
-        (97, 147),
-        (98, 82),
-        (99, 148),
+        (64, 4097),
+        (65, 4163),
+        (66, 4098),
+        (67, 4164),
+        (68, 4099),
+        (69, 4165),
+        (96, 4113),
+        (97, 4179),
+        (98, 4114),
+        (99, 4180),
     ];
     for (i, id) in want {
         assert_eq!(ids[i], id, "series {i}");
     }
     let st = ix.stats();
-    assert_eq!(st.next_id, 65 + 132);
+    assert_eq!(st.next_id, 4097 + 132);
     assert_eq!(st.grids.len(), 2);
     let g2 = &st.grids[1];
-    assert_eq!((g2.base, g2.allocated, g2.row_capacity), (65, 132, 66));
+    assert_eq!((g2.base, g2.allocated, g2.row_capacity), (4097, 132, 66));
     let dense: Vec<(&[u8], u32)> = g2
         .dims
         .iter()
@@ -379,9 +380,9 @@ fn adaptive_reference_vector() {
     assert_eq!(dense, vec![(&b"dc"[..], 2)]);
     let hits = ix.query(b"m", &Expr::eq("region", "r1"));
     assert_eq!(hits.len(), 25);
-    let in_g2: Vec<u64> = hits.iter().map(|i| i.0).filter(|&i| i >= 65).collect();
+    let in_g2: Vec<u64> = hits.iter().map(|i| i.0).filter(|&i| i >= 4097).collect();
     // i ≡ 1 (mod 4), i ≥ 64: 65, 69, …, 97, all in cell 1
-    assert_eq!(in_g2, (131..=147).step_by(2).collect::<Vec<u64>>());
+    assert_eq!(in_g2, (4163..=4179).step_by(2).collect::<Vec<u64>>());
 }
 
 /// The adaptive policy keeps a key dense only if the whole grid, rows for the sparse keys

@@ -226,11 +226,11 @@ fn damaged_snapshots_are_errors_never_panics() {
         }
     }
     assert!(flipped > 0);
-    let mut v3 = good.clone();
-    v3[8] = 3;
+    let mut v4 = good.clone();
+    v4[8] = 4;
     assert!(matches!(
-        Index::from_bytes(&v3),
-        Err(Error::UnsupportedVersion { version: 3, .. })
+        Index::from_bytes(&v4),
+        Err(Error::UnsupportedVersion { version: 4, .. })
     ));
     assert!(Index::from_bytes(&[]).is_err());
 }
@@ -273,7 +273,7 @@ fn small_images_round_trip_and_seed_the_fuzzers() {
             .insert(b"m", &[(b"a", v.as_bytes()), (b"b", v.as_bytes())])
             .unwrap();
     }
-    for (name, ix) in [("adaptive", &small), ("compat", &compat)] {
+    for (name, ix) in [("adaptive_v3", &small), ("compat_v3", &compat)] {
         let bytes = ix.to_bytes();
         let back = Index::from_bytes(&bytes).unwrap();
         assert_eq!(back.to_bytes(), bytes);
