@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use roaring::RoaringBitmap;
+
 use crate::dict::{FpBuild, MixBuild};
 use crate::error::Result;
 use crate::grid::{Grid, Probe};
@@ -22,6 +24,9 @@ pub(crate) struct Shape {
     pub union: bool,
     /// Live series of this key set in shared segments (derived: rebuilt on load).
     pub shared_live: u64,
+    /// Their locals, per shared segment (grid index, ascending): a lookup tests at most these
+    /// (a shape's probe), not a whole posting of the segment.
+    pub in_shared: Vec<(u32, RoaringBitmap)>,
 }
 
 impl Shape {
@@ -32,6 +37,27 @@ impl Shape {
             grids: Vec::new(),
             union,
             shared_live: 0,
+            in_shared: Vec::new(),
+        }
+    }
+
+    /// Records a series of this key set at `local` of shared segment `gi` (the newest).
+    pub fn note_shared(&mut self, gi: u32, local: u32) {
+        match self.in_shared.last_mut() {
+            Some((g, b)) if *g == gi => {
+                b.insert(local);
+            }
+            _ => self.in_shared.push((gi, std::iter::once(local).collect())),
+        }
+        self.shared_live += 1;
+    }
+
+    /// Forgets a deleted series at `local` of shared segment `gi`.
+    pub fn forget_shared(&mut self, gi: u32, local: u32) {
+        if let Some((_, b)) = self.in_shared.iter_mut().find(|(g, _)| *g == gi)
+            && b.remove(local)
+        {
+            self.shared_live -= 1;
         }
     }
 
@@ -188,7 +214,7 @@ impl Measurement {
                     Some(s) => s,
                     None => self.add_shape(&probe),
                 };
-                self.shapes[s as usize].shared_live += 1;
+                self.shapes[s as usize].note_shared(gi, local);
             }
         }
     }
@@ -219,13 +245,11 @@ impl Measurement {
                 Probe::NoRoom => {}
             }
         }
-        if shape.shared_live > 0 {
-            for &gi in self.shared.iter().rev() {
-                let g = &self.grids[gi as usize];
-                let union = &self.shapes[g.shape as usize].keys;
-                if let Some(local) = g.find_shared(union, tags, fps) {
-                    return Located::Found(gi as usize, local);
-                }
+        for (gi, among) in shape.in_shared.iter().rev() {
+            let g = &self.grids[*gi as usize];
+            let union = &self.shapes[g.shape as usize].keys;
+            if let Some(local) = g.find_shared(union, tags, fps, among) {
+                return Located::Found(*gi as usize, local);
             }
         }
         Located::Absent(first_fit)
@@ -322,7 +346,7 @@ impl Measurement {
         if self.grids[gi].shared && self.grids[gi].live.contains(local) {
             let keys = self.shared_keys_of(gi, local);
             if let Some(s) = self.shape_of(&keys) {
-                self.shapes[s as usize].shared_live -= 1;
+                self.shapes[s as usize].forget_shared(gi as u32, local);
             }
         }
         let done = self.grids[gi].delete(local);

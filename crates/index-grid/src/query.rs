@@ -214,7 +214,6 @@ fn sparse_set(g: &Grid, j: usize, p: &Pred) -> Set {
 /// the key: those match iff `p` matches a missing key (spec §5.6).
 fn shared_set(g: &Grid, j: usize, p: &Pred) -> Set {
     let s = &g.sparse[j];
-    let present = g.present(j);
     let mut positive = RoaringBitmap::new();
     match p {
         Pred::Exists(_) | Pred::NotExists(_) => {}
@@ -231,13 +230,22 @@ fn shared_set(g: &Grid, j: usize, p: &Pred) -> Set {
             }
         }
     }
+    let on_missing = p.on_missing();
+    let needs_present = on_missing || p.negated() || matches!(p, Pred::Exists(_));
+    // a positive predicate that no absent key satisfies (`=`, `^prefix`) is its postings
+    // alone, as in any postings segment
+    let present = if needs_present {
+        g.present(j)
+    } else {
+        RoaringBitmap::new()
+    };
     let mut out = match p {
         Pred::Exists(_) => present.clone(),
         Pred::NotExists(_) => RoaringBitmap::new(),
         _ if p.negated() => &present - &positive,
         _ => positive,
     };
-    if p.on_missing() {
+    if on_missing {
         out |= &g.live - &present;
     }
     if out.is_empty() {

@@ -66,6 +66,7 @@ impl Grid {
         union: &[Box<[u8]>],
         tags: &[(&[u8], &[u8])],
         fps: &[u64],
+        among: &RoaringBitmap,
     ) -> Option<u32> {
         let ns = self.sparse.len();
         let mut want_buf = [NO_VALUE; 16];
@@ -98,10 +99,13 @@ impl Grid {
             let at = *local as usize * ns;
             self.payload.get(at..at + ns) == Some(&*want)
         };
+        // the candidates: the rarest value's posting or the series of this key set here,
+        // whichever is smaller (a whole row equal to `want` is the series, absent keys included)
         match best? {
             Posting::Empty => None,
             Posting::One(x) => Some(*x).filter(matches),
-            Posting::Many(b) => b.iter().find(matches),
+            Posting::Many(b) if b.len() <= among.len() => b.iter().find(matches),
+            Posting::Many(_) => among.iter().find(matches),
         }
     }
 
@@ -212,7 +216,7 @@ impl Measurement {
         let local = self.grids[gi].place_shared(union, tags, fps, &mut |i| {
             note_holder(value_grids, pair_fp(key_fps[i], fps[i]), gi as u32);
         })?;
-        self.shapes[s as usize].shared_live += 1;
+        self.shapes[s as usize].note_shared(gi as u32, local);
         self.live += 1;
         Ok((gi, local))
     }
@@ -280,26 +284,17 @@ impl Measurement {
     /// Visits the live series of shape `s` in shared segments, newest segment first, each
     /// ascending, with their values in shape order, until `f` returns false.
     pub(crate) fn shared_series_of<'a>(&'a self, s: u32, f: &mut dyn FnMut(&[&'a [u8]]) -> bool) {
-        let keys = &self.shapes[s as usize].keys;
-        if self.shapes[s as usize].shared_live == 0 {
-            return;
-        }
+        let shape = &self.shapes[s as usize];
+        let probe = probe_of(&shape.keys);
         let (mut vals, mut coords, mut mine) = (Vec::new(), Vec::new(), Vec::new());
         let mut pos = Vec::new();
-        for &gi in self.shared.iter().rev() {
-            let g = &self.grids[gi as usize];
+        for (gi, locals) in shape.in_shared.iter().rev() {
+            let g = &self.grids[*gi as usize];
             let union = &self.shapes[g.shape as usize].keys;
-            if !union_positions(union, &probe_of(keys), &mut pos) {
+            if !union_positions(union, &probe, &mut pos) {
                 continue;
             }
-            let mut in_shape = vec![false; union.len()];
-            for &j in &pos {
-                in_shape[j] = true;
-            }
-            for local in g.live.iter() {
-                if (0..union.len()).any(|j| g.has_key(local, j) != in_shape[j]) {
-                    continue;
-                }
+            for local in locals.iter() {
                 g.values_into(local, union.len(), &mut vals, &mut coords);
                 mine.clear();
                 mine.extend(pos.iter().map(|&j| vals[j]));
@@ -333,12 +328,12 @@ mod tests {
         let union: Vec<Box<[u8]>> = vec![b"a"[..].into(), b"b"[..].into(), b"c"[..].into()];
         let t3: [(&[u8], &[u8]); 2] = [(b"b", b"2"), (b"c", b"3")];
         let l3 = g.place_shared(&union, &t3, &fps(&t3), &mut |_| {}).unwrap();
-        assert_eq!(g.find_shared(&union, &t1, &fps(&t1)), Some(l1));
-        assert_eq!(g.find_shared(&union, &t2, &fps(&t2)), Some(l2));
-        assert_eq!(g.find_shared(&union, &t3, &fps(&t3)), Some(l3));
+        assert_eq!(g.find_shared(&union, &t1, &fps(&t1), &g.live), Some(l1));
+        assert_eq!(g.find_shared(&union, &t2, &fps(&t2), &g.live), Some(l2));
+        assert_eq!(g.find_shared(&union, &t3, &fps(&t3), &g.live), Some(l3));
         // a subset of a stored tag set is another series
         let t4: [(&[u8], &[u8]); 1] = [(b"c", b"3")];
-        assert_eq!(g.find_shared(&union, &t4, &fps(&t4)), None);
+        assert_eq!(g.find_shared(&union, &t4, &fps(&t4), &g.live), None);
         assert_eq!(g.values_of(l3, 3), vec![&b""[..], b"2", b"3"]);
         assert_eq!(g.present(1).iter().collect::<Vec<_>>(), vec![l3]);
         assert!(g.has_key(l1, 0) && !g.has_key(l1, 1) && g.has_key(l1, 2));

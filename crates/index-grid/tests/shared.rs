@@ -128,7 +128,7 @@ fn mixed_key_sets_share_segments() {
     let shared = st
         .grids
         .iter()
-        .filter(|g| g.kind == GridKind::Postings && g.dims.len() == KEYS.len())
+        .filter(|g| g.kind == GridKind::Shared && g.dims.len() == KEYS.len())
         .count();
     assert!(shared >= 2, "{st:?}");
     check(&ix, &model);
@@ -194,6 +194,7 @@ fn a_dense_key_set_leaves_the_shared_segment() {
         st.grids.iter().any(|g| g.dims.iter().any(|d| d.dense)),
         "{st:?}"
     );
+    assert_eq!(st.grids[0].kind, GridKind::Shared);
     assert_eq!(st.grids[0].live, 64 + 20, "{st:?}");
     for (i, id) in ids.iter().enumerate() {
         let k = ix.tags_of(*id).unwrap();
