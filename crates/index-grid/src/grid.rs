@@ -75,6 +75,11 @@ pub(crate) struct Grid {
     /// order and never reused). Derivable from `live ∪ dead`, kept because the derivation costs
     /// more than the rest of an insert.
     pub rows_used: HashMap<u32, u32, MixBuild>,
+    /// Shared segments only: 32-bit fingerprint of a live series' tag set -> its local, or
+    /// [`crate::segment::MANY_SERIES`] when several series had it (derived, rebuilt on load).
+    /// A lookup confirms one payload row instead of scanning a value's posting, which in a
+    /// segment of many key sets with few values holds a tenth of its series.
+    pub by_fp: HashMap<u32, u32, MixBuild>,
 }
 
 /// Product of capacities with overflow and limit checks: the number of points of a grid.
@@ -142,6 +147,7 @@ impl Grid {
             payload: Vec::new(),
             strides,
             rows_used: HashMap::default(),
+            by_fp: HashMap::default(),
         })
     }
 

@@ -8,6 +8,7 @@ use crate::dict::{FpBuild, MixBuild};
 use crate::error::Result;
 use crate::grid::{Grid, Probe};
 use crate::policy::Policy;
+use crate::segment::set_fp;
 use crate::tagset::fingerprint;
 
 /// All series with one key set.
@@ -91,12 +92,10 @@ pub(crate) struct Measurement {
     pub(crate) value_grids: HashMap<u32, u32, MixBuild>,
 }
 
-#[cfg(test)]
-thread_local! {
-    /// Tests only: lay out as before shared segments (a probe segment per shape), to write
-    /// images of the older format versions.
-    pub(crate) static PER_SHAPE_PROBES: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
+/// A key set with this many series in shared segments gets its own grids whatever its share.
+const LEAVE_ALWAYS: u64 = 1 << 16;
+/// Below that, it needs at least 1 / this of the shared segments' series.
+const LEAVE_SHARE: u64 = 4;
 
 /// `value_grids` entry of a pair in two or more grids.
 pub(crate) const MANY_GRIDS: u32 = u32::MAX;
@@ -215,6 +214,9 @@ impl Measurement {
                     None => self.add_shape(&probe),
                 };
                 self.shapes[s as usize].note_shared(gi, local);
+                let g = &self.grids[gi as usize];
+                let fp = g.fp_of(local, &self.shapes[g.shape as usize].key_fps);
+                self.grids[gi as usize].note_fp(fp, local);
             }
         }
     }
@@ -245,10 +247,15 @@ impl Measurement {
                 Probe::NoRoom => {}
             }
         }
+        let fp = if shape.in_shared.is_empty() {
+            0
+        } else {
+            set_fp(shape.key_fps.iter().copied().zip(fps.iter().copied()))
+        };
         for (gi, among) in shape.in_shared.iter().rev() {
             let g = &self.grids[*gi as usize];
             let union = &self.shapes[g.shape as usize].keys;
-            if let Some(local) = g.find_shared(union, tags, fps, among) {
+            if let Some(local) = g.find_shared(union, tags, fps, fp, among) {
                 return Located::Found(*gi as usize, local);
             }
         }
@@ -313,8 +320,8 @@ impl Measurement {
 
     /// The plan of a new grid of its own for shape `s`, or `None` when the series goes to the
     /// shared segment: the adaptive policy keeps a shape there until it has `probe_rows`
-    /// series, and then as long as its plan has no dense key (planned again each time its
-    /// count doubles, so planning stays amortised).
+    /// series, and then as long as its plan has no dense key or it is a small part of the
+    /// segment (planned again each time its count quadruples).
     fn shared_or_plan(
         &self,
         s: u32,
@@ -322,19 +329,32 @@ impl Measurement {
         policy: &Policy,
     ) -> Result<Option<crate::policy::GridPlan>> {
         let shape = &self.shapes[s as usize];
-        #[cfg(test)]
-        if PER_SHAPE_PROBES.with(std::cell::Cell::get) {
-            return policy.plan(self, s, tags).map(Some);
-        }
         let Policy::Adaptive(p) = policy else {
             return policy.plan(self, s, tags).map(Some);
         };
-        if tags.is_empty() || !shape.grids.is_empty() {
+        if p.shared_rows == 0 || tags.is_empty() || !shape.grids.is_empty() {
             return policy.plan(self, s, tags).map(Some);
         }
         let probe = u64::from(p.probe_rows.max(1));
         let n = shape.shared_live;
-        if n < probe || !n.is_multiple_of(probe) || !(n / probe).is_power_of_two() {
+        // planned at probe × 4^j series: a plan reads the probe, so planning costs a third
+        // of a series' insert or less, amortised (checkpoints at each doubling made diagonal
+        // inserts 3x slower than the baseline's)
+        let q = n / probe;
+        let power_of_4 = q.is_power_of_two() && q.trailing_zeros().is_multiple_of(2);
+        if n < probe || !n.is_multiple_of(probe) || !power_of_4 {
+            return Ok(None);
+        }
+        // A key set that is a small part of the shared segment stays there: its own grids
+        // would add a grid to visit for every query on its keys, where in the segment it only
+        // lengthens postings that are read anyway. (Random partial key sets: the 5-key sets,
+        // a tenth of the series each, stay; the full set leaves.) Large ones always leave.
+        let shared_total: u64 = self
+            .shared
+            .iter()
+            .map(|&g| self.grids[g as usize].live.len())
+            .sum();
+        if n < LEAVE_ALWAYS && n.saturating_mul(LEAVE_SHARE) < shared_total {
             return Ok(None);
         }
         let plan = policy.plan(self, s, tags)?;
@@ -348,6 +368,9 @@ impl Measurement {
             if let Some(s) = self.shape_of(&keys) {
                 self.shapes[s as usize].forget_shared(gi as u32, local);
             }
+            let g = &self.grids[gi];
+            let fp = g.fp_of(local, &self.shapes[g.shape as usize].key_fps);
+            self.grids[gi].forget_fp(fp, local);
         }
         let done = self.grids[gi].delete(local);
         if done {

@@ -16,10 +16,7 @@ use crate::grid::{Grid, NO_VALUE, SparseKey};
 use crate::measurement::{Measurement, note_holder, pair_fp};
 use crate::policy::Policy;
 use crate::posting::Posting;
-
-/// Rows of the first shared segment of a measurement, in units of `probe_rows`: room for the
-/// probes of many shapes, so that the chain stays short (ids cost nothing until used).
-const FIRST_SEGMENT_PROBES: u64 = 64;
+use crate::tagset::fingerprint;
 
 /// Union-key position of each of `tags`' keys (both sorted), or `None` if one is missing.
 fn union_positions(union: &[Box<[u8]>], tags: &[(&[u8], &[u8])], out: &mut Vec<usize>) -> bool {
@@ -36,6 +33,19 @@ fn union_positions(union: &[Box<[u8]>], tags: &[(&[u8], &[u8])], out: &mut Vec<u
         j += 1;
     }
     true
+}
+
+/// `Grid::by_fp` entry of a fingerprint that two or more series had.
+pub(crate) const MANY_SERIES: u32 = u32::MAX;
+
+/// Fingerprint of a tag set from its key and value fingerprints (keys sorted).
+pub(crate) fn set_fp(pairs: impl Iterator<Item = (u64, u64)>) -> u32 {
+    let h = pairs.fold(0x243f_6a88_85a3_08d3_u64, |h, (k, v)| {
+        (h ^ u64::from(pair_fp(k, v)))
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(29)
+    });
+    (h ^ (h >> 32)) as u32
 }
 
 impl Grid {
@@ -66,8 +76,14 @@ impl Grid {
         union: &[Box<[u8]>],
         tags: &[(&[u8], &[u8])],
         fps: &[u64],
+        fp: u32,
         among: &RoaringBitmap,
     ) -> Option<u32> {
+        // no live series here has this fingerprint: not here
+        let single = match *self.by_fp.get(&fp)? {
+            MANY_SERIES => None,
+            local => Some(local),
+        };
         let ns = self.sparse.len();
         let mut want_buf = [NO_VALUE; 16];
         let mut want_vec = Vec::new();
@@ -101,6 +117,10 @@ impl Grid {
         };
         // the candidates: the rarest value's posting or the series of this key set here,
         // whichever is smaller (a whole row equal to `want` is the series, absent keys included)
+        if let Some(local) = single {
+            // the only series with this fingerprint: it or nothing
+            return Some(local).filter(matches);
+        }
         match best? {
             Posting::Empty => None,
             Posting::One(x) => Some(*x).filter(matches),
@@ -116,6 +136,7 @@ impl Grid {
         union: &[Box<[u8]>],
         tags: &[(&[u8], &[u8])],
         fps: &[u64],
+        fp: u32,
         new_value: &mut dyn FnMut(usize),
     ) -> Result<u32> {
         let mut at = Vec::with_capacity(tags.len());
@@ -128,6 +149,7 @@ impl Grid {
         let local = *row;
         *row += 1;
         self.live.insert(local);
+        self.note_fp(fp, local);
         let ns = self.sparse.len();
         let need = (local as usize + 1) * ns;
         if self.payload.len() < need {
@@ -180,6 +202,32 @@ impl Grid {
         self.payload = payload;
     }
 
+    /// Records live local `local` under tag-set fingerprint `fp`.
+    pub fn note_fp(&mut self, fp: u32, local: u32) {
+        self.by_fp
+            .entry(fp)
+            .and_modify(|l| *l = MANY_SERIES)
+            .or_insert(local);
+    }
+
+    /// Forgets deleted local `local` of fingerprint `fp` (a shared entry stays: it only
+    /// widens the search).
+    pub fn forget_fp(&mut self, fp: u32, local: u32) {
+        if self.by_fp.get(&fp) == Some(&local) {
+            self.by_fp.remove(&fp);
+        }
+    }
+
+    /// Tag-set fingerprint of live local `local` of a shared segment whose union keys have
+    /// fingerprints `key_fps`.
+    pub fn fp_of(&self, local: u32, key_fps: &[u64]) -> u32 {
+        let ns = self.sparse.len();
+        set_fp((0..ns).filter_map(|j| {
+            let vi = *self.payload.get(local as usize * ns + j)?;
+            (vi != NO_VALUE).then(|| (key_fps[j], fingerprint(self.sparse[j].dict.get(vi))))
+        }))
+    }
+
     /// Live locals of a shared segment having union key `j`.
     pub fn present(&self, j: usize) -> RoaringBitmap {
         let mut out = RoaringBitmap::new();
@@ -212,8 +260,9 @@ impl Measurement {
         let gi = self.open_segment(tags, policy, new_grid)?;
         let union = &self.shapes[self.grids[gi].shape as usize].keys;
         let key_fps = &self.shapes[s as usize].key_fps;
+        let fp = set_fp(key_fps.iter().copied().zip(fps.iter().copied()));
         let value_grids = &mut self.value_grids;
-        let local = self.grids[gi].place_shared(union, tags, fps, &mut |i| {
+        let local = self.grids[gi].place_shared(union, tags, fps, fp, &mut |i| {
             note_holder(value_grids, pair_fp(key_fps[i], fps[i]), gi as u32);
         })?;
         self.shapes[s as usize].note_shared(gi as u32, local);
@@ -250,13 +299,10 @@ impl Measurement {
                 keys.dedup();
                 u64::from(g.row_cap).saturating_mul(2)
             }
-            None => {
-                let probe = match policy {
-                    Policy::Adaptive(p) => u64::from(p.probe_rows.max(2)),
-                    Policy::Multiplier(_) => 2,
-                };
-                probe.saturating_mul(FIRST_SEGMENT_PROBES)
-            }
+            None => match policy {
+                Policy::Adaptive(p) => u64::from(p.shared_rows.max(2)),
+                Policy::Multiplier(_) => 2,
+            },
         };
         let rows = rows.min(policy.max_points()).min(u64::from(u32::MAX)) as u32;
         let (base, id) = new_grid(u64::from(rows))?;
@@ -322,20 +368,73 @@ mod tests {
         let t1: [(&[u8], &[u8]); 2] = [(b"a", b"1"), (b"c", b"3")];
         let t2: [(&[u8], &[u8]); 1] = [(b"c", b"4")];
         let fps = |t: &[(&[u8], &[u8])]| crate::measurement::value_fps(t);
-        let l1 = g.place_shared(&union, &t1, &fps(&t1), &mut |_| {}).unwrap();
-        let l2 = g.place_shared(&union, &t2, &fps(&t2), &mut |_| {}).unwrap();
+        let sfp =
+            |t: &[(&[u8], &[u8])]| set_fp(t.iter().map(|(k, v)| (fingerprint(k), fingerprint(v))));
+        let l1 = g
+            .place_shared(&union, &t1, &fps(&t1), sfp(&t1), &mut |_| {})
+            .unwrap();
+        let l2 = g
+            .place_shared(&union, &t2, &fps(&t2), sfp(&t2), &mut |_| {})
+            .unwrap();
         g.add_shared_key(1);
         let union: Vec<Box<[u8]>> = vec![b"a"[..].into(), b"b"[..].into(), b"c"[..].into()];
         let t3: [(&[u8], &[u8]); 2] = [(b"b", b"2"), (b"c", b"3")];
-        let l3 = g.place_shared(&union, &t3, &fps(&t3), &mut |_| {}).unwrap();
-        assert_eq!(g.find_shared(&union, &t1, &fps(&t1), &g.live), Some(l1));
-        assert_eq!(g.find_shared(&union, &t2, &fps(&t2), &g.live), Some(l2));
-        assert_eq!(g.find_shared(&union, &t3, &fps(&t3), &g.live), Some(l3));
+        let l3 = g
+            .place_shared(&union, &t3, &fps(&t3), sfp(&t3), &mut |_| {})
+            .unwrap();
+        assert_eq!(
+            g.find_shared(&union, &t1, &fps(&t1), sfp(&t1), &g.live),
+            Some(l1)
+        );
+        assert_eq!(
+            g.find_shared(&union, &t2, &fps(&t2), sfp(&t2), &g.live),
+            Some(l2)
+        );
+        assert_eq!(
+            g.find_shared(&union, &t3, &fps(&t3), sfp(&t3), &g.live),
+            Some(l3)
+        );
         // a subset of a stored tag set is another series
         let t4: [(&[u8], &[u8]); 1] = [(b"c", b"3")];
-        assert_eq!(g.find_shared(&union, &t4, &fps(&t4), &g.live), None);
+        assert_eq!(
+            g.find_shared(&union, &t4, &fps(&t4), sfp(&t4), &g.live),
+            None
+        );
         assert_eq!(g.values_of(l3, 3), vec![&b""[..], b"2", b"3"]);
+        let key_fps: Vec<u64> = union.iter().map(|k| fingerprint(k)).collect();
+        assert_eq!(g.fp_of(l1, &key_fps), sfp(&t1));
+        assert_eq!(g.fp_of(l3, &key_fps), sfp(&t3));
         assert_eq!(g.present(1).iter().collect::<Vec<_>>(), vec![l3]);
         assert!(g.has_key(l1, 0) && !g.has_key(l1, 1) && g.has_key(l1, 2));
+    }
+
+    /// Two series with one fingerprint (a collision, forced here) are both found by scanning;
+    /// a fingerprint held by another series finds nothing.
+    #[test]
+    fn fingerprint_collisions_fall_back_to_postings() {
+        let union: Vec<Box<[u8]>> = vec![b"a"[..].into(), b"b"[..].into()];
+        let mut g = Grid::new_shared(1, 1, 0, 2, 8, 1 << 32).unwrap();
+        let fps = |t: &[(&[u8], &[u8])]| crate::measurement::value_fps(t);
+        let t1: [(&[u8], &[u8]); 2] = [(b"a", b"1"), (b"b", b"2")];
+        let t2: [(&[u8], &[u8]); 1] = [(b"a", b"1")];
+        let t3: [(&[u8], &[u8]); 1] = [(b"b", b"2")];
+        let l1 = g
+            .place_shared(&union, &t1, &fps(&t1), 7, &mut |_| {})
+            .unwrap();
+        let l2 = g
+            .place_shared(&union, &t2, &fps(&t2), 7, &mut |_| {})
+            .unwrap();
+        let l3 = g
+            .place_shared(&union, &t3, &fps(&t3), 9, &mut |_| {})
+            .unwrap();
+        assert_eq!(g.by_fp.get(&7), Some(&MANY_SERIES));
+        assert_eq!(g.find_shared(&union, &t1, &fps(&t1), 7, &g.live), Some(l1));
+        assert_eq!(g.find_shared(&union, &t2, &fps(&t2), 7, &g.live), Some(l2));
+        // fingerprint 9 belongs to t3 only: t2 under it is absent
+        assert_eq!(g.find_shared(&union, &t2, &fps(&t2), 9, &g.live), None);
+        assert_eq!(g.find_shared(&union, &t3, &fps(&t3), 9, &g.live), Some(l3));
+        assert_eq!(g.find_shared(&union, &t3, &fps(&t3), 8, &g.live), None);
+        g.forget_fp(9, l3);
+        assert_eq!(g.find_shared(&union, &t3, &fps(&t3), 9, &g.live), None);
     }
 }

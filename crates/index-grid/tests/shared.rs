@@ -100,6 +100,7 @@ fn check(ix: &Index, model: &BTreeMap<Tags, SeriesId>) {
 fn mixed_key_sets_share_segments() {
     let policy = Policy::Adaptive(AdaptivePolicy {
         probe_rows: 2,
+        shared_rows: 300,
         ..AdaptivePolicy::default()
     });
     let ix = Index::new(policy);

@@ -69,7 +69,7 @@ fn encode_parts_version<'a>(
     out.extend_from_slice(&0u32.to_le_bytes());
     let mut sections = 0u32;
     let mut body = Vec::new();
-    encode_policy(&mut body, policy);
+    encode_policy(&mut body, policy, version);
     section(&mut out, &mut sections, SEC_POLICY, &mut body);
     body.extend_from_slice(&alloc.next_id.to_le_bytes());
     body.extend_from_slice(&alloc.next_grid.to_le_bytes());
@@ -111,7 +111,7 @@ fn section(out: &mut Vec<u8>, count: &mut u32, kind: u8, body: &mut Vec<u8>) {
     *count += 1;
 }
 
-fn encode_policy(out: &mut Vec<u8>, policy: &Policy) {
+fn encode_policy(out: &mut Vec<u8>, policy: &Policy, version: u16) {
     match policy {
         Policy::Multiplier(p) => {
             out.push(1);
@@ -128,6 +128,9 @@ fn encode_policy(out: &mut Vec<u8>, policy: &Policy) {
             out.extend_from_slice(&p.min_density.to_bits().to_le_bytes());
             put_uvarint(out, u64::from(p.sparse_cardinality));
             put_uvarint(out, u64::from(p.plan_sample));
+            if version >= V3 {
+                put_uvarint(out, u64::from(p.shared_rows));
+            }
         }
     }
 }
@@ -481,6 +484,12 @@ impl<'a> Loader<'a> {
                 min_density: f64::from_bits(r.u64("min_density")?),
                 sparse_cardinality: u32v(&mut r, "sparse_cardinality")?,
                 plan_sample: u32v(&mut r, "plan_sample")?,
+                // older files: their shapes keep their grids, new shapes share segments
+                shared_rows: if self.version >= V3 {
+                    u32v(&mut r, "shared_rows")?
+                } else {
+                    AdaptivePolicy::default().shared_rows
+                },
             }),
             k => return Err(r.corrupt(format!("unknown policy kind {k}"))),
         };
@@ -735,8 +744,10 @@ mod tests {
     #[test]
     fn version_1_images_still_load() {
         // the layout of those versions: a probe segment per shape, no shared segment
-        crate::measurement::PER_SHAPE_PROBES.with(|p| p.set(true));
-        let ix = Index::default();
+        let ix = Index::new(Policy::Adaptive(AdaptivePolicy {
+            shared_rows: 0,
+            ..AdaptivePolicy::default()
+        }));
         for i in 0..300u32 {
             let h = format!("h{i}");
             let z = format!("z{}", i % 3);
@@ -752,7 +763,6 @@ mod tests {
             .unwrap();
         }
         ix.delete(crate::ids::SeriesId(5)).unwrap();
-        crate::measurement::PER_SHAPE_PROBES.with(|p| p.set(false));
         let v1 = encode_version(&ix, V1);
         let v2 = encode_version(&ix, 2);
         let v3 = encode(&ix);
@@ -763,9 +773,14 @@ mod tests {
         let from_v1 = decode(&v1, Path::new("v1")).unwrap();
         let from_v2 = decode(&v2, Path::new("v2")).unwrap();
         assert_eq!(encode_version(&from_v1, 2), v2);
-        assert_eq!(encode(&from_v1), v3);
+        // an older file's policy gets the default shared segments (new key sets use them)
+        assert_eq!(encode(&from_v1), encode(&from_v2));
+        assert_ne!(encode(&from_v2), v3);
+        assert_eq!(
+            from_v2.policy(),
+            Policy::Adaptive(AdaptivePolicy::default())
+        );
         assert_eq!(encode_version(&from_v2, V1), v1);
-        assert_eq!(encode(&from_v2), v3);
         for e in [
             Expr::eq("zone", "z1"),
             Expr::regex("host", "^h1").unwrap(),
