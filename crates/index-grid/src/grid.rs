@@ -480,6 +480,7 @@ impl Grid {
             + self.dead.serialized_size()
             + self.payload.capacity() * 4
             + self.strides.capacity() * 8
+            + self.by_fp.capacity() * 9
     }
 }
 
