@@ -80,6 +80,10 @@ pub(crate) struct Grid {
     /// A lookup confirms one payload row instead of scanning a value's posting, which in a
     /// segment of many key sets with few values holds a tenth of its series.
     pub by_fp: HashMap<u32, u32, MixBuild>,
+    /// Shared segments only: live series having each union key (derived, rebuilt on load). A
+    /// key every series has is evaluated as in any postings segment: `exists` is the live set,
+    /// not a union of every posting (a million for a diagonal key).
+    pub key_live: Vec<u32>,
 }
 
 /// Product of capacities with overflow and limit checks: the number of points of a grid.
@@ -148,6 +152,7 @@ impl Grid {
             strides,
             rows_used: HashMap::default(),
             by_fp: HashMap::default(),
+            key_live: Vec::new(),
         })
     }
 
@@ -430,6 +435,9 @@ impl Grid {
             let vi = self.payload[slot];
             if let Some(p) = s.postings.get_mut(vi as usize) {
                 p.remove(local);
+                if let Some(n) = self.key_live.get_mut(j) {
+                    *n -= 1;
+                }
             }
             self.payload[slot] = NO_VALUE;
         }

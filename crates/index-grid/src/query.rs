@@ -323,7 +323,8 @@ fn eval_and(g: &Grid, keys: &[Box<[u8]>], children: &[Expr]) -> Set {
                     return Set::Empty;
                 }
             }
-            Slot::Sparse(j) if g.shared => match shared_set(g, j, p) {
+            // (a key every series of the segment has: as in any postings segment)
+            Slot::Sparse(j) if g.shared && g.some_lack(j) => match shared_set(g, j, p) {
                 Set::All => {}
                 Set::Empty => return Set::Empty,
                 Set::Some(b) => {

@@ -61,6 +61,7 @@ impl Grid {
         let sparse: Vec<u32> = (0..keys).collect();
         let mut g = Grid::new(id, base, shape, &[], rows, &sparse, max_points)?;
         g.shared = true;
+        g.key_live = vec![0; keys as usize];
         Ok(g)
     }
 
@@ -171,6 +172,7 @@ impl Grid {
             };
             s.postings[vi as usize].insert(local);
             self.payload[local as usize * ns + j] = vi;
+            self.key_live[j] += 1;
         }
         Ok(local)
     }
@@ -184,6 +186,7 @@ impl Grid {
                 s.key += 1;
             }
         }
+        self.key_live.insert(at as usize, 0);
         self.sparse.insert(
             at as usize,
             SparseKey {
@@ -226,6 +229,13 @@ impl Grid {
             let vi = *self.payload.get(local as usize * ns + j)?;
             (vi != NO_VALUE).then(|| (key_fps[j], fingerprint(self.sparse[j].dict.get(vi))))
         }))
+    }
+
+    /// Whether some live series of this shared segment lacks union key `j`.
+    pub fn some_lack(&self, j: usize) -> bool {
+        self.key_live
+            .get(j)
+            .is_some_and(|&n| u64::from(n) < self.live.len())
     }
 
     /// Live locals of a shared segment having union key `j`.

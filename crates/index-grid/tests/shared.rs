@@ -235,3 +235,31 @@ fn older_images_still_open() {
         }
     }
 }
+
+/// A key every series of a segment has is answered as in any postings segment; once one
+/// series lacks it (and after that series is deleted) the answers follow.
+#[test]
+fn keys_present_everywhere_and_then_not() {
+    let ix = Index::default();
+    for i in 0..50u32 {
+        let v = i.to_string();
+        ix.insert(b"m", &[(b"k", v.as_bytes()), (b"x", v.as_bytes())])
+            .unwrap();
+    }
+    let count = |e: Expr| ix.query(b"m", &e).len();
+    assert_eq!(count(Expr::exists("k")), 50);
+    assert_eq!(count(Expr::not_exists("k")), 0);
+    assert_eq!(count(Expr::neq("k", "3")), 49);
+    assert_eq!(count(Expr::regex("k", "^$|^1").unwrap()), 11);
+    let (lone, _) = ix.insert(b"m", &[(b"x", b"lone")]).unwrap();
+    assert_eq!(count(Expr::exists("k")), 50);
+    assert_eq!(count(Expr::not_exists("k")), 1);
+    assert_eq!(count(Expr::neq("k", "3")), 50);
+    assert_eq!(count(Expr::regex("k", "^$|^1").unwrap()), 12);
+    assert!(ix.delete(lone).unwrap());
+    assert_eq!(count(Expr::not_exists("k")), 0);
+    assert_eq!(count(Expr::regex("k", "^$|^1").unwrap()), 11);
+    let back = Index::from_bytes(&ix.to_bytes()).unwrap();
+    assert_eq!(back.query(b"m", &Expr::not_exists("k")).len(), 0);
+    assert_eq!(back.query(b"m", &Expr::exists("x")).len(), 50);
+}

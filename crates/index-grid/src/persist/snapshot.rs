@@ -576,6 +576,9 @@ impl<'a> Loader<'a> {
         let mut g = Grid::new(id, base, 0, &dense, row_cap, &sparse, policy.max_points())
             .map_err(|e| r.corrupt(format!("grid layout: {e}")))?;
         g.shared = shared;
+        if shared {
+            g.key_live = vec![0; ns];
+        }
         for (d, vals) in g.dense.iter_mut().zip(dense_values) {
             for v in vals {
                 push_unique(&mut r, &mut d.dict, v)?;
@@ -657,6 +660,9 @@ impl<'a> Loader<'a> {
                         })?;
                     s.postings[vi].insert(local);
                     g.payload[local as usize * ns + j] = vi as u32;
+                    if let Some(n) = g.key_live.get_mut(j) {
+                        *n += 1;
+                    }
                     present += 1;
                 }
                 if shared && present == 0 {
