@@ -47,7 +47,7 @@ fn text_and_jsonl_summaries_and_series() {
     let (ok, text, err) = tsmdb(&["inspect", "index", d]);
     assert!(ok, "{err}");
     assert!(text.contains("2 measurements, 100 live series"), "{text}");
-    assert!(text.contains("grid 1 cpu postings"), "{text}");
+    assert!(text.contains("grid 1 cpu shared"), "{text}");
 
     let (ok, jsonl, err) = tsmdb(&["inspect", "index", "--series", "--format", "jsonl", d]);
     assert!(ok, "{err}");

@@ -46,8 +46,9 @@ pub(crate) enum Probe {
     NoRoom,
 }
 
-/// Sentinel of an empty payload slot.
-const NO_VALUE: u32 = u32::MAX;
+/// Sentinel of an empty payload slot (a dead series, or in a shared segment a key the series
+/// lacks).
+pub(crate) const NO_VALUE: u32 = u32::MAX;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Grid {
@@ -55,6 +56,10 @@ pub(crate) struct Grid {
     pub base: u64,
     pub points: u64,
     pub shape: u32,
+    /// A shared sparse segment: series of any key set of the measurement whose shape has no
+    /// grid of its own; its shape is the union of their keys, and a payload slot of a key the
+    /// series lacks holds [`NO_VALUE`]. Never dense.
+    pub shared: bool,
     /// Most significant first.
     pub dense: Vec<DenseDim>,
     /// Rows per cell; 0 = pure grid (no row dimension).
@@ -70,6 +75,15 @@ pub(crate) struct Grid {
     /// order and never reused). Derivable from `live ∪ dead`, kept because the derivation costs
     /// more than the rest of an insert.
     pub rows_used: HashMap<u32, u32, MixBuild>,
+    /// Shared segments only: 32-bit fingerprint of a live series' tag set -> its local, or
+    /// [`crate::segment::MANY_SERIES`] when several series had it (derived, rebuilt on load).
+    /// A lookup confirms one payload row instead of scanning a value's posting, which in a
+    /// segment of many key sets with few values holds a tenth of its series.
+    pub by_fp: HashMap<u32, u32, MixBuild>,
+    /// Shared segments only: live series having each union key (derived, rebuilt on load). A
+    /// key every series has is evaluated as in any postings segment: `exists` is the live set,
+    /// not a union of every posting (a million for a diagonal key).
+    pub key_live: Vec<u32>,
 }
 
 /// Product of capacities with overflow and limit checks: the number of points of a grid.
@@ -112,6 +126,7 @@ impl Grid {
             base,
             points,
             shape,
+            shared: false,
             dense: dense
                 .iter()
                 .map(|&(key, cap)| DenseDim {
@@ -136,6 +151,8 @@ impl Grid {
             payload: Vec::new(),
             strides,
             rows_used: HashMap::default(),
+            by_fp: HashMap::default(),
+            key_live: Vec::new(),
         })
     }
 
@@ -392,7 +409,11 @@ impl Grid {
         }
         let ns = self.sparse.len();
         for (j, s) in self.sparse.iter().enumerate() {
-            out[s.key as usize] = s.dict.get(self.payload[local as usize * ns + j]);
+            // absent (shared segments only): left empty, as no stored tag value is
+            let vi = self.payload[local as usize * ns + j];
+            if vi != NO_VALUE {
+                out[s.key as usize] = s.dict.get(vi);
+            }
         }
     }
 
@@ -412,7 +433,12 @@ impl Grid {
         for (j, s) in self.sparse.iter_mut().enumerate() {
             let slot = local as usize * ns + j;
             let vi = self.payload[slot];
-            s.postings[vi as usize].remove(local);
+            if let Some(p) = s.postings.get_mut(vi as usize) {
+                p.remove(local);
+                if let Some(n) = self.key_live.get_mut(j) {
+                    *n -= 1;
+                }
+            }
             self.payload[slot] = NO_VALUE;
         }
         true
@@ -462,6 +488,7 @@ impl Grid {
             + self.dead.serialized_size()
             + self.payload.capacity() * 4
             + self.strides.capacity() * 8
+            + self.by_fp.capacity() * 9
     }
 }
 

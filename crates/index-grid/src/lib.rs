@@ -10,7 +10,8 @@
 //!
 //! Dense keys (few values, many combinations used) are grid dimensions; high-cardinality and
 //! dependent keys (host names, UUIDs) are kept sparse, with postings inside the grid, so the
-//! index stays small where a plain grid would explode (see `docs/index-grid.md`).
+//! index stays small where a plain grid would explode; key sets with no grid of their own share
+//! one postings segment per measurement (see `docs/index-grid.md`).
 //!
 //! It must not know about TSM files, field values, the WAL or the engine: it sees measurement
 //! names and tag sets as bytes, and nothing else. No other component persists series ids.
@@ -39,6 +40,7 @@ mod persist;
 mod policy;
 mod posting;
 mod query;
+mod segment;
 mod stats;
 mod tagset;
 

@@ -2,10 +2,13 @@
 
 use std::collections::HashMap;
 
+use roaring::RoaringBitmap;
+
 use crate::dict::{FpBuild, MixBuild};
 use crate::error::Result;
 use crate::grid::{Grid, Probe};
 use crate::policy::Policy;
+use crate::segment::set_fp;
 use crate::tagset::fingerprint;
 
 /// All series with one key set.
@@ -17,6 +20,53 @@ pub(crate) struct Shape {
     pub key_fps: Vec<u64>,
     /// Indexes into `Measurement::grids`, creation order.
     pub grids: Vec<u32>,
+    /// The key union of a shared segment (not a key set of any series: never returned by
+    /// [`Measurement::shape_of`]).
+    pub union: bool,
+    /// Live series of this key set in shared segments (derived: rebuilt on load).
+    pub shared_live: u64,
+    /// Their locals, per shared segment (grid index, ascending): a lookup tests at most these
+    /// (a shape's probe), not a whole posting of the segment.
+    pub in_shared: Vec<(u32, RoaringBitmap)>,
+}
+
+impl Shape {
+    fn new(keys: Vec<Box<[u8]>>, union: bool) -> Shape {
+        Shape {
+            key_fps: keys.iter().map(|k| fingerprint(k)).collect(),
+            keys,
+            grids: Vec::new(),
+            union,
+            shared_live: 0,
+            in_shared: Vec::new(),
+        }
+    }
+
+    /// Records a series of this key set at `local` of shared segment `gi` (the newest).
+    pub fn note_shared(&mut self, gi: u32, local: u32) {
+        match self.in_shared.last_mut() {
+            Some((g, b)) if *g == gi => {
+                b.insert(local);
+            }
+            _ => self.in_shared.push((gi, std::iter::once(local).collect())),
+        }
+        self.shared_live += 1;
+    }
+
+    /// Forgets a deleted series at `local` of shared segment `gi`.
+    pub fn forget_shared(&mut self, gi: u32, local: u32) {
+        if let Some((_, b)) = self.in_shared.iter_mut().find(|(g, _)| *g == gi)
+            && b.remove(local)
+        {
+            self.shared_live -= 1;
+        }
+    }
+
+    /// Inserts key `k` at position `at` of a union shape.
+    pub fn insert_key(&mut self, at: usize, k: &[u8]) {
+        self.keys.insert(at, k.into());
+        self.key_fps.insert(at, fingerprint(k));
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +78,8 @@ pub(crate) struct Measurement {
     shape_index: HashMap<u64, Vec<u32>, FpBuild>,
     /// Grids in creation order (so bases ascend).
     pub grids: Vec<Grid>,
+    /// Indexes into `grids` of the shared segments, creation order (the last one is open).
+    pub shared: Vec<u32>,
     /// Live series.
     pub live: u64,
     /// [`pair_fp`] of every `(key, value)` in any grid's dictionaries -> the one grid whose
@@ -37,8 +89,13 @@ pub(crate) struct Measurement {
     /// not all of them. Keyed by 32 bits of the fingerprint: 8 bytes a bucket instead of 16
     /// (the filter is most of what this round added to the heap), and the collisions that
     /// brings at millions of values only turn a few pairs into `MANY_GRIDS`.
-    value_grids: HashMap<u32, u32, MixBuild>,
+    pub(crate) value_grids: HashMap<u32, u32, MixBuild>,
 }
+
+/// A key set with this many series in shared segments gets its own grids whatever its share.
+const LEAVE_ALWAYS: u64 = 1 << 16;
+/// Below that, it needs at least 1 / this of the shared segments' series.
+const LEAVE_SHARE: u64 = 4;
 
 /// `value_grids` entry of a pair in two or more grids.
 pub(crate) const MANY_GRIDS: u32 = u32::MAX;
@@ -86,6 +143,7 @@ impl Measurement {
             shapes: Vec::new(),
             shape_index: HashMap::default(),
             grids: Vec::new(),
+            shared: Vec::new(),
             live: 0,
             value_grids: HashMap::default(),
         }
@@ -103,25 +161,33 @@ impl Measurement {
     fn add_shape(&mut self, tags: &[(&[u8], &[u8])]) -> u32 {
         let fp = keys_fp(tags.iter().map(|t| t.0));
         let s = self.shapes.len() as u32;
-        self.shapes.push(Shape {
-            keys: tags.iter().map(|t| t.0.into()).collect(),
-            key_fps: tags.iter().map(|t| fingerprint(t.0)).collect(),
-            grids: Vec::new(),
-        });
+        self.shapes
+            .push(Shape::new(tags.iter().map(|t| t.0.into()).collect(), false));
         self.shape_index.entry(fp).or_default().push(s);
         s
     }
 
+    /// A new union shape (of a shared segment), not indexed by key set.
+    pub(crate) fn add_union_shape(&mut self, keys: Vec<Box<[u8]>>) -> u32 {
+        self.shapes.push(Shape::new(keys, true));
+        (self.shapes.len() - 1) as u32
+    }
+
     /// Appends a loaded grid (persistence), creating its shape if needed.
     pub fn attach_grid(&mut self, keys: &[Box<[u8]>], mut grid: Grid) {
-        let probe: Vec<(&[u8], &[u8])> = keys.iter().map(|k| (&**k, &b""[..])).collect();
-        let s = match self.shape_of(&probe) {
-            Some(s) => s,
-            None => self.add_shape(&probe),
+        let gi = self.grids.len() as u32;
+        let s = if grid.shared {
+            self.shared.push(gi);
+            self.add_union_shape(keys.to_vec())
+        } else {
+            let probe: Vec<(&[u8], &[u8])> = keys.iter().map(|k| (&**k, &b""[..])).collect();
+            match self.shape_of(&probe) {
+                Some(s) => s,
+                None => self.add_shape(&probe),
+            }
         };
         grid.shape = s;
         self.live += grid.live.len();
-        let gi = self.grids.len() as u32;
         let key_fps = &self.shapes[s as usize].key_fps;
         let dense = grid.dense.iter().map(|d| (d.key, &d.dict));
         for (k, dict) in dense.chain(grid.sparse.iter().map(|s| (s.key, &s.dict))) {
@@ -131,7 +197,28 @@ impl Measurement {
             }
         }
         self.shapes[s as usize].grids.push(gi);
+        let shared = grid.shared;
         self.grids.push(grid);
+        if shared {
+            // the key sets of its series: shapes (created as inserts would have) and counts
+            let live = self.grids[gi as usize].live.clone();
+            for local in live.iter() {
+                let owned: Vec<Box<[u8]>> = self
+                    .shared_keys_of(gi as usize, local)
+                    .into_iter()
+                    .map(|(k, _)| k.into())
+                    .collect();
+                let probe: Vec<(&[u8], &[u8])> = owned.iter().map(|k| (&**k, &b""[..])).collect();
+                let s = match self.shape_of(&probe) {
+                    Some(s) => s,
+                    None => self.add_shape(&probe),
+                };
+                self.shapes[s as usize].note_shared(gi, local);
+                let g = &self.grids[gi as usize];
+                let fp = g.fp_of(local, &self.shapes[g.shape as usize].key_fps);
+                self.grids[gi as usize].note_fp(fp, local);
+            }
+        }
     }
 
     /// The grids that can hold `key = value` (value fingerprint `value_fp`).
@@ -160,6 +247,18 @@ impl Measurement {
                 Probe::NoRoom => {}
             }
         }
+        let fp = if shape.in_shared.is_empty() {
+            0
+        } else {
+            set_fp(shape.key_fps.iter().copied().zip(fps.iter().copied()))
+        };
+        for (gi, among) in shape.in_shared.iter().rev() {
+            let g = &self.grids[*gi as usize];
+            let union = &self.shapes[g.shape as usize].keys;
+            if let Some(local) = g.find_shared(union, tags, fps, fp, among) {
+                return Located::Found(*gi as usize, local);
+            }
+        }
         Located::Absent(first_fit)
     }
 
@@ -180,7 +279,10 @@ impl Measurement {
                     Some(s) => s,
                     None => self.add_shape(tags),
                 };
-                let plan = policy.plan(self, s, tags)?;
+                let plan = match self.shared_or_plan(s, tags, policy)? {
+                    Some(plan) => plan,
+                    None => return self.insert_shared(s, tags, fps, policy, new_grid),
+                };
                 let caps: Vec<u32> = plan.dense.iter().map(|d| d.1).collect();
                 let points = crate::grid::points_of(&caps, plan.row_cap, policy.max_points())?;
                 let (base, id) = new_grid(points)?;
@@ -216,8 +318,60 @@ impl Measurement {
         (local < g.points).then_some((i - 1, local as u32))
     }
 
+    /// The plan of a new grid of its own for shape `s`, or `None` when the series goes to the
+    /// shared segment: the adaptive policy keeps a shape there until it has `probe_rows`
+    /// series, and then as long as its plan has no dense key or it is a small part of the
+    /// segment (planned again each time its count quadruples).
+    fn shared_or_plan(
+        &self,
+        s: u32,
+        tags: &[(&[u8], &[u8])],
+        policy: &Policy,
+    ) -> Result<Option<crate::policy::GridPlan>> {
+        let shape = &self.shapes[s as usize];
+        let Policy::Adaptive(p) = policy else {
+            return policy.plan(self, s, tags).map(Some);
+        };
+        if p.shared_rows == 0 || tags.is_empty() || !shape.grids.is_empty() {
+            return policy.plan(self, s, tags).map(Some);
+        }
+        let probe = u64::from(p.probe_rows.max(1));
+        let n = shape.shared_live;
+        // planned at probe × 4^j series: a plan reads the probe, so planning costs a third
+        // of a series' insert or less, amortised (checkpoints at each doubling made diagonal
+        // inserts 3x slower than the baseline's)
+        let q = n / probe;
+        let power_of_4 = q.is_power_of_two() && q.trailing_zeros().is_multiple_of(2);
+        if n < probe || !n.is_multiple_of(probe) || !power_of_4 {
+            return Ok(None);
+        }
+        // A key set that is a small part of the shared segment stays there: its own grids
+        // would add a grid to visit for every query on its keys, where in the segment it only
+        // lengthens postings that are read anyway. (Random partial key sets: the 5-key sets,
+        // a tenth of the series each, stay; the full set leaves.) Large ones always leave.
+        let shared_total: u64 = self
+            .shared
+            .iter()
+            .map(|&g| self.grids[g as usize].live.len())
+            .sum();
+        if n < LEAVE_ALWAYS && n.saturating_mul(LEAVE_SHARE) < shared_total {
+            return Ok(None);
+        }
+        let plan = policy.plan(self, s, tags)?;
+        Ok((!plan.dense.is_empty()).then_some(plan))
+    }
+
     /// Deletes the series at (grid, local).
     pub fn delete(&mut self, gi: usize, local: u32) -> bool {
+        if self.grids[gi].shared && self.grids[gi].live.contains(local) {
+            let keys = self.shared_keys_of(gi, local);
+            if let Some(s) = self.shape_of(&keys) {
+                self.shapes[s as usize].forget_shared(gi as u32, local);
+            }
+            let g = &self.grids[gi];
+            let fp = g.fp_of(local, &self.shapes[g.shape as usize].key_fps);
+            self.grids[gi].forget_fp(fp, local);
+        }
         let done = self.grids[gi].delete(local);
         if done {
             self.live -= 1;
@@ -232,6 +386,8 @@ impl Measurement {
         g.values_of(local, keys.len())
             .into_iter()
             .zip(keys)
+            // a stored value is never empty: empty = a key this series of a shared segment lacks
+            .filter(|(v, _)| !v.is_empty())
             .map(|(v, k)| (k.to_vec(), v.to_vec()))
             .collect()
     }
@@ -240,7 +396,18 @@ impl Measurement {
     pub fn tag_keys(&self) -> Vec<Vec<u8>> {
         let mut out: Vec<Vec<u8>> = Vec::new();
         for s in &self.shapes {
-            if s.grids
+            if s.union {
+                // only the union keys some live series has
+                for &g in &s.grids {
+                    let g = &self.grids[g as usize];
+                    for sk in &g.sparse {
+                        if sk.postings.iter().any(|p| p.len() > 0) {
+                            out.push(s.keys[sk.key as usize].to_vec());
+                        }
+                    }
+                }
+            } else if s
+                .grids
                 .iter()
                 .any(|&g| !self.grids[g as usize].live.is_empty())
             {
@@ -275,7 +442,7 @@ impl Measurement {
 }
 
 /// Records that grid `gi` holds the pair of fingerprint `fp`.
-fn note_holder(value_grids: &mut HashMap<u32, u32, MixBuild>, fp: u32, gi: u32) {
+pub(crate) fn note_holder(value_grids: &mut HashMap<u32, u32, MixBuild>, fp: u32, gi: u32) {
     value_grids
         .entry(fp)
         .and_modify(|g| {

@@ -33,8 +33,13 @@ impl MultiplierPolicy {
 /// in the data, high-cardinality and dependent keys kept sparse.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AdaptivePolicy {
-    /// Rows of a shape's first grid (a postings segment).
+    /// Series of a shape kept in its measurement's shared segment before it may get grids of
+    /// its own (with `shared_rows` 0: rows of a shape's first grid, a postings segment).
     pub probe_rows: u32,
+    /// Rows of a measurement's first shared sparse segment (later ones double); 0 = none: every
+    /// shape gets its own probe segment, the layout of spec §5.4 (and of format versions 1
+    /// and 2). Unused rows cost id space only.
+    pub shared_rows: u32,
     /// Growth factor of growing dimensions and rows.
     pub multiplier: u32,
     /// Largest grid allowed (points); at most 2^32.
@@ -53,6 +58,7 @@ impl Default for AdaptivePolicy {
     fn default() -> Self {
         AdaptivePolicy {
             probe_rows: 64,
+            shared_rows: 1 << 20,
             multiplier: 2,
             max_points: 1 << 32,
             max_dim_capacity: 1 << 16,
@@ -172,13 +178,17 @@ fn plan_adaptive(
         });
     }
     let all_sparse: Vec<u32> = (0..n as u32).collect();
-    let Some(&last_grid) = s.grids.last() else {
+    // a shape's series in shared segments (its probe) count as its oldest grid: a shape
+    // without grids of its own is planned from them alone
+    let last_grid = s.grids.last().copied();
+    let in_shared = s.shared_live > 0;
+    if last_grid.is_none() && !in_shared {
         return Ok(GridPlan {
             dense: Vec::new(),
             row_cap: p.probe_rows.max(2),
             sparse: all_sparse,
         });
-    };
+    }
     // a. N_k over every dictionary of the shape, plus the new series
     let mut distinct: Vec<HashSet<&[u8], BytesBuild>> = tags
         .iter()
@@ -197,7 +207,22 @@ fn plan_adaptive(
             distinct[sk.key as usize].extend(sk.dict.iter());
         }
     }
-    let big_n: Vec<u64> = distinct.iter().map(|d| d.len() as u64).collect();
+    // a shape with no grid of its own: its values are counted by the sample below (which
+    // reads its probe, as many series as this pass would)
+    let only_shared = last_grid.is_none();
+    if in_shared && !only_shared {
+        // as many as the sample reads: a diagonal shape keeps all its series in the shared
+        // segment, and counting them all at each plan cost more than the inserts
+        let mut budget = p.plan_sample;
+        m.shared_series_of(shape, &mut |vals| {
+            for (d, v) in distinct.iter_mut().zip(vals) {
+                d.insert(v);
+            }
+            budget = budget.saturating_sub(1);
+            budget > 0
+        });
+    }
+    let mut big_n: Vec<u64> = distinct.iter().map(|d| d.len() as u64).collect();
     drop(distinct);
     // b. the sample: most recent grids first, each ascending; then the new series
     // sized for the values the sample can show: growing the maps of an identifier-like key
@@ -206,15 +231,19 @@ fn plan_adaptive(
         s.grids
             .iter()
             .map(|&gi| m.grids[gi as usize].live.len() as usize)
-            .sum(),
+            .sum::<usize>()
+            + s.shared_live as usize,
     ) + 1;
     let mut ids: Vec<HashMap<&[u8], u32, BytesBuild>> = big_n
         .iter()
         .map(|&distinct| {
-            HashMap::with_capacity_and_hasher(
-                sample.min(distinct as usize + 1),
-                BytesBuild::default(),
-            )
+            // (values not counted yet: a guess, grown by rehashing)
+            let guess = if only_shared {
+                1024
+            } else {
+                distinct as usize + 1
+            };
+            HashMap::with_capacity_and_hasher(sample.min(guess), BytesBuild::default())
         })
         .collect();
     let mut rows: Vec<Vec<u32>> = Vec::new(); // rows[s][k] = value id of key k
@@ -247,9 +276,21 @@ fn plan_adaptive(
             rows.push(intern(&vals, &mut ids));
         }
     }
+    if in_shared && rows.len() < p.plan_sample as usize {
+        m.shared_series_of(shape, &mut |vals| {
+            if rows.len() >= p.plan_sample as usize {
+                return false;
+            }
+            rows.push(intern(vals, &mut ids));
+            true
+        });
+    }
     let t_vals: Vec<&[u8]> = tags.iter().map(|t| t.1).collect();
     rows.push(intern(&t_vals, &mut ids));
     let small_n: Vec<u64> = ids.iter().map(|m| m.len() as u64).collect();
+    if only_shared {
+        big_n.clone_from(&small_n);
+    }
     // c. choose the dense prefix
     let mut order: Vec<u32> = (0..n as u32).collect();
     order.sort_by(|&a, &b| {
@@ -310,15 +351,13 @@ fn plan_adaptive(
         proj_hist.truncate(keep + 1);
     }
     // d. capacities
-    let prev = &m.grids[last_grid as usize];
+    let prev = last_grid.map(|g| &m.grids[g as usize]);
     let mut dense: Vec<(u32, u32)> = dense_keys
         .iter()
         .map(|&k| {
             let nk = big_n[k as usize];
-            let growing = prev
-                .dense
-                .iter()
-                .any(|d| d.key == k && nk > u64::from(d.cap));
+            let growing =
+                prev.is_some_and(|g| g.dense.iter().any(|d| d.key == k && nk > u64::from(d.cap)));
             let c = if growing {
                 nk.saturating_mul(u64::from(p.multiplier))
             } else {

@@ -210,6 +210,51 @@ fn sparse_set(g: &Grid, j: usize, p: &Pred) -> Set {
     }
 }
 
+/// Locals (⊆ live) of union key `j` of a shared segment under `p`, where some series lack
+/// the key: those match iff `p` matches a missing key (spec §5.6).
+fn shared_set(g: &Grid, j: usize, p: &Pred) -> Set {
+    let s = &g.sparse[j];
+    let mut positive = RoaringBitmap::new();
+    match p {
+        Pred::Exists(_) | Pred::NotExists(_) => {}
+        Pred::Eq(_, v) | Pred::Neq(_, v) => {
+            if let Some(vi) = s.dict.find_bytes(v) {
+                positive = s.postings[vi as usize].to_bitmap();
+            }
+        }
+        Pred::Regex(..) | Pred::NotRegex(..) => {
+            for (vi, v) in s.dict.iter().enumerate() {
+                if matches_fast(p, v, true) {
+                    s.postings[vi].union_into(&mut positive);
+                }
+            }
+        }
+    }
+    let on_missing = p.on_missing();
+    let needs_present = on_missing || p.negated() || matches!(p, Pred::Exists(_));
+    // a positive predicate that no absent key satisfies (`=`, `^prefix`) is its postings
+    // alone, as in any postings segment
+    let present = if needs_present {
+        g.present(j)
+    } else {
+        RoaringBitmap::new()
+    };
+    let mut out = match p {
+        Pred::Exists(_) => present.clone(),
+        Pred::NotExists(_) => RoaringBitmap::new(),
+        _ if p.negated() => &present - &positive,
+        _ => positive,
+    };
+    if on_missing {
+        out |= &g.live - &present;
+    }
+    if out.is_empty() {
+        Set::Empty
+    } else {
+        Set::Some(out)
+    }
+}
+
 fn eval_and(g: &Grid, keys: &[Box<[u8]>], children: &[Expr]) -> Set {
     // allocated on the first dense predicate that needs a mask
     let mut allowed: Vec<Option<Vec<u32>>> = Vec::new();
@@ -267,7 +312,8 @@ fn eval_and(g: &Grid, keys: &[Box<[u8]>], children: &[Expr]) -> Set {
                 }
                 allowed[i] = Some(merged);
             }
-            Slot::Sparse(j) if matches!(p, Pred::Eq(..)) => {
+            // (an empty value means "key absent": not in any posting)
+            Slot::Sparse(j) if matches!(p, Pred::Eq(_, v) if !v.is_empty()) => {
                 let s = &g.sparse[j];
                 let hit = s
                     .dict
@@ -277,6 +323,16 @@ fn eval_and(g: &Grid, keys: &[Box<[u8]>], children: &[Expr]) -> Set {
                     return Set::Empty;
                 }
             }
+            // (a key every series of the segment has: as in any postings segment)
+            Slot::Sparse(j) if g.shared && g.some_lack(j) => match shared_set(g, j, p) {
+                Set::All => {}
+                Set::Empty => return Set::Empty,
+                Set::Some(b) => {
+                    if !intersect(&mut acc, b) {
+                        return Set::Empty;
+                    }
+                }
+            },
             Slot::Sparse(j) => match sparse_set(g, j, p) {
                 Set::All => {}
                 Set::Empty => return Set::Empty,

@@ -11,6 +11,9 @@ pub enum GridKind {
     Hybrid,
     /// No dense dimension: a small inverted index with sequential ids.
     Postings,
+    /// A postings segment shared by every key set of its measurement that has no grid of
+    /// its own (keys: the union of theirs).
+    Shared,
 }
 
 impl GridKind {
@@ -20,6 +23,7 @@ impl GridKind {
             GridKind::Pure => "pure",
             GridKind::Hybrid => "hybrid",
             GridKind::Postings => "postings",
+            GridKind::Shared => "shared",
         }
     }
 }
@@ -107,7 +111,9 @@ impl Index {
                 grids.push(GridStats {
                     grid: g.id,
                     measurement: m.name.to_vec(),
-                    kind: if g.row_cap == 0 {
+                    kind: if g.shared {
+                        GridKind::Shared
+                    } else if g.row_cap == 0 {
                         GridKind::Pure
                     } else if g.dense.is_empty() {
                         GridKind::Postings

@@ -1,7 +1,7 @@
 //! Spec §3 test vectors (compatibility policy) and the §5.4 adaptive reference vector.
 
 use tsmdb_index_grid::{
-    AdaptivePolicy, Error, Expr, Index, Inserted, MultiplierPolicy, Policy, SeriesId,
+    AdaptivePolicy, Error, Expr, GridKind, Index, Inserted, MultiplierPolicy, Policy, SeriesId,
 };
 
 fn compat(base: u32, mult: u32) -> Index {
@@ -302,16 +302,15 @@ fn diagonal_14x10_overflows() {
 
 #[test]
 fn ids_above_2_pow_32_across_grids() {
-    // adaptive grids with large fixed probes push bases past 2^32; ids stay exact
-    let p = tsmdb_index_grid::AdaptivePolicy {
-        probe_rows: 1 << 31,
-        ..Default::default()
-    };
-    let ix = Index::new(Policy::Adaptive(p));
+    // grids of 2^32 points (two keys of 2^16 values) push bases past 2^32; ids stay exact
+    let ix = Index::new(Policy::Multiplier(MultiplierPolicy::new(1 << 16, 2)));
     let mut ids = Vec::new();
     for i in 0..4 {
         let k = format!("k{i}");
-        let (id, _) = ix.insert(b"m", &[(k.as_bytes(), b"v")]).unwrap();
+        let l = format!("l{i}");
+        let (id, _) = ix
+            .insert(b"m", &[(k.as_bytes(), b"v"), (l.as_bytes(), b"w")])
+            .unwrap();
         ids.push(id);
     }
     assert!(ids[3].0 > 1 << 32);
@@ -344,32 +343,34 @@ fn adaptive_reference_vector() {
         assert_eq!(how, Inserted::Inserted);
         ids.push(id.0);
     }
+    // the first 64 series are the shape's probe in the measurement's shared sparse segment
+    // (2^20 rows by default)
     assert_eq!(ids[..64], (1..=64).collect::<Vec<u64>>()[..]);
     // grid 2 (planned at series 64 from the 64 probe series plus it): `uuid` is an identifier
     // (sparse); `dc` is dense (2 cells of 33 and 32: grid density 65 / (2 · 2 · 33) = 0.49);
     // `region` is not: with it, 8 cells of at most 17 need 34 rows, density 65 / (8 · 34) = 0.24
     // < 0.25. Rows = 2 · 33 = 66, so series i ≥ 64 goes to cell i mod 2, row (i − 64) / 2:
-    // id = 65 + 66 · (i mod 2) + (i − 64) / 2.
+    // id = 2^20 + 1 + 66 · (i mod 2) + (i − 64) / 2.
     let want = [
-        (64, 65),
-        (65, 131),
-        (66, 66),
-        (67, 132),
-        (68, 67),
-        (69, 133),
-        (96, 81),
-        (97, 147),
-        (98, 82),
-        (99, 148),
+        (64, 1048577),
+        (65, 1048643),
+        (66, 1048578),
+        (67, 1048644),
+        (68, 1048579),
+        (69, 1048645),
+        (96, 1048593),
+        (97, 1048659),
+        (98, 1048594),
+        (99, 1048660),
     ];
     for (i, id) in want {
         assert_eq!(ids[i], id, "series {i}");
     }
     let st = ix.stats();
-    assert_eq!(st.next_id, 65 + 132);
+    assert_eq!(st.next_id, 1048577 + 132);
     assert_eq!(st.grids.len(), 2);
     let g2 = &st.grids[1];
-    assert_eq!((g2.base, g2.allocated, g2.row_capacity), (65, 132, 66));
+    assert_eq!((g2.base, g2.allocated, g2.row_capacity), (1048577, 132, 66));
     let dense: Vec<(&[u8], u32)> = g2
         .dims
         .iter()
@@ -379,9 +380,9 @@ fn adaptive_reference_vector() {
     assert_eq!(dense, vec![(&b"dc"[..], 2)]);
     let hits = ix.query(b"m", &Expr::eq("region", "r1"));
     assert_eq!(hits.len(), 25);
-    let in_g2: Vec<u64> = hits.iter().map(|i| i.0).filter(|&i| i >= 65).collect();
+    let in_g2: Vec<u64> = hits.iter().map(|i| i.0).filter(|&i| i >= 1048577).collect();
     // i ≡ 1 (mod 4), i ≥ 64: 65, 69, …, 97, all in cell 1
-    assert_eq!(in_g2, (131..=147).step_by(2).collect::<Vec<u64>>());
+    assert_eq!(in_g2, (1048643..=1048659).step_by(2).collect::<Vec<u64>>());
 }
 
 /// The adaptive policy keeps a key dense only if the whole grid, rows for the sparse keys
@@ -416,12 +417,15 @@ fn adaptive_density_counts_rows() {
         ix.insert(b"cpu", &tags).unwrap();
     }
     let st = ix.stats();
-    let allocated = st.next_id - 1;
-    let density = st.live as f64 / allocated as f64;
+    // the grids of the key set: the shared segment holds its probe (64 series) and reserves
+    // ids for the probes of every key set of the measurement
+    let grids = st.grids.iter().filter(|g| g.kind != GridKind::Shared);
+    let allocated: u64 = grids.clone().map(|g| g.allocated).sum();
+    let live: u64 = grids.map(|g| g.live).sum();
+    let density = live as f64 / allocated as f64;
     assert!(
         density >= 0.5,
-        "density {density:.3} ({} live, {allocated} allocated)",
-        st.live
+        "density {density:.3} ({live} live, {allocated} allocated)"
     );
     // and the grids still make the low-cardinality keys dimensions
     assert!(
@@ -457,6 +461,6 @@ fn full_permutation_stays_in_pure_grids() {
     }
     let st = ix.stats();
     for g in st.grids.iter().skip(1) {
-        assert_eq!(g.kind, tsmdb_index_grid::GridKind::Pure, "{g:?}");
+        assert_eq!(g.kind, GridKind::Pure, "{g:?}");
     }
 }

@@ -131,6 +131,20 @@ fn policies() -> Vec<Policy> {
             min_density: 0.3,
             ..Default::default()
         }),
+        // tiny shared segments: many key sets per segment, chains, keys joining the union
+        Policy::Adaptive(AdaptivePolicy {
+            probe_rows: 2,
+            shared_rows: 5,
+            plan_sample: 16,
+            ..Default::default()
+        }),
+        // no shared segments: a probe segment per key set (format versions 1 and 2)
+        Policy::Adaptive(AdaptivePolicy {
+            probe_rows: 3,
+            shared_rows: 0,
+            plan_sample: 16,
+            ..Default::default()
+        }),
         Policy::Multiplier(MultiplierPolicy::new(2, 2)),
     ]
 }

@@ -226,11 +226,11 @@ fn damaged_snapshots_are_errors_never_panics() {
         }
     }
     assert!(flipped > 0);
-    let mut v3 = good.clone();
-    v3[8] = 3;
+    let mut v4 = good.clone();
+    v4[8] = 4;
     assert!(matches!(
-        Index::from_bytes(&v3),
-        Err(Error::UnsupportedVersion { version: 3, .. })
+        Index::from_bytes(&v4),
+        Err(Error::UnsupportedVersion { version: 4, .. })
     ));
     assert!(Index::from_bytes(&[]).is_err());
 }
@@ -273,7 +273,25 @@ fn small_images_round_trip_and_seed_the_fuzzers() {
             .insert(b"m", &[(b"a", v.as_bytes()), (b"b", v.as_bytes())])
             .unwrap();
     }
-    for (name, ix) in [("adaptive", &small), ("compat", &compat)] {
+    // key sets sharing a segment: absent keys, a key joining the union, a deleted series
+    let mixed = Index::default();
+    let sets: [&[(&[u8], &[u8])]; 5] = [
+        &[(b"a", b"1")],
+        &[(b"a", b"2"), (b"b", b"1")],
+        &[(b"b", b"1")],
+        &[(b"a", b"1"), (b"c", b"3")],
+        &[(b"c", b"3")],
+    ];
+    for t in sets {
+        mixed.insert(b"m", t).unwrap();
+    }
+    let (gone, _) = mixed.insert(b"m", &[(b"b", b"2")]).unwrap();
+    assert!(mixed.delete(gone).unwrap());
+    for (name, ix) in [
+        ("adaptive_v3", &small),
+        ("compat_v3", &compat),
+        ("shared_v3", &mixed),
+    ] {
         let bytes = ix.to_bytes();
         let back = Index::from_bytes(&bytes).unwrap();
         assert_eq!(back.to_bytes(), bytes);

@@ -8,7 +8,7 @@ use parking_lot::RwLock;
 
 use super::bytes::{Reader, corrupt, put_bitmap, put_bytes, put_uvarint};
 use crate::error::{Error, Result};
-use crate::grid::Grid;
+use crate::grid::{Grid, NO_VALUE};
 use crate::index::{Allocator, GridRange, Index, MeasurementCell};
 use crate::measurement::{Located, Measurement, value_fps};
 use crate::policy::{AdaptivePolicy, MultiplierPolicy, Policy};
@@ -17,12 +17,16 @@ use crate::tagset::fingerprint;
 
 pub(crate) const MAGIC: &[u8; 8] = b"TSMDBGRD";
 pub(crate) const END_MAGIC: &[u8; 8] = b"GRDEND01";
-/// Version written. Version 2 drops what version 1 stored redundantly (the postings of sparse
+/// Version written. Version 2 dropped what version 1 stored redundantly (the postings of sparse
 /// values and the next-row table: both follow from the payload and the live and dead sets,
-/// and version 1 readers already rebuilt and compared them); version 1 is still read.
-pub(crate) const VERSION: u16 = 2;
+/// and version 1 readers already rebuilt and compared them); version 3 adds shared sparse
+/// segments (a kind byte per grid, absent keys in their payload). Versions 1 and 2 are still
+/// read.
+pub(crate) const VERSION: u16 = 3;
 /// The first format: sparse postings and next-row table stored.
 const V1: u16 = 1;
+/// The format with shared sparse segments.
+const V3: u16 = 3;
 const HEADER: usize = 16;
 const TRAILER: usize = 24;
 
@@ -65,7 +69,7 @@ fn encode_parts_version<'a>(
     out.extend_from_slice(&0u32.to_le_bytes());
     let mut sections = 0u32;
     let mut body = Vec::new();
-    encode_policy(&mut body, policy);
+    encode_policy(&mut body, policy, version);
     section(&mut out, &mut sections, SEC_POLICY, &mut body);
     body.extend_from_slice(&alloc.next_id.to_le_bytes());
     body.extend_from_slice(&alloc.next_grid.to_le_bytes());
@@ -107,7 +111,7 @@ fn section(out: &mut Vec<u8>, count: &mut u32, kind: u8, body: &mut Vec<u8>) {
     *count += 1;
 }
 
-fn encode_policy(out: &mut Vec<u8>, policy: &Policy) {
+fn encode_policy(out: &mut Vec<u8>, policy: &Policy, version: u16) {
     match policy {
         Policy::Multiplier(p) => {
             out.push(1);
@@ -124,6 +128,9 @@ fn encode_policy(out: &mut Vec<u8>, policy: &Policy) {
             out.extend_from_slice(&p.min_density.to_bits().to_le_bytes());
             put_uvarint(out, u64::from(p.sparse_cardinality));
             put_uvarint(out, u64::from(p.plan_sample));
+            if version >= V3 {
+                put_uvarint(out, u64::from(p.shared_rows));
+            }
         }
     }
 }
@@ -132,6 +139,11 @@ fn encode_grid(out: &mut Vec<u8>, m: &Measurement, g: &Grid, version: u16) {
     out.extend_from_slice(&g.id.to_le_bytes());
     out.extend_from_slice(&m.id.to_le_bytes());
     out.extend_from_slice(&g.base.to_le_bytes());
+    // older versions have no shared segments: only files without them are rewritten in those
+    debug_assert!(version >= V3 || !g.shared);
+    if version >= V3 {
+        out.push(u8::from(g.shared));
+    }
     let keys = &m.shapes[g.shape as usize].keys;
     put_uvarint(out, keys.len() as u64);
     for k in keys {
@@ -168,7 +180,13 @@ fn encode_grid(out: &mut Vec<u8>, m: &Measurement, g: &Grid, version: u16) {
     if ns > 0 {
         for local in g.live.iter() {
             for j in 0..ns {
-                put_uvarint(out, u64::from(g.payload[local as usize * ns + j]));
+                let vi = g.payload[local as usize * ns + j];
+                if g.shared {
+                    // 0 = the series lacks the key, else value index + 1
+                    put_uvarint(out, if vi == NO_VALUE { 0 } else { u64::from(vi) + 1 });
+                } else {
+                    put_uvarint(out, u64::from(vi));
+                }
             }
         }
     }
@@ -197,7 +215,7 @@ pub(crate) fn decode(buf: &[u8], file: &Path) -> Result<Index> {
         return Err(corrupt(file, 0, "bad magic (not an index.grid file)"));
     }
     let version = h.u16("version")?;
-    if version != VERSION && version != V1 {
+    if !(V1..=VERSION).contains(&version) {
         return Err(Error::UnsupportedVersion {
             file: file.to_path_buf(),
             version,
@@ -466,6 +484,12 @@ impl<'a> Loader<'a> {
                 min_density: f64::from_bits(r.u64("min_density")?),
                 sparse_cardinality: u32v(&mut r, "sparse_cardinality")?,
                 plan_sample: u32v(&mut r, "plan_sample")?,
+                // older files: their shapes keep their grids, new shapes share segments
+                shared_rows: if self.version >= V3 {
+                    u32v(&mut r, "shared_rows")?
+                } else {
+                    AdaptivePolicy::default().shared_rows
+                },
             }),
             k => return Err(r.corrupt(format!("unknown policy kind {k}"))),
         };
@@ -483,6 +507,15 @@ impl<'a> Loader<'a> {
         if base == 0 {
             return Err(r.corrupt("grid base 0 (id 0 is never assigned)"));
         }
+        let shared = if self.version >= V3 {
+            match r.u8("grid kind")? {
+                0 => false,
+                1 => true,
+                k => return Err(r.corrupt(format!("unknown grid kind {k}"))),
+            }
+        } else {
+            false
+        };
         let nk = r.count(1, "shape key count")?;
         let mut keys: Vec<Box<[u8]>> = Vec::with_capacity(nk);
         for _ in 0..nk {
@@ -537,8 +570,15 @@ impl<'a> Loader<'a> {
         if (row_cap == 0) != sparse.is_empty() {
             return Err(r.corrupt("row dimension present iff sparse keys exist"));
         }
+        if shared && (!dense.is_empty() || sparse.is_empty()) {
+            return Err(r.corrupt("a shared segment has sparse keys only"));
+        }
         let mut g = Grid::new(id, base, 0, &dense, row_cap, &sparse, policy.max_points())
             .map_err(|e| r.corrupt(format!("grid layout: {e}")))?;
+        g.shared = shared;
+        if shared {
+            g.key_live = vec![0; ns];
+        }
         for (d, vals) in g.dense.iter_mut().zip(dense_values) {
             for v in vals {
                 push_unique(&mut r, &mut d.dict, v)?;
@@ -602,8 +642,15 @@ impl<'a> Loader<'a> {
             let last = g.live.max().map_or(0, |m| m as usize + 1);
             g.payload = vec![u32::MAX; last * ns];
             for local in g.live.clone().iter() {
+                let mut present = 0;
                 for j in 0..ns {
-                    let v = r.uvarint("payload")?;
+                    let mut v = r.uvarint("payload")?;
+                    if shared {
+                        if v == 0 {
+                            continue; // absent: the slot stays NO_VALUE
+                        }
+                        v -= 1;
+                    }
                     let s = &mut g.sparse[j];
                     let vi = usize::try_from(v)
                         .ok()
@@ -613,6 +660,15 @@ impl<'a> Loader<'a> {
                         })?;
                     s.postings[vi].insert(local);
                     g.payload[local as usize * ns + j] = vi as u32;
+                    if let Some(n) = g.key_live.get_mut(j) {
+                        *n += 1;
+                    }
+                    present += 1;
+                }
+                if shared && present == 0 {
+                    return Err(r.corrupt(format!(
+                        "series at local {local} of a shared segment has no tag"
+                    )));
                 }
             }
             for (j, ps) in stored_postings.iter().enumerate() {
@@ -650,9 +706,11 @@ fn check_unique(m: &Measurement, file: &Path) -> Result<()> {
     for (gi, g) in m.grids.iter().enumerate() {
         let keys = &m.shapes[g.shape as usize].keys;
         for local in g.live.iter() {
+            // (an empty value: a key this series of a shared segment lacks)
             let tags: Vec<(&[u8], &[u8])> = keys
                 .iter()
                 .zip(g.values_of(local, keys.len()))
+                .filter(|(_, v)| !v.is_empty())
                 .map(|(k, v)| (&**k, v))
                 .collect();
             let fps = value_fps(&tags);
@@ -691,7 +749,11 @@ mod tests {
     /// rewritten as version 2 with the same content.
     #[test]
     fn version_1_images_still_load() {
-        let ix = Index::default();
+        // the layout of those versions: a probe segment per shape, no shared segment
+        let ix = Index::new(Policy::Adaptive(AdaptivePolicy {
+            shared_rows: 0,
+            ..AdaptivePolicy::default()
+        }));
         for i in 0..300u32 {
             let h = format!("h{i}");
             let z = format!("z{}", i % 3);
@@ -708,13 +770,22 @@ mod tests {
         }
         ix.delete(crate::ids::SeriesId(5)).unwrap();
         let v1 = encode_version(&ix, V1);
-        let v2 = encode(&ix);
+        let v2 = encode_version(&ix, 2);
+        let v3 = encode(&ix);
         assert_eq!(u16::from_le_bytes([v1[8], v1[9]]), 1);
         assert_eq!(u16::from_le_bytes([v2[8], v2[9]]), 2);
+        assert_eq!(u16::from_le_bytes([v3[8], v3[9]]), 3);
         assert!(v2.len() < v1.len(), "{} !< {}", v2.len(), v1.len());
         let from_v1 = decode(&v1, Path::new("v1")).unwrap();
         let from_v2 = decode(&v2, Path::new("v2")).unwrap();
-        assert_eq!(encode(&from_v1), v2);
+        assert_eq!(encode_version(&from_v1, 2), v2);
+        // an older file's policy gets the default shared segments (new key sets use them)
+        assert_eq!(encode(&from_v1), encode(&from_v2));
+        assert_ne!(encode(&from_v2), v3);
+        assert_eq!(
+            from_v2.policy(),
+            Policy::Adaptive(AdaptivePolicy::default())
+        );
         assert_eq!(encode_version(&from_v2, V1), v1);
         for e in [
             Expr::eq("zone", "z1"),
