@@ -74,7 +74,8 @@ impl std::fmt::Debug for Engine {
 
 impl Engine {
     /// Opens (creating if needed) the data directory `path`. Fails with [`Error::Locked`] when
-    /// another process has it open.
+    /// another process has it open (a lock held for less than half a second, as by a child
+    /// process between fork and exec, is waited for).
     pub fn open(path: impl AsRef<Path>, options: Options) -> Result<Engine> {
         let started = Instant::now();
         let root = path.as_ref().to_path_buf();
