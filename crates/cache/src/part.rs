@@ -36,18 +36,22 @@ pub(crate) struct Part {
     table: HashTable<u32>,
     slots: Vec<Slot>,
     epoch: u64,
-    /// Room for values a new key's columns get: a quarter of the average number of values per
-    /// key when the partition was last taken by a snapshot. A cache that holds `n` values per
-    /// key between snapshots then grows each key's columns twice per period instead of about
-    /// log2(n) times (each growth a copy). Only a quarter, because the new period's columns are
-    /// reserved while the snapshot is still in memory: reserving all of it up front raised the
-    /// engine's peak RSS by about a fifth in the TSBS ingest bench.
-    room: usize,
+    /// Values per key, on average, when the partition was last taken by a snapshot (at most
+    /// [`MAX_PERIOD`]); 0 before the first snapshot.
+    ///
+    /// A new key's columns get room for a quarter of it, and grow straight to all of it when
+    /// full (see `Entry::append`), so a cache that holds `n` values per key between snapshots
+    /// allocates each key's columns twice per period, to the size they need, instead of growing
+    /// them about log2(n) times (each a copy) to up to twice that. Only a quarter up front,
+    /// because the new period's columns are reserved while the snapshot is still in memory:
+    /// reserving all of it up front raised the engine's peak RSS by about a fifth in the TSBS
+    /// ingest bench.
+    period: usize,
 }
 
-/// The most room [`Part::take`] gives new keys, so one burst of values cannot make every key of
-/// the next period reserve a lot.
-const MAX_ROOM: usize = 256;
+/// The most values per key [`Part::take`] plans the next period for, so one burst of values
+/// cannot make every key of the next period reserve a lot.
+const MAX_PERIOD: usize = 1024;
 
 impl Default for Part {
     fn default() -> Self {
@@ -55,7 +59,7 @@ impl Default for Part {
             table: HashTable::new(),
             slots: Vec::new(),
             epoch: next_epoch(),
-            room: 0,
+            period: 0,
         }
     }
 }
@@ -155,18 +159,23 @@ impl Part {
 
     /// How many values a new key's columns should have room for.
     pub(crate) fn room(&self) -> usize {
-        self.room
+        self.period / 4
     }
 
-    /// Takes every key out, leaving an empty partition with a new epoch that gives new keys room
-    /// for as many values as the taken keys held on average.
+    /// How many values a key held on average in the previous period (0 if unknown).
+    pub(crate) fn period(&self) -> usize {
+        self.period
+    }
+
+    /// Takes every key out, leaving an empty partition with a new epoch that plans new keys for
+    /// as many values as the taken keys held on average.
     pub(crate) fn take(&mut self) -> Part {
         let values: usize = self.slots.iter().map(|s| s.entry.len()).sum();
-        let room = values
+        let period = values
             .checked_div(self.slots.len())
-            .map_or(self.room, |n| (n / 4).min(MAX_ROOM));
+            .map_or(self.period, |n| n.min(MAX_PERIOD));
         let taken = std::mem::take(self);
-        self.room = room;
+        self.period = period;
         taken
     }
 
@@ -215,15 +224,17 @@ mod tests {
         assert!(p.slot_mut(i, key_hash(b"a")).is_some());
         assert!(p.slot_mut(i, key_hash(b"b")).is_none());
         assert!(p.slot_mut(i + 1, key_hash(b"a")).is_none());
-        p.slot_mut(i, key_hash(b"a")).unwrap().append(
+        assert!(p.slot_mut(i, key_hash(b"a")).unwrap().append(
             &[1, 2, 3, 4, 5, 6, 7, 8, 9],
             &tsmdb_encoding::ColumnRef::Float(&[1.0; 9]),
-        );
+            0,
+        ));
         insert(&mut p, b"b");
         let taken = p.take();
         assert_ne!(taken.epoch(), p.epoch());
         assert_eq!(p.len(), 0);
-        assert_eq!(p.room(), 1, "9 values over 2 keys: a quarter of 4");
+        assert_eq!(p.period(), 4, "9 values over 2 keys");
+        assert_eq!(p.room(), 1, "a quarter of the period");
         // An empty partition keeps the room it had.
         assert_eq!(p.take().len(), 0);
         assert_eq!(p.room(), 1);
