@@ -511,3 +511,97 @@ impl Drop for Scratch {
         BUFFERS.with(|b| *b.borrow_mut() = buffers);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::CacheConfig;
+    use crate::hash::partition_index;
+    use tsmdb_encoding::ColumnRef;
+
+    /// A key of partition `p` among `n`.
+    fn key_in(p: usize, n: usize) -> Vec<u8> {
+        (0..)
+            .map(|i| format!("cpu,host=h{i}#!~#f").into_bytes())
+            .find(|k| partition_index(k, n) == p)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_write_applies_free_partitions_while_another_is_held() {
+        let cache = Cache::new(CacheConfig {
+            partitions: 2,
+            ..CacheConfig::default()
+        });
+        let keys = [key_in(0, 2), key_in(1, 2)];
+        let hashes: Vec<u64> = keys.iter().map(|k| key_hash(k)).collect();
+        let batch = |t: &'static [i64]| -> Vec<Record<'_>> {
+            keys.iter()
+                .map(|k| Record {
+                    key: k,
+                    timestamps: t,
+                    values: ColumnRef::Float(&[1.0]),
+                })
+                .collect()
+        };
+        let mut handles = [KeyHandle::NONE; 2];
+        cache
+            .write_handles(&batch(&[1]), &hashes, &mut handles)
+            .unwrap();
+
+        // With partition 0 held, a write with valid handles checks without locks and applies
+        // partition 1 first, then waits for partition 0.
+        let held = cache.partitions[0].part.lock();
+        std::thread::scope(|s| {
+            let writer = s.spawn(|| {
+                let mut handles = handles;
+                cache
+                    .write_handles(&batch(&[2]), &hashes, &mut handles)
+                    .map(|_| ())
+            });
+            let applied = |k: &[u8]| {
+                let p = &cache.partitions[partition_index(k, 2)].part;
+                p.lock().get(key_hash(k), k).map_or(0, |e| e.len())
+            };
+            let mut seen = false;
+            for _ in 0..1_000_000 {
+                if applied(&keys[1]) == 2 {
+                    seen = true;
+                    break;
+                }
+                std::thread::yield_now();
+            }
+            drop(held);
+            assert_eq!(writer.join().ok(), Some(Ok(())));
+            assert!(
+                seen,
+                "partition 1 was not applied while partition 0 was held"
+            );
+            assert_eq!(applied(&keys[0]), 2);
+        });
+    }
+
+    #[test]
+    fn grouping_keeps_batch_order_inside_each_partition() {
+        let hashes: Vec<u64> = (0..1000u64).map(|i| key_hash(&i.to_le_bytes())).collect();
+        let (mut order, mut starts) = (Vec::new(), Vec::new());
+        group_by_partition(&hashes, 7, &mut order, &mut starts);
+        let groups = Groups {
+            order: &order,
+            starts: &starts,
+        };
+        let mut seen = vec![false; hashes.len()];
+        for p in 0..7 {
+            let group = groups.of(p);
+            assert!(group.windows(2).all(|w| w[0] < w[1]), "partition {p}");
+            for &i in group {
+                assert_eq!(partition_of_hash(hashes[i as usize], 7), p);
+                seen[i as usize] = true;
+            }
+        }
+        assert!(seen.iter().all(|&s| s), "every record is in one group");
+        let mut todo = Vec::new();
+        groups.nonempty(&mut todo);
+        assert_eq!(todo, (0..7).collect::<Vec<u32>>());
+    }
+}
