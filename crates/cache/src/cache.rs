@@ -2,8 +2,9 @@
 //!
 //! Lock order, everywhere: the creation lock, the gate, cache partitions in ascending index, the
 //! snapshot slot, snapshot partitions. Writes hold the gate shared and lock one partition at a
-//! time (see the `write` module for why a batch that passed its checks cannot fail halfway);
-//! snapshot, commit, rollback and deletes hold it exclusively.
+//! time, in any order (holding one, they wait for no other; see the `write` module for why a
+//! batch that passed its checks cannot fail halfway); snapshot, commit, rollback and deletes hold
+//! it exclusively.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

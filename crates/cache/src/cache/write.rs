@@ -14,6 +14,15 @@
 //!   of a key that only the snapshot holds, with the snapshot's type, which every write checks.
 //! * Memory is reserved with one atomic update of the live size after the checks and before the
 //!   first append, so a refusal also happens before anything is applied.
+//! * A record with a valid [`KeyHandle`] is checked without its partition's lock: the handle
+//!   names a slot, the epoch it was issued in, and the hash and type of its key. Epochs change
+//!   only under the exclusive gate, which refreshes each partition's lock-free copy of its epoch
+//!   before it is released, so under the shared gate a handle whose epoch and hash match still
+//!   names its key's slot, and that key still has the handle's type.
+//!
+//! Throughput, not correctness: a write holds one partition lock at a time and takes the
+//! partitions it needs in whatever order they are free (`each_partition`), so two writers do
+//! not fall into step behind each other.
 //!
 //! So a rejected batch leaves nothing behind, and nobody ever sees any of it. An accepted batch
 //! may be seen while it is applied (some partitions done, others not), as any multi-key write.
