@@ -409,19 +409,16 @@ impl Cache {
         let mut double_counted_keys = 0;
         for (p, live) in guards.iter_mut().enumerate() {
             let taken = snapshot.partition(p).write().take();
-            for slot in taken.into_slots() {
-                let mut older = slot.entry;
-                match live.get_mut(slot.hash, &slot.key) {
-                    Some(newer) => {
-                        older.append_entry(newer);
-                        *newer = older;
-                        double_counted_keys += slot.key.len() as u64;
-                    }
-                    None => {
-                        live.insert_new(slot.hash, slot.key, older);
-                    }
+            taken.drain(|hash, key, mut older| match live.get_mut(hash, key) {
+                Some(newer) => {
+                    older.append_entry(newer);
+                    *newer = older;
+                    double_counted_keys += key.len() as u64;
                 }
-            }
+                None => {
+                    live.insert_new(hash, key, older);
+                }
+            });
         }
         let moved = self.snapshot_size.swap(0, Ordering::AcqRel);
         self.live_size

@@ -7,6 +7,12 @@
 //! by a snapshot; both give the partition a new *epoch*, which is what makes older handles stale.
 //! Epochs come from one process-wide counter, so an epoch names one partition of one cache at one
 //! time, and a handle can never be mistaken for one issued by another cache or partition.
+//!
+//! Keys live back to back in one byte arena per partition, in slot order, not in an allocation
+//! each: creating a key costs no allocation, and a batch that looks up its keys in the order
+//! they were created (the usual case: the same series, batch after batch) reads the arena
+//! front to back instead of chasing a pointer per key. The bytes of a removed key stay until
+//! they are more than half of the arena, which is then compacted.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -23,11 +29,21 @@ fn next_epoch() -> u64 {
 
 /// One key of a partition.
 #[derive(Debug, Clone)]
-pub(crate) struct Slot {
+struct Slot {
     /// `key_hash(key)`, kept so that lookups and table growth never hash the key again.
-    pub(crate) hash: u64,
-    pub(crate) key: Box<[u8]>,
-    pub(crate) entry: Entry,
+    hash: u64,
+    /// Where the key's bytes are in the partition's arena.
+    key_at: usize,
+    key_len: usize,
+    entry: Entry,
+}
+
+impl Slot {
+    fn key<'a>(&self, arena: &'a [u8]) -> &'a [u8] {
+        arena
+            .get(self.key_at..self.key_at.saturating_add(self.key_len))
+            .unwrap_or_default()
+    }
 }
 
 /// One partition's (or one snapshot partition's) keys.
@@ -35,6 +51,9 @@ pub(crate) struct Slot {
 pub(crate) struct Part {
     table: HashTable<u32>,
     slots: Vec<Slot>,
+    /// Every slot's key, back to back (plus the bytes of removed keys, `garbage` of them).
+    keys: Vec<u8>,
+    garbage: usize,
     epoch: u64,
     /// Values per key, on average, when the partition was last taken by a snapshot (at most
     /// [`MAX_PERIOD`]); 0 before the first snapshot.
@@ -58,6 +77,8 @@ impl Default for Part {
         Part {
             table: HashTable::new(),
             slots: Vec::new(),
+            keys: Vec::new(),
+            garbage: 0,
             epoch: next_epoch(),
             period: 0,
         }
@@ -77,12 +98,12 @@ impl Part {
 
     /// The slot of `key` (whose hash is `hash`).
     pub(crate) fn find(&self, hash: u64, key: &[u8]) -> Option<u32> {
-        let slots = &self.slots;
+        let (slots, arena) = (&self.slots, &self.keys);
         self.table
             .find(hash, |&i| {
                 slots
                     .get(i as usize)
-                    .is_some_and(|s| s.hash == hash && *s.key == *key)
+                    .is_some_and(|s| s.hash == hash && s.key(arena) == key)
             })
             .copied()
     }
@@ -115,24 +136,31 @@ impl Part {
     }
 
     /// Adds a key the caller knows is absent; returns its slot.
-    pub(crate) fn insert_new(&mut self, hash: u64, key: Box<[u8]>, entry: Entry) -> u32 {
+    pub(crate) fn insert_new(&mut self, hash: u64, key: &[u8], entry: Entry) -> u32 {
         let i = self.slots.len() as u32;
         let slots = &self.slots;
         self.table
             .insert_unique(hash, i, |&j| slots.get(j as usize).map_or(0, |s| s.hash));
-        self.slots.push(Slot { hash, key, entry });
+        let key_at = self.keys.len();
+        self.keys.extend_from_slice(key);
+        self.slots.push(Slot {
+            hash,
+            key_at,
+            key_len: key.len(),
+            entry,
+        });
         i
     }
 
     /// Removes a key (the last slot moves into its place, so the epoch changes).
     pub(crate) fn remove(&mut self, hash: u64, key: &[u8]) -> Option<Entry> {
-        let slots = &self.slots;
+        let (slots, arena) = (&self.slots, &self.keys);
         let found = self
             .table
             .find_entry(hash, |&i| {
                 slots
                     .get(i as usize)
-                    .is_some_and(|s| s.hash == hash && *s.key == *key)
+                    .is_some_and(|s| s.hash == hash && s.key(arena) == key)
             })
             .ok()?;
         let (i, _) = found.remove();
@@ -144,12 +172,28 @@ impl Part {
         {
             *j = i;
         }
+        self.garbage += removed.key_len;
+        if self.garbage > self.keys.len() / 2 {
+            self.compact_keys();
+        }
         Some(removed.entry)
+    }
+
+    /// Rewrites the key arena without the bytes of removed keys.
+    fn compact_keys(&mut self) {
+        let mut keys = Vec::with_capacity(self.keys.len() - self.garbage);
+        for s in &mut self.slots {
+            let at = keys.len();
+            keys.extend_from_slice(s.key(&self.keys));
+            s.key_at = at;
+        }
+        self.keys = keys;
+        self.garbage = 0;
     }
 
     /// Every key and entry, in slot order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
-        self.slots.iter().map(|s| (&*s.key, &s.entry))
+        self.slots.iter().map(|s| (s.key(&self.keys), &s.entry))
     }
 
     /// Every entry, mutably.
@@ -179,9 +223,11 @@ impl Part {
         taken
     }
 
-    /// The slots, consuming the partition.
-    pub(crate) fn into_slots(self) -> Vec<Slot> {
-        self.slots
+    /// Calls `f` with the hash, key and entry of every slot, consuming the partition.
+    pub(crate) fn drain(self, mut f: impl FnMut(u64, &[u8], Entry)) {
+        for s in self.slots {
+            f(s.hash, s.key(&self.keys), s.entry);
+        }
     }
 }
 
@@ -192,7 +238,7 @@ mod tests {
     use tsmdb_encoding::FieldType;
 
     fn insert(p: &mut Part, key: &[u8]) -> u32 {
-        p.insert_new(key_hash(key), key.into(), Entry::new(FieldType::Float))
+        p.insert_new(key_hash(key), key, Entry::new(FieldType::Float))
     }
 
     #[test]
@@ -215,6 +261,34 @@ mod tests {
         // Removing the last slot moves nothing.
         assert!(p.remove(key_hash(&keys[98]), &keys[98]).is_some());
         assert_eq!(p.find(key_hash(&keys[99]), &keys[99]), Some(3));
+    }
+
+    #[test]
+    fn removed_keys_bytes_are_compacted_away_and_every_other_key_is_still_found() {
+        let mut p = Part::default();
+        let keys: Vec<Vec<u8>> = (0..100)
+            .map(|i| format!("key{i:03}").into_bytes())
+            .collect();
+        for k in &keys {
+            insert(&mut p, k);
+        }
+        for k in keys.iter().step_by(3).chain(keys.iter().skip(1).step_by(3)) {
+            assert!(p.remove(key_hash(k), k).is_some());
+        }
+        let left: Vec<&Vec<u8>> = keys.iter().skip(2).step_by(3).collect();
+        assert_eq!(p.len(), left.len());
+        assert!(p.garbage <= p.keys.len() / 2, "compacted when over half");
+        for k in &left {
+            let s = p.find(key_hash(k), k).unwrap();
+            assert_eq!(p.iter().nth(s as usize).map(|(key, _)| key), Some(&k[..]));
+        }
+        let mut listed: Vec<&[u8]> = p.iter().map(|(k, _)| k).collect();
+        listed.sort_unstable();
+        assert_eq!(listed, left.iter().map(|k| &k[..]).collect::<Vec<_>>());
+        let mut drained = Vec::new();
+        p.drain(|h, k, _| drained.push((h, k.to_vec())));
+        assert!(drained.iter().all(|(h, k)| key_hash(k) == *h));
+        assert_eq!(drained.len(), left.len());
     }
 
     #[test]

@@ -429,7 +429,7 @@ impl Batch<'_, '_> {
                         let room = part.room().max(r.values.len());
                         let mut e = Entry::with_room(field_type, room);
                         e.append(r.timestamps, &r.values, period);
-                        slot = part.insert_new(h, r.key.into(), e);
+                        slot = part.insert_new(h, r.key, e);
                     }
                 }
             }
