@@ -1,5 +1,5 @@
-//! One partition's keys: a slab of slots (key, its hash, its [`Entry`]) plus a hash table of slot
-//! numbers.
+//! One partition's keys: a slab of slots (where its key is, its hash, its [`Entry`]), an arena of
+//! key bytes, and a hash table of slot numbers.
 //!
 //! Why a slab rather than a `HashMap<key, Entry>`: a slot number is a stable address a caller can
 //! keep (a [`KeyHandle`](crate::KeyHandle)) and use next batch without hashing or comparing the
