@@ -259,6 +259,44 @@ mod tests {
     }
 
     #[test]
+    fn a_full_column_grows_to_the_period_then_doubles() {
+        let mut e = Entry::with_room(FieldType::Float, 12);
+        for t in 0..13 {
+            assert!(e.append(&[t], &ColumnRef::Float(&[1.0]), 50));
+        }
+        assert_eq!(e.timestamps.capacity(), 50, "straight to the period");
+        let Column::Float(v) = &e.values else {
+            panic!("float entry")
+        };
+        assert_eq!(v.capacity(), 50);
+        for t in 13..51 {
+            assert!(e.append(&[t], &ColumnRef::Float(&[1.0]), 50));
+        }
+        assert!(e.timestamps.capacity() >= 100, "past the period: doubling");
+        // Several values at once, and without a period: the usual growth.
+        let mut e = Entry::with_room(FieldType::Integer, 1);
+        assert!(e.append(&[1, 2, 3], &ColumnRef::Integer(&[1, 2, 3]), 40));
+        assert_eq!(e.timestamps.capacity(), 40);
+        let mut e = Entry::with_room(FieldType::Integer, 1);
+        assert!(e.append(&[1, 2, 3], &ColumnRef::Integer(&[1, 2, 3]), 0));
+        assert!(e.timestamps.capacity() < 40);
+        assert!(e.ordered);
+        assert!(e.append(&[3], &ColumnRef::Integer(&[4]), 0));
+        assert!(
+            !e.ordered,
+            "an equal timestamp ends the strictly increasing run"
+        );
+    }
+
+    #[test]
+    #[cfg_attr(debug_assertions, should_panic(expected = "type checked"))]
+    fn a_value_of_another_type_is_not_appended() {
+        let mut e = Entry::new(FieldType::Float);
+        assert!(!e.append(&[1], &ColumnRef::Integer(&[1]), 0));
+        assert_eq!(e.len(), 0, "no timestamp without its value");
+    }
+
+    #[test]
     fn sizes_follow_influxdb() {
         let strings: StringColumn = [&b"abc"[..], b""].into_iter().collect();
         let v = ColumnRef::String(strings.as_slice());
