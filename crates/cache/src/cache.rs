@@ -2,14 +2,15 @@
 //!
 //! Lock order, everywhere: the creation lock, the gate, cache partitions in ascending index, the
 //! snapshot slot, snapshot partitions. Writes hold the gate shared and lock one partition at a
-//! time (see the `write` module for why a batch that passed its checks cannot fail halfway);
-//! snapshot, commit, rollback and deletes hold it exclusively.
+//! time, in any order (holding one, they wait for no other; see the `write` module for why a
+//! batch that passed its checks cannot fail halfway); snapshot, commit, rollback and deletes hold
+//! it exclusively.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use parking_lot::{Condvar, Mutex, MutexGuard, RwLock};
+use parking_lot::{Condvar, Mutex, MutexGuard, RwLock, RwLockWriteGuard};
 
 mod write;
 use tsmdb_encoding::{Column, FieldType};
@@ -79,6 +80,43 @@ impl ReadValues {
     }
 }
 
+/// One partition of the live cache, on cache lines of its own (two writers busy in neighbouring
+/// partitions must not bounce one line between them).
+#[derive(Debug)]
+#[repr(align(128))]
+struct Partition {
+    part: Mutex<Part>,
+    /// A copy of `part`'s epoch that a write reads without the lock to validate key handles.
+    /// An epoch only changes under the exclusive gate, and [`Exclusive`] refreshes this copy
+    /// before the gate is released, so under the shared gate it always equals `part`'s.
+    epoch: AtomicU64,
+}
+
+impl Partition {
+    fn new() -> Self {
+        let part = Part::default();
+        Partition {
+            epoch: AtomicU64::new(part.epoch()),
+            part: Mutex::new(part),
+        }
+    }
+}
+
+/// The gate held exclusively; on release it first refreshes every partition's epoch copy.
+struct Exclusive<'a> {
+    partitions: &'a [Partition],
+    _gate: RwLockWriteGuard<'a, ()>,
+}
+
+impl Drop for Exclusive<'_> {
+    fn drop(&mut self) {
+        // Runs before the gate guard (a field) is dropped, so no write sees an old copy.
+        for p in self.partitions {
+            p.epoch.store(p.part.lock().epoch(), Ordering::Relaxed);
+        }
+    }
+}
+
 /// The in-memory cache of recent writes. Share it between threads by reference.
 #[derive(Debug)]
 pub struct Cache {
@@ -89,7 +127,7 @@ pub struct Cache {
     /// Held by a write that creates keys no longer known anywhere (live or snapshot), from its
     /// checks to its last append, so two writes can never give a new key different types.
     creating: Mutex<()>,
-    partitions: Box<[Mutex<Part>]>,
+    partitions: Box<[Partition]>,
     snapshot: RwLock<Option<Arc<Snapshot>>>,
     live_size: AtomicU64,
     snapshot_size: AtomicU64,
@@ -113,7 +151,7 @@ impl Cache {
         Cache {
             gate: RwLock::new(()),
             creating: Mutex::new(()),
-            partitions: (0..n).map(|_| Mutex::new(Part::default())).collect(),
+            partitions: (0..n).map(|_| Partition::new()).collect(),
             snapshot: RwLock::new(None),
             live_size: AtomicU64::new(0),
             snapshot_size: AtomicU64::new(0),
@@ -147,7 +185,7 @@ impl Cache {
 
     /// Number of keys with live (not snapshotted) values.
     pub fn live_keys(&self) -> usize {
-        self.partitions.iter().map(|p| p.lock().len()).sum()
+        self.partitions.iter().map(|p| p.part.lock().len()).sum()
     }
 
     fn partition_of_hash(&self, hash: u64) -> usize {
@@ -249,8 +287,16 @@ impl Cache {
         self.freed.notify_all();
     }
 
+    /// Takes the gate exclusively (see [`Exclusive`]).
+    fn exclusive(&self) -> Exclusive<'_> {
+        Exclusive {
+            partitions: &self.partitions,
+            _gate: self.gate.write(),
+        }
+    }
+
     fn lock_all(&self) -> Vec<MutexGuard<'_, Part>> {
-        self.partitions.iter().map(|p| p.lock()).collect()
+        self.partitions.iter().map(|p| p.part.lock()).collect()
     }
 
     /// The values of `key` with `min <= t <= max`, merged from the snapshot and the live cache,
@@ -258,7 +304,7 @@ impl Cache {
     pub fn read(&self, key: &[u8], min: i64, max: i64) -> Option<ReadValues> {
         let hash = key_hash(key);
         let p = self.partition_of_hash(hash);
-        let mut live_map = self.partitions[p].lock();
+        let mut live_map = self.partitions[p].part.lock();
         let snapshot = self.snapshot.read().clone();
         let live = live_map.get_mut(hash, key).map(|e| {
             sub(&self.live_size, e.dedup());
@@ -286,11 +332,11 @@ impl Cache {
     pub fn delete_range(&self, keys: &[&[u8]], min: i64, max: i64) {
         let whole = min == i64::MIN && max == i64::MAX;
         let mut freed_any = false;
-        let gate = self.gate.write();
+        let gate = self.exclusive();
         for key in keys {
             let hash = key_hash(key);
             let p = self.partition_of_hash(hash);
-            let mut live = self.partitions[p].lock();
+            let mut live = self.partitions[p].part.lock();
             let freed = delete_from(&mut live, hash, key, min, max, whole);
             sub(&self.live_size, freed);
             let snapshot = self.snapshot.read().clone();
@@ -317,7 +363,7 @@ impl Cache {
     /// written out; the live cache starts empty. Fails if a snapshot is already outstanding
     /// (commit or roll it back first).
     pub fn snapshot(&self) -> Result<Arc<Snapshot>, CacheError> {
-        let gate = self.gate.write();
+        let gate = self.exclusive();
         let mut guards = self.lock_all();
         let mut slot = self.snapshot.write();
         if slot.is_some() {
@@ -338,7 +384,7 @@ impl Cache {
 
     /// Drops a snapshot whose contents are now in TSM files, freeing its memory.
     pub fn commit(&self, snapshot: &Arc<Snapshot>) -> Result<(), CacheError> {
-        let gate = self.gate.write();
+        let gate = self.exclusive();
         let mut slot = self.snapshot.write();
         if !slot.as_ref().is_some_and(|s| Arc::ptr_eq(s, snapshot)) {
             return Err(CacheError::UnknownSnapshot);
@@ -354,7 +400,7 @@ impl Cache {
     /// Merges a snapshot that could not be written back into the live cache; values written
     /// since the snapshot stay newer (they win on equal timestamps).
     pub fn rollback(&self, snapshot: &Arc<Snapshot>) -> Result<(), CacheError> {
-        let _gate = self.gate.write();
+        let _gate = self.exclusive();
         let mut guards = self.lock_all();
         let mut slot = self.snapshot.write();
         if !slot.as_ref().is_some_and(|s| Arc::ptr_eq(s, snapshot)) {
@@ -363,19 +409,16 @@ impl Cache {
         let mut double_counted_keys = 0;
         for (p, live) in guards.iter_mut().enumerate() {
             let taken = snapshot.partition(p).write().take();
-            for slot in taken.into_slots() {
-                let mut older = slot.entry;
-                match live.get_mut(slot.hash, &slot.key) {
-                    Some(newer) => {
-                        older.append_entry(newer);
-                        *newer = older;
-                        double_counted_keys += slot.key.len() as u64;
-                    }
-                    None => {
-                        live.insert_new(slot.hash, slot.key, older);
-                    }
+            taken.drain(|hash, key, mut older| match live.get_mut(hash, key) {
+                Some(newer) => {
+                    older.append_entry(newer);
+                    *newer = older;
+                    double_counted_keys += key.len() as u64;
                 }
-            }
+                None => {
+                    live.insert_new(hash, key, older);
+                }
+            });
         }
         let moved = self.snapshot_size.swap(0, Ordering::AcqRel);
         self.live_size

@@ -7,10 +7,12 @@
 //!   its own lock, holding per key a timestamp vector and a typed [`Column`](tsmdb_encoding::Column).
 //! * **All-or-nothing batches**: [`Cache::write`] checks every value's type against its key's
 //!   type (live, snapshot, or earlier in the batch) and reserves the batch's memory before it
-//!   appends anything, locking one partition at a time, so concurrent writers do not take turns.
+//!   appends anything, locking one partition at a time and taking whichever it needs is free
+//!   first, so concurrent writers neither take turns nor fall into step.
 //!   A `field type conflict` or a hard-limit refusal leaves nothing behind.
 //! * **Key handles**: [`Cache::write_handles`] takes a [`KeyHandle`] per record that the caller
-//!   keeps between batches; a valid one skips hashing and lookup, a stale one falls back to it.
+//!   keeps between batches; a valid one skips hashing and lookup (and its type check needs no
+//!   lock), a stale one falls back to a lookup.
 //! * **Lazy ordering**: values are kept in write order and sorted and deduplicated (last write
 //!   wins on equal timestamps) when read or snapshotted.
 //! * **Memory accounting** as InfluxDB estimates it (16 bytes per float/integer/unsigned, 9 per

@@ -1,5 +1,5 @@
-//! One partition's keys: a slab of slots (key, its hash, its [`Entry`]) plus a hash table of slot
-//! numbers.
+//! One partition's keys: a slab of slots (where its key is, its hash, its [`Entry`]), an arena of
+//! key bytes, and a hash table of slot numbers.
 //!
 //! Why a slab rather than a `HashMap<key, Entry>`: a slot number is a stable address a caller can
 //! keep (a [`KeyHandle`](crate::KeyHandle)) and use next batch without hashing or comparing the
@@ -7,6 +7,12 @@
 //! by a snapshot; both give the partition a new *epoch*, which is what makes older handles stale.
 //! Epochs come from one process-wide counter, so an epoch names one partition of one cache at one
 //! time, and a handle can never be mistaken for one issued by another cache or partition.
+//!
+//! Keys live back to back in one byte arena per partition, in slot order, not in an allocation
+//! each: creating a key costs no allocation, and a batch that looks up its keys in the order
+//! they were created (the usual case: the same series, batch after batch) reads the arena
+//! front to back instead of chasing a pointer per key. The bytes of a removed key stay until
+//! they are more than half of the arena, which is then compacted.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -23,11 +29,21 @@ fn next_epoch() -> u64 {
 
 /// One key of a partition.
 #[derive(Debug, Clone)]
-pub(crate) struct Slot {
+struct Slot {
     /// `key_hash(key)`, kept so that lookups and table growth never hash the key again.
-    pub(crate) hash: u64,
-    pub(crate) key: Box<[u8]>,
-    pub(crate) entry: Entry,
+    hash: u64,
+    /// Where the key's bytes are in the partition's arena.
+    key_at: usize,
+    key_len: usize,
+    entry: Entry,
+}
+
+impl Slot {
+    fn key<'a>(&self, arena: &'a [u8]) -> &'a [u8] {
+        arena
+            .get(self.key_at..self.key_at.saturating_add(self.key_len))
+            .unwrap_or_default()
+    }
 }
 
 /// One partition's (or one snapshot partition's) keys.
@@ -35,27 +51,36 @@ pub(crate) struct Slot {
 pub(crate) struct Part {
     table: HashTable<u32>,
     slots: Vec<Slot>,
+    /// Every slot's key, back to back (plus the bytes of removed keys, `garbage` of them).
+    keys: Vec<u8>,
+    garbage: usize,
     epoch: u64,
-    /// Room for values a new key's columns get: a quarter of the average number of values per
-    /// key when the partition was last taken by a snapshot. A cache that holds `n` values per
-    /// key between snapshots then grows each key's columns twice per period instead of about
-    /// log2(n) times (each growth a copy). Only a quarter, because the new period's columns are
-    /// reserved while the snapshot is still in memory: reserving all of it up front raised the
-    /// engine's peak RSS by about a fifth in the TSBS ingest bench.
-    room: usize,
+    /// Values per key, on average, when the partition was last taken by a snapshot (at most
+    /// [`MAX_PERIOD`]); 0 before the first snapshot.
+    ///
+    /// A new key's columns get room for a quarter of it, and grow straight to all of it when
+    /// full (see `Entry::append`), so a cache that holds `n` values per key between snapshots
+    /// allocates each key's columns twice per period, to the size they need, instead of growing
+    /// them about log2(n) times (each a copy) to up to twice that. Only a quarter up front,
+    /// because the new period's columns are reserved while the snapshot is still in memory:
+    /// reserving all of it up front raised the engine's peak RSS by about a fifth in the TSBS
+    /// ingest bench.
+    period: usize,
 }
 
-/// The most room [`Part::take`] gives new keys, so one burst of values cannot make every key of
-/// the next period reserve a lot.
-const MAX_ROOM: usize = 256;
+/// The most values per key [`Part::take`] plans the next period for, so one burst of values
+/// cannot make every key of the next period reserve a lot.
+const MAX_PERIOD: usize = 1024;
 
 impl Default for Part {
     fn default() -> Self {
         Part {
             table: HashTable::new(),
             slots: Vec::new(),
+            keys: Vec::new(),
+            garbage: 0,
             epoch: next_epoch(),
-            room: 0,
+            period: 0,
         }
     }
 }
@@ -73,12 +98,12 @@ impl Part {
 
     /// The slot of `key` (whose hash is `hash`).
     pub(crate) fn find(&self, hash: u64, key: &[u8]) -> Option<u32> {
-        let slots = &self.slots;
+        let (slots, arena) = (&self.slots, &self.keys);
         self.table
             .find(hash, |&i| {
                 slots
                     .get(i as usize)
-                    .is_some_and(|s| s.hash == hash && *s.key == *key)
+                    .is_some_and(|s| s.hash == hash && s.key(arena) == key)
             })
             .copied()
     }
@@ -111,24 +136,31 @@ impl Part {
     }
 
     /// Adds a key the caller knows is absent; returns its slot.
-    pub(crate) fn insert_new(&mut self, hash: u64, key: Box<[u8]>, entry: Entry) -> u32 {
+    pub(crate) fn insert_new(&mut self, hash: u64, key: &[u8], entry: Entry) -> u32 {
         let i = self.slots.len() as u32;
         let slots = &self.slots;
         self.table
             .insert_unique(hash, i, |&j| slots.get(j as usize).map_or(0, |s| s.hash));
-        self.slots.push(Slot { hash, key, entry });
+        let key_at = self.keys.len();
+        self.keys.extend_from_slice(key);
+        self.slots.push(Slot {
+            hash,
+            key_at,
+            key_len: key.len(),
+            entry,
+        });
         i
     }
 
     /// Removes a key (the last slot moves into its place, so the epoch changes).
     pub(crate) fn remove(&mut self, hash: u64, key: &[u8]) -> Option<Entry> {
-        let slots = &self.slots;
+        let (slots, arena) = (&self.slots, &self.keys);
         let found = self
             .table
             .find_entry(hash, |&i| {
                 slots
                     .get(i as usize)
-                    .is_some_and(|s| s.hash == hash && *s.key == *key)
+                    .is_some_and(|s| s.hash == hash && s.key(arena) == key)
             })
             .ok()?;
         let (i, _) = found.remove();
@@ -140,12 +172,28 @@ impl Part {
         {
             *j = i;
         }
+        self.garbage += removed.key_len;
+        if self.garbage > self.keys.len() / 2 {
+            self.compact_keys();
+        }
         Some(removed.entry)
+    }
+
+    /// Rewrites the key arena without the bytes of removed keys.
+    fn compact_keys(&mut self) {
+        let mut keys = Vec::with_capacity(self.keys.len() - self.garbage);
+        for s in &mut self.slots {
+            let at = keys.len();
+            keys.extend_from_slice(s.key(&self.keys));
+            s.key_at = at;
+        }
+        self.keys = keys;
+        self.garbage = 0;
     }
 
     /// Every key and entry, in slot order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
-        self.slots.iter().map(|s| (&*s.key, &s.entry))
+        self.slots.iter().map(|s| (s.key(&self.keys), &s.entry))
     }
 
     /// Every entry, mutably.
@@ -155,24 +203,31 @@ impl Part {
 
     /// How many values a new key's columns should have room for.
     pub(crate) fn room(&self) -> usize {
-        self.room
+        self.period / 4
     }
 
-    /// Takes every key out, leaving an empty partition with a new epoch that gives new keys room
-    /// for as many values as the taken keys held on average.
+    /// How many values a key held on average in the previous period (0 if unknown).
+    pub(crate) fn period(&self) -> usize {
+        self.period
+    }
+
+    /// Takes every key out, leaving an empty partition with a new epoch that plans new keys for
+    /// as many values as the taken keys held on average.
     pub(crate) fn take(&mut self) -> Part {
         let values: usize = self.slots.iter().map(|s| s.entry.len()).sum();
-        let room = values
+        let period = values
             .checked_div(self.slots.len())
-            .map_or(self.room, |n| (n / 4).min(MAX_ROOM));
+            .map_or(self.period, |n| n.min(MAX_PERIOD));
         let taken = std::mem::take(self);
-        self.room = room;
+        self.period = period;
         taken
     }
 
-    /// The slots, consuming the partition.
-    pub(crate) fn into_slots(self) -> Vec<Slot> {
-        self.slots
+    /// Calls `f` with the hash, key and entry of every slot, consuming the partition.
+    pub(crate) fn drain(self, mut f: impl FnMut(u64, &[u8], Entry)) {
+        for s in self.slots {
+            f(s.hash, s.key(&self.keys), s.entry);
+        }
     }
 }
 
@@ -183,7 +238,7 @@ mod tests {
     use tsmdb_encoding::FieldType;
 
     fn insert(p: &mut Part, key: &[u8]) -> u32 {
-        p.insert_new(key_hash(key), key.into(), Entry::new(FieldType::Float))
+        p.insert_new(key_hash(key), key, Entry::new(FieldType::Float))
     }
 
     #[test]
@@ -209,21 +264,51 @@ mod tests {
     }
 
     #[test]
+    fn removed_keys_bytes_are_compacted_away_and_every_other_key_is_still_found() {
+        let mut p = Part::default();
+        let keys: Vec<Vec<u8>> = (0..100)
+            .map(|i| format!("key{i:03}").into_bytes())
+            .collect();
+        for k in &keys {
+            insert(&mut p, k);
+        }
+        for k in keys.iter().step_by(3).chain(keys.iter().skip(1).step_by(3)) {
+            assert!(p.remove(key_hash(k), k).is_some());
+        }
+        let left: Vec<&Vec<u8>> = keys.iter().skip(2).step_by(3).collect();
+        assert_eq!(p.len(), left.len());
+        assert!(p.garbage <= p.keys.len() / 2, "compacted when over half");
+        for k in &left {
+            let s = p.find(key_hash(k), k).unwrap();
+            assert_eq!(p.iter().nth(s as usize).map(|(key, _)| key), Some(&k[..]));
+        }
+        let mut listed: Vec<&[u8]> = p.iter().map(|(k, _)| k).collect();
+        listed.sort_unstable();
+        assert_eq!(listed, left.iter().map(|k| &k[..]).collect::<Vec<_>>());
+        let mut drained = Vec::new();
+        p.drain(|h, k, _| drained.push((h, k.to_vec())));
+        assert!(drained.iter().all(|(h, k)| key_hash(k) == *h));
+        assert_eq!(drained.len(), left.len());
+    }
+
+    #[test]
     fn a_slot_is_only_given_for_the_matching_hash() {
         let mut p = Part::default();
         let i = insert(&mut p, b"a");
         assert!(p.slot_mut(i, key_hash(b"a")).is_some());
         assert!(p.slot_mut(i, key_hash(b"b")).is_none());
         assert!(p.slot_mut(i + 1, key_hash(b"a")).is_none());
-        p.slot_mut(i, key_hash(b"a")).unwrap().append(
+        assert!(p.slot_mut(i, key_hash(b"a")).unwrap().append(
             &[1, 2, 3, 4, 5, 6, 7, 8, 9],
             &tsmdb_encoding::ColumnRef::Float(&[1.0; 9]),
-        );
+            0,
+        ));
         insert(&mut p, b"b");
         let taken = p.take();
         assert_ne!(taken.epoch(), p.epoch());
         assert_eq!(p.len(), 0);
-        assert_eq!(p.room(), 1, "9 values over 2 keys: a quarter of 4");
+        assert_eq!(p.period(), 4, "9 values over 2 keys");
+        assert_eq!(p.room(), 1, "a quarter of the period");
         // An empty partition keeps the room it had.
         assert_eq!(p.take().len(), 0);
         assert_eq!(p.room(), 1);
