@@ -46,6 +46,17 @@ pub(crate) enum Probe {
     NoRoom,
 }
 
+/// What a [`Grid::probe`] must find out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Need {
+    /// Whether the series is here, and whether it would fit.
+    Both,
+    /// Only whether the series is here.
+    Found,
+    /// Only whether it would fit (the series is known to be absent).
+    Fit,
+}
+
 /// Sentinel of an empty payload slot.
 const NO_VALUE: u32 = u32::MAX;
 
@@ -70,6 +81,9 @@ pub(crate) struct Grid {
     /// order and never reused). Derivable from `live ∪ dead`, kept because the derivation costs
     /// more than the rest of an insert.
     pub rows_used: HashMap<u32, u32, MixBuild>,
+    /// Points ever used: `|live| + |dead|` (a roaring length sums its containers; this is
+    /// read for every grid an insert passes).
+    pub used: u64,
 }
 
 /// Product of capacities with overflow and limit checks: the number of points of a grid.
@@ -136,6 +150,7 @@ impl Grid {
             payload: Vec::new(),
             strides,
             rows_used: HashMap::default(),
+            used: 0,
         })
     }
 
@@ -148,10 +163,17 @@ impl Grid {
         self.row_cap > 0
     }
 
+    /// Every point is used (live or dead): nothing can be placed here any more. Most grids of
+    /// a shape end this way (rows are sized from the data), and skipping them keeps a new
+    /// series from probing every grid for room.
+    pub fn is_full(&self) -> bool {
+        self.used >= self.points
+    }
+
     /// Whether the series `tags` (shape order, fingerprints of values in `fps`) is here or fits.
-    /// With `need_fit` false (a fitting grid is already known) only `Found` matters, and the
-    /// row bookkeeping is skipped.
-    pub fn probe(&self, tags: &[(&[u8], &[u8])], fps: &[u64], need_fit: bool) -> Probe {
+    /// `need` skips what the caller already knows: a series the pair filter ruled out is not
+    /// looked for, and once a fitting grid is known only `Found` matters.
+    pub fn probe(&self, tags: &[(&[u8], &[u8])], fps: &[u64], need: Need) -> Probe {
         let mut lo: u64 = 0;
         let mut new_value = false;
         for (d, &stride) in self.dense.iter().zip(&self.strides) {
@@ -168,7 +190,11 @@ impl Grid {
         }
         if new_value {
             // A coordinate nobody used yet: its cell is empty.
-            return Probe::Fits;
+            return if need == Need::Found {
+                Probe::NoRoom
+            } else {
+                Probe::Fits
+            };
         }
         let lo = lo as u32; // < points ≤ 2^32
         if !self.is_hybrid() {
@@ -181,10 +207,12 @@ impl Grid {
             };
         }
         let last = lo + (self.row_cap - 1); // < points ≤ 2^32
-        if let Some(local) = self.find_in_cell(tags, fps, lo, last) {
+        if need != Need::Fit
+            && let Some(local) = self.find_in_cell(tags, fps, lo, last)
+        {
             return Probe::Found(local);
         }
-        if need_fit && self.next_row(lo) < self.row_cap {
+        if need != Need::Found && self.next_row(lo) < self.row_cap {
             Probe::Fits
         } else {
             Probe::NoRoom
@@ -247,8 +275,9 @@ impl Grid {
         }
     }
 
-    /// Rebuilds `rows_used` from the live and dead sets (after loading).
+    /// Rebuilds `rows_used` and `used` from the live and dead sets (after loading).
     pub fn rebuild_rows_used(&mut self) {
+        self.used = self.live.len() + self.dead.len();
         self.rows_used = self
             .next_rows()
             .into_iter()
@@ -316,6 +345,7 @@ impl Grid {
         self.index_dense(local);
         debug_assert!(u64::from(local) < self.points);
         self.live.insert(local);
+        self.used += 1;
         let ns = self.sparse.len();
         if ns > 0 {
             let need = (local as usize + 1) * ns;
