@@ -201,16 +201,43 @@ fn main() {
     }
     let qs = queries(&data, &what, 2000, &mut rng);
     let t = Instant::now();
-    let mut hits = 0;
-    for q in &qs {
-        hits += if which == "grid" {
-            grid.query(b"m", q).len()
-        } else {
-            base.query(b"m", q).len()
-        };
-    }
+    let hits = if which == "grid" {
+        query_grid(&grid, &qs)
+    } else {
+        query_baseline(&base, &qs)
+    };
     eprintln!(
         "{what}: {:.0} ns/query, {hits} hits",
         t.elapsed().as_nanos() as f64 / qs.len() as f64
     );
+    if std::env::var_os("PROFILE_PERCENTILES").is_some() {
+        // one query at a time, as the report times them
+        let mut ns: Vec<u128> = qs
+            .iter()
+            .map(|q| {
+                let t = Instant::now();
+                if which == "grid" {
+                    std::hint::black_box(grid.query(b"m", q).len());
+                } else {
+                    std::hint::black_box(base.query(b"m", q).len());
+                }
+                t.elapsed().as_nanos()
+            })
+            .collect();
+        ns.sort_unstable();
+        let at = |p: f64| ns[((ns.len() - 1) as f64 * p).round() as usize];
+        eprintln!("{what}: p50 {} ns, p99 {} ns", at(0.5), at(0.99));
+    }
+}
+
+/// The timed loop of the grid index (a function of its own for `--toggle-collect`).
+#[inline(never)]
+fn query_grid(grid: &Index, qs: &[Expr]) -> u64 {
+    qs.iter().map(|q| grid.query(b"m", q).len()).sum()
+}
+
+/// The timed loop of the baseline.
+#[inline(never)]
+fn query_baseline(base: &baseline::Baseline, qs: &[Expr]) -> u64 {
+    qs.iter().map(|q| base.query(b"m", q).len()).sum()
 }

@@ -143,9 +143,9 @@ impl Measurement {
         self.grids.push(grid);
     }
 
-    /// The grids that can hold `key = value` (value fingerprint `value_fp`).
-    pub fn holders(&self, key: &[u8], value_fp: u64) -> Holders {
-        match self.value_grids.get(&pair_fp(fingerprint(key), value_fp)) {
+    /// The grids that can hold `key = value` (fingerprints `key_fp`, `value_fp`).
+    pub fn holders(&self, key_fp: u64, value_fp: u64) -> Holders {
+        match self.value_grids.get(&pair_fp(key_fp, value_fp)) {
             None => Holders::None,
             Some(&MANY_GRIDS) => Holders::Any,
             Some(&gi) => Holders::One(gi as usize),
@@ -163,11 +163,7 @@ impl Measurement {
         // cache miss in a dictionary of millions of values, and a write of an existing series
         // probed up to all of them.
         let holder = match self.filter_key(shape) {
-            Some(k) => match self.value_grids.get(&pair_fp(shape.key_fps[k], fps[k])) {
-                None => Holders::None,
-                Some(&MANY_GRIDS) => Holders::Any,
-                Some(&gi) => Holders::One(gi as usize),
-            },
+            Some(k) => self.holders(shape.key_fps[k], fps[k]),
             None => Holders::Any,
         };
         match holder {
