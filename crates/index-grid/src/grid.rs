@@ -84,6 +84,17 @@ pub(crate) struct Grid {
     /// Points ever used: `|live| + |dead|` (a roaring length sums its containers; this is
     /// read for every grid an insert passes).
     pub used: u64,
+    /// Where each shape key sits (derived from `dense` and `sparse` when the grid is made):
+    /// a query finds a key's dimension or postings by index instead of by search.
+    pub slots: Vec<KeySlot>,
+}
+
+/// A shape key's place in a grid: dense dimension `i`, sparse key `j`, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeySlot {
+    Missing,
+    Dense(u32),
+    Sparse(u32),
 }
 
 /// Product of capacities with overflow and limit checks: the number of points of a grid.
@@ -115,6 +126,22 @@ impl Grid {
     ) -> Result<Grid> {
         let caps: Vec<u32> = dense.iter().map(|d| d.1).collect();
         let points = points_of(&caps, row_cap, max_points)?;
+        // a grid's keys are its shape's, each dense or sparse: indexes below their count
+        let keys = dense
+            .iter()
+            .map(|d| d.0 + 1)
+            .chain(sparse.iter().map(|&k| k + 1));
+        let mut slots = vec![KeySlot::Missing; keys.max().unwrap_or(0) as usize];
+        for (i, &(key, _)) in dense.iter().enumerate() {
+            if let Some(s) = slots.get_mut(key as usize) {
+                *s = KeySlot::Dense(i as u32);
+            }
+        }
+        for (j, &key) in sparse.iter().enumerate() {
+            if let Some(s) = slots.get_mut(key as usize) {
+                *s = KeySlot::Sparse(j as u32);
+            }
+        }
         let mut strides = vec![0u64; dense.len()];
         let mut s = u64::from(row_cap.max(1));
         for i in (0..dense.len()).rev() {
@@ -151,6 +178,7 @@ impl Grid {
             strides,
             rows_used: HashMap::default(),
             used: 0,
+            slots,
         })
     }
 

@@ -4,7 +4,7 @@
 use roaring::RoaringBitmap;
 
 use crate::expr::{Expr, Pred};
-use crate::grid::Grid;
+use crate::grid::{Grid, KeySlot};
 use crate::ids::SeriesIdSet;
 use crate::mask::{Axis, Mask};
 use crate::measurement::Holders;
@@ -98,12 +98,10 @@ fn slot(g: &Grid, keys: &[Box<[u8]>], key: &[u8]) -> Slot {
 
 /// Where shape key `k` sits in `g`.
 fn slot_of_key(g: &Grid, k: u32) -> Slot {
-    if let Some(i) = g.dense.iter().position(|d| d.key == k) {
-        Slot::Dense(i)
-    } else if let Some(j) = g.sparse.iter().position(|s| s.key == k) {
-        Slot::Sparse(j)
-    } else {
-        Slot::Missing
+    match g.slots.get(k as usize) {
+        Some(&KeySlot::Dense(i)) => Slot::Dense(i as usize),
+        Some(&KeySlot::Sparse(j)) => Slot::Sparse(j as usize),
+        Some(&KeySlot::Missing) | None => Slot::Missing,
     }
 }
 
