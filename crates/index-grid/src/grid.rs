@@ -50,6 +50,17 @@ pub(crate) enum Probe {
 /// lacks).
 pub(crate) const NO_VALUE: u32 = u32::MAX;
 
+/// What a [`Grid::probe`] must find out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Need {
+    /// Whether the series is here, and whether it would fit.
+    Both,
+    /// Only whether the series is here.
+    Found,
+    /// Only whether it would fit (the series is known to be absent).
+    Fit,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Grid {
     pub id: u32,
@@ -84,6 +95,20 @@ pub(crate) struct Grid {
     /// key every series has is evaluated as in any postings segment: `exists` is the live set,
     /// not a union of every posting (a million for a diagonal key).
     pub key_live: Vec<u32>,
+    /// Points ever used: `|live| + |dead|` (a roaring length sums its containers; this is
+    /// read for every grid an insert passes).
+    pub used: u64,
+    /// Where each shape key sits (derived from `dense` and `sparse` when the grid is made):
+    /// a query finds a key's dimension or postings by index instead of by search.
+    pub slots: Vec<KeySlot>,
+}
+
+/// A shape key's place in a grid: dense dimension `i`, sparse key `j`, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeySlot {
+    Missing,
+    Dense(u32),
+    Sparse(u32),
 }
 
 /// Product of capacities with overflow and limit checks: the number of points of a grid.
@@ -121,7 +146,7 @@ impl Grid {
             strides[i] = s;
             s *= u64::from(caps[i]);
         }
-        Ok(Grid {
+        let mut grid = Grid {
             id,
             base,
             points,
@@ -153,7 +178,34 @@ impl Grid {
             rows_used: HashMap::default(),
             by_fp: HashMap::default(),
             key_live: Vec::new(),
-        })
+            used: 0,
+            slots: Vec::new(),
+        };
+        grid.refresh_slots();
+        Ok(grid)
+    }
+
+    /// Recomputes `slots` from the dense dimensions and sparse keys (when the grid is made, and
+    /// when a shared segment gains a key).
+    pub fn refresh_slots(&mut self) {
+        // a grid's keys are its shape's, each dense or sparse: indexes below their count
+        let keys = self
+            .dense
+            .iter()
+            .map(|d| d.key + 1)
+            .chain(self.sparse.iter().map(|s| s.key + 1));
+        let mut slots = vec![KeySlot::Missing; keys.max().unwrap_or(0) as usize];
+        for (i, d) in self.dense.iter().enumerate() {
+            if let Some(s) = slots.get_mut(d.key as usize) {
+                *s = KeySlot::Dense(i as u32);
+            }
+        }
+        for (j, sk) in self.sparse.iter().enumerate() {
+            if let Some(s) = slots.get_mut(sk.key as usize) {
+                *s = KeySlot::Sparse(j as u32);
+            }
+        }
+        self.slots = slots;
     }
 
     /// Rows per cell as a local-id stride (1 for pure grids).
@@ -165,10 +217,17 @@ impl Grid {
         self.row_cap > 0
     }
 
+    /// Every point is used (live or dead): nothing can be placed here any more. Most grids of
+    /// a shape end this way (rows are sized from the data), and skipping them keeps a new
+    /// series from probing every grid for room.
+    pub fn is_full(&self) -> bool {
+        self.used >= self.points
+    }
+
     /// Whether the series `tags` (shape order, fingerprints of values in `fps`) is here or fits.
-    /// With `need_fit` false (a fitting grid is already known) only `Found` matters, and the
-    /// row bookkeeping is skipped.
-    pub fn probe(&self, tags: &[(&[u8], &[u8])], fps: &[u64], need_fit: bool) -> Probe {
+    /// `need` skips what the caller already knows: a series the pair filter ruled out is not
+    /// looked for, and once a fitting grid is known only `Found` matters.
+    pub fn probe(&self, tags: &[(&[u8], &[u8])], fps: &[u64], need: Need) -> Probe {
         let mut lo: u64 = 0;
         let mut new_value = false;
         for (d, &stride) in self.dense.iter().zip(&self.strides) {
@@ -185,7 +244,11 @@ impl Grid {
         }
         if new_value {
             // A coordinate nobody used yet: its cell is empty.
-            return Probe::Fits;
+            return if need == Need::Found {
+                Probe::NoRoom
+            } else {
+                Probe::Fits
+            };
         }
         let lo = lo as u32; // < points ≤ 2^32
         if !self.is_hybrid() {
@@ -198,10 +261,12 @@ impl Grid {
             };
         }
         let last = lo + (self.row_cap - 1); // < points ≤ 2^32
-        if let Some(local) = self.find_in_cell(tags, fps, lo, last) {
+        if need != Need::Fit
+            && let Some(local) = self.find_in_cell(tags, fps, lo, last)
+        {
             return Probe::Found(local);
         }
-        if need_fit && self.next_row(lo) < self.row_cap {
+        if need != Need::Found && self.next_row(lo) < self.row_cap {
             Probe::Fits
         } else {
             Probe::NoRoom
@@ -264,8 +329,9 @@ impl Grid {
         }
     }
 
-    /// Rebuilds `rows_used` from the live and dead sets (after loading).
+    /// Rebuilds `rows_used` and `used` from the live and dead sets (after loading).
     pub fn rebuild_rows_used(&mut self) {
+        self.used = self.live.len() + self.dead.len();
         self.rows_used = self
             .next_rows()
             .into_iter()
@@ -333,6 +399,15 @@ impl Grid {
         self.index_dense(local);
         debug_assert!(u64::from(local) < self.points);
         self.live.insert(local);
+        self.used += 1;
+        if self.used.is_power_of_two() {
+            // Live sets are mostly runs (a full permutation fills whole blocks, a hybrid cell
+            // fills its rows in order): run containers make them a few bytes in memory and in
+            // the snapshot instead of 2 bytes a series. Re-chosen at each doubling (amortised
+            // O(1) per insert); the choice depends only on the inserts, so a replayed or
+            // reloaded index holds the same containers and writes the same bytes.
+            self.live.optimize();
+        }
         let ns = self.sparse.len();
         if ns > 0 {
             let need = (local as usize + 1) * ns;

@@ -6,7 +6,7 @@ use roaring::RoaringBitmap;
 
 use crate::dict::{FpBuild, MixBuild};
 use crate::error::Result;
-use crate::grid::{Grid, Probe};
+use crate::grid::{Grid, Need, Probe};
 use crate::policy::Policy;
 use crate::segment::set_fp;
 use crate::tagset::fingerprint;
@@ -151,11 +151,23 @@ impl Measurement {
 
     /// The shape with exactly the keys of `tags`.
     pub fn shape_of(&self, tags: &[(&[u8], &[u8])]) -> Option<u32> {
+        // (a union shape is no series' key set, even when its keys are the same)
+        let same = |s: &Shape| {
+            !s.union
+                && s.keys.len() == tags.len()
+                && s.keys.iter().zip(tags).all(|(k, t)| **k == *t.0)
+        };
+        // most measurements have one or a few shapes: comparing their keys costs less than
+        // hashing the keys of every insert
+        if self.shapes.len() <= 4 {
+            return self.shapes.iter().position(same).map(|s| s as u32);
+        }
         let fp = keys_fp(tags.iter().map(|t| t.0));
-        self.shape_index.get(&fp)?.iter().copied().find(|&s| {
-            let keys = &self.shapes[s as usize].keys;
-            keys.len() == tags.len() && keys.iter().zip(tags).all(|(k, t)| **k == *t.0)
-        })
+        self.shape_index
+            .get(&fp)?
+            .iter()
+            .copied()
+            .find(|&s| same(&self.shapes[s as usize]))
     }
 
     fn add_shape(&mut self, tags: &[(&[u8], &[u8])]) -> u32 {
@@ -221,9 +233,9 @@ impl Measurement {
         }
     }
 
-    /// The grids that can hold `key = value` (value fingerprint `value_fp`).
-    pub fn holders(&self, key: &[u8], value_fp: u64) -> Holders {
-        match self.value_grids.get(&pair_fp(fingerprint(key), value_fp)) {
+    /// The grids that can hold `key = value` (fingerprints `key_fp`, `value_fp`).
+    pub fn holders(&self, key_fp: u64, value_fp: u64) -> Holders {
+        match self.value_grids.get(&pair_fp(key_fp, value_fp)) {
             None => Holders::None,
             Some(&MANY_GRIDS) => Holders::Any,
             Some(&gi) => Holders::One(gi as usize),
@@ -236,12 +248,47 @@ impl Measurement {
             return Located::Absent(None);
         };
         let shape = &self.shapes[s as usize];
+        // The pair filter names the grids that can hold the series' most selective pair (a
+        // host name, a UUID): without it every grid of the shape was probed, each probe a
+        // cache miss in a dictionary of millions of values, and a write of an existing series
+        // probed up to all of them.
+        let holder = match self.filter_key(shape) {
+            Some(k) => self.holders(shape.key_fps[k], fps[k]),
+            None => Holders::Any,
+        };
+        match holder {
+            Holders::Any => {}
+            Holders::None => return Located::Absent(self.first_fit(shape, tags, fps)),
+            Holders::One(gi) => {
+                // the one grid holding the pair may be a shared segment (where this shape may
+                // have series) or belong to another shape (the filter is per measurement): then
+                // the series is nowhere else
+                let g = &self.grids[gi];
+                if g.shared {
+                    let among = shape.in_shared.iter().find(|(x, _)| *x as usize == gi);
+                    if let Some((_, among)) = among {
+                        let fp = set_fp(shape.key_fps.iter().copied().zip(fps.iter().copied()));
+                        let union = &self.shapes[g.shape as usize].keys;
+                        if let Some(local) = g.find_shared(union, tags, fps, fp, among) {
+                            return Located::Found(gi, local);
+                        }
+                    }
+                } else if g.shape == s
+                    && let Probe::Found(local) = g.probe(tags, fps, Need::Found)
+                {
+                    return Located::Found(gi, local);
+                }
+                return Located::Absent(self.first_fit(shape, tags, fps));
+            }
+        }
         // Newest grid first: later grids are larger and hold most series, so a live series (the
         // common case: every write of an existing series) is found after fewer probes. First
         // fit stays the earliest grid in creation order with room: the last one seen here.
         let mut first_fit = None;
         for &gi in shape.grids.iter().rev() {
-            match self.grids[gi as usize].probe(tags, fps, true) {
+            let g = &self.grids[gi as usize];
+            let need = if g.is_full() { Need::Found } else { Need::Both };
+            match g.probe(tags, fps, need) {
                 Probe::Found(local) => return Located::Found(gi as usize, local),
                 Probe::Fits => first_fit = Some(gi as usize),
                 Probe::NoRoom => {}
@@ -260,6 +307,29 @@ impl Measurement {
             }
         }
         Located::Absent(first_fit)
+    }
+
+    /// The earliest grid of `shape` with room for a series known to be absent.
+    fn first_fit(&self, shape: &Shape, tags: &[(&[u8], &[u8])], fps: &[u64]) -> Option<usize> {
+        shape.grids.iter().map(|&gi| gi as usize).find(|&gi| {
+            let g = &self.grids[gi];
+            !g.is_full() && g.probe(tags, fps, Need::Fit) == Probe::Fits
+        })
+    }
+
+    /// The shape key whose pair is checked against the filter before probing: the key with the
+    /// most values in the shape's newest grid (sparse keys first: they are the identifiers).
+    /// Derived from the grids on every call, so built and loaded indexes choose alike.
+    fn filter_key(&self, shape: &Shape) -> Option<usize> {
+        let g = &self.grids[*shape.grids.last()? as usize];
+        let sparse = g.sparse.iter().map(|s| (s.key, s.dict.len()));
+        let best = sparse.max_by_key(|&(_, n)| n).or_else(|| {
+            g.dense
+                .iter()
+                .map(|d| (d.key, d.dict.len()))
+                .max_by_key(|&(_, n)| n)
+        });
+        best.map(|(k, _)| k as usize)
     }
 
     /// Inserts a series known to be absent. `new_grid(points)` reserves an id range and returns
@@ -456,4 +526,105 @@ pub(crate) fn note_holder(value_grids: &mut HashMap<u32, u32, MixBuild>, fp: u32
 /// Value fingerprints of a canonical tag set.
 pub(crate) fn value_fps(tags: &[(&[u8], &[u8])]) -> Vec<u64> {
     tags.iter().map(|t| fingerprint(t.1)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::AdaptivePolicy;
+
+    impl Measurement {
+        /// `locate` without the pair filter and the full-grid skip: every grid of the shape
+        /// probed for both answers (the model the shortcuts must agree with).
+        fn locate_by_scan(&self, tags: &[(&[u8], &[u8])], fps: &[u64]) -> Located {
+            let Some(s) = self.shape_of(tags) else {
+                return Located::Absent(None);
+            };
+            let mut first_fit = None;
+            for &gi in self.shapes[s as usize].grids.iter().rev() {
+                match self.grids[gi as usize].probe(tags, fps, Need::Both) {
+                    Probe::Found(local) => return Located::Found(gi as usize, local),
+                    Probe::Fits => first_fit = Some(gi as usize),
+                    Probe::NoRoom => {}
+                }
+            }
+            // and every shared segment holding series of the shape
+            let shape = &self.shapes[s as usize];
+            let fp = set_fp(shape.key_fps.iter().copied().zip(fps.iter().copied()));
+            for (gi, among) in &shape.in_shared {
+                let g = &self.grids[*gi as usize];
+                let union = &self.shapes[g.shape as usize].keys;
+                if let Some(local) = g.find_shared(union, tags, fps, fp, among) {
+                    return Located::Found(*gi as usize, local);
+                }
+            }
+            Located::Absent(first_fit)
+        }
+    }
+
+    fn same(a: &Located, b: &Located) -> bool {
+        match (a, b) {
+            (Located::Found(g, l), Located::Found(h, k)) => g == h && l == k,
+            (Located::Absent(f), Located::Absent(g)) => f == g,
+            _ => false,
+        }
+    }
+
+    /// Inserts, deletes and re-inserts over several shapes sharing values, small grids so that
+    /// many fill up: the filtered lookup must find what the full scan finds, and place a new
+    /// series in the same grid.
+    #[test]
+    fn filtered_locate_agrees_with_a_full_scan() {
+        for policy in [
+            Policy::Adaptive(AdaptivePolicy {
+                probe_rows: 4,
+                ..AdaptivePolicy::default()
+            }),
+            Policy::default(),
+            Policy::Multiplier(crate::policy::MultiplierPolicy::new(2, 2)),
+        ] {
+            let mut m = Measurement::new(1, b"m");
+            let mut next_base = 1u64;
+            let mut next_id = 1u32;
+            let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+            let mut rand = move |n: u64| {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                rng % n
+            };
+            let mut placed: Vec<(usize, u32)> = Vec::new();
+            for i in 0..3000u64 {
+                let host = format!("h{}", rand(700)).into_bytes();
+                let dc = format!("d{}", rand(3)).into_bytes();
+                let rack = format!("r{}", rand(5)).into_bytes();
+                let mut tags: Vec<(&[u8], &[u8])> = vec![(b"dc", &dc), (b"host", &host)];
+                match i % 3 {
+                    0 => tags.push((b"rack", &rack)),
+                    1 => tags.truncate(1),
+                    _ => {}
+                }
+                let fps = value_fps(&tags);
+                let found = m.locate(&tags, &fps);
+                assert!(same(&found, &m.locate_by_scan(&tags, &fps)), "series {i}");
+                if let Located::Absent(fit) = found {
+                    let mut new_grid = |points: u64| {
+                        let base = next_base;
+                        next_base += points;
+                        next_id += 1;
+                        Ok((base, next_id))
+                    };
+                    let at = m
+                        .insert_absent(&tags, &fps, fit, &policy, &mut new_grid)
+                        .unwrap();
+                    placed.push(at);
+                }
+                if rand(4) == 0 && !placed.is_empty() {
+                    let (gi, local) = placed.swap_remove(rand(placed.len() as u64) as usize);
+                    assert!(m.delete(gi, local));
+                }
+            }
+            assert!(m.grids.len() > 4, "the workload must make several grids");
+        }
+    }
 }

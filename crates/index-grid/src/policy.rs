@@ -198,13 +198,21 @@ fn plan_adaptive(
             h
         })
         .collect();
+    // A key with more than `sparse_cardinality` values is sparse whatever its exact count (it
+    // is skipped below, and its place in `order` among other skipped keys changes nothing), so
+    // counting stops there: hashing every host name or UUID of every grid was most of planning.
+    let limit = p.sparse_cardinality as usize;
     for &gi in &s.grids {
         let g = &m.grids[gi as usize];
-        for d in &g.dense {
-            distinct[d.key as usize].extend(d.dict.iter());
-        }
-        for sk in &g.sparse {
-            distinct[sk.key as usize].extend(sk.dict.iter());
+        let dense = g.dense.iter().map(|d| (d.key, &d.dict));
+        for (k, dict) in dense.chain(g.sparse.iter().map(|sk| (sk.key, &sk.dict))) {
+            let set = &mut distinct[k as usize];
+            for v in dict.iter() {
+                if set.len() > limit {
+                    break;
+                }
+                set.insert(v);
+            }
         }
     }
     // a shape with no grid of its own: its values are counted by the sample below (which
@@ -224,6 +232,10 @@ fn plan_adaptive(
     }
     let mut big_n: Vec<u64> = distinct.iter().map(|d| d.len() as u64).collect();
     drop(distinct);
+    let sparse_for_sure: Vec<bool> = big_n
+        .iter()
+        .map(|&n| n > u64::from(p.sparse_cardinality))
+        .collect();
     // b. the sample: most recent grids first, each ascending; then the new series
     // sized for the values the sample can show: growing the maps of an identifier-like key
     // one rehash at a time was a fifth of the planning cost (callgrind, UUID)
@@ -236,21 +248,31 @@ fn plan_adaptive(
     ) + 1;
     let mut ids: Vec<HashMap<&[u8], u32, BytesBuild>> = big_n
         .iter()
-        .map(|&distinct| {
+        .zip(&sparse_for_sure)
+        .map(|(&distinct, &skip)| {
             // (values not counted yet: a guess, grown by rehashing)
             let guess = if only_shared {
                 1024
             } else {
                 distinct as usize + 1
             };
-            HashMap::with_capacity_and_hasher(sample.min(guess), BytesBuild::default())
+            let room = if skip { 0 } else { sample.min(guess) };
+            HashMap::with_capacity_and_hasher(room, BytesBuild::default())
         })
         .collect();
     let mut rows: Vec<Vec<u32>> = Vec::new(); // rows[s][k] = value id of key k
-    fn intern<'a>(vals: &[&'a [u8]], ids: &mut [HashMap<&'a [u8], u32, BytesBuild>]) -> Vec<u32> {
+    // keys sparse for sure are never read from the rows: they are not interned (0)
+    fn intern<'a>(
+        vals: &[&'a [u8]],
+        ids: &mut [HashMap<&'a [u8], u32, BytesBuild>],
+        skip: &[bool],
+    ) -> Vec<u32> {
         vals.iter()
             .enumerate()
             .map(|(k, v)| {
+                if skip[k] {
+                    return 0;
+                }
                 let next = ids[k].len() as u32;
                 *ids[k].entry(*v).or_insert(next)
             })
@@ -273,7 +295,7 @@ fn plan_adaptive(
         let sampled = g.live.iter().enumerate().filter(|(i, _)| i % step == 0);
         for (_, local) in sampled.take(budget) {
             g.values_into(local, n, &mut vals, &mut coords);
-            rows.push(intern(&vals, &mut ids));
+            rows.push(intern(&vals, &mut ids, &sparse_for_sure));
         }
     }
     if in_shared && rows.len() < p.plan_sample as usize {
@@ -281,12 +303,12 @@ fn plan_adaptive(
             if rows.len() >= p.plan_sample as usize {
                 return false;
             }
-            rows.push(intern(vals, &mut ids));
+            rows.push(intern(vals, &mut ids, &sparse_for_sure));
             true
         });
     }
     let t_vals: Vec<&[u8]> = tags.iter().map(|t| t.1).collect();
-    rows.push(intern(&t_vals, &mut ids));
+    rows.push(intern(&t_vals, &mut ids, &sparse_for_sure));
     let small_n: Vec<u64> = ids.iter().map(|m| m.len() as u64).collect();
     if only_shared {
         big_n.clone_from(&small_n);
@@ -305,8 +327,7 @@ fn plan_adaptive(
     for &k in &order {
         // an identifier-like key (most sample series have their own value) gains nothing from a
         // coordinate and would fill the dimension with one series per value: sparse
-        if big_n[k as usize] > u64::from(p.sparse_cardinality)
-            || small_n[k as usize].saturating_mul(2) > rows.len() as u64
+        if sparse_for_sure[k as usize] || small_n[k as usize].saturating_mul(2) > rows.len() as u64
         {
             continue;
         }

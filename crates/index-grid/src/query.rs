@@ -4,10 +4,11 @@
 use roaring::RoaringBitmap;
 
 use crate::expr::{Expr, Pred};
-use crate::grid::Grid;
+use crate::grid::{Grid, KeySlot};
 use crate::ids::SeriesIdSet;
 use crate::mask::{Axis, Mask};
-use crate::measurement::{Holders, Measurement};
+use crate::measurement::Holders;
+use crate::measurement::Measurement;
 use crate::posting::Posting;
 
 mod eq;
@@ -29,15 +30,21 @@ enum Slot {
 
 /// Ids of the live series of `m` satisfying `expr`, ascending.
 pub(crate) fn evaluate(m: &Measurement, expr: &Expr) -> SeriesIdSet {
+    if let Some(eqs) = eq::equalities(expr) {
+        let eqs = eqs.as_slice();
+        let grids = match eq::holders(m, eqs) {
+            Holders::None => return SeriesIdSet::default(),
+            Holders::One(gi) => std::slice::from_ref(&m.grids[gi]),
+            Holders::Any => &m.grids[..],
+        };
+        let with_shapes = grids.iter().map(|g| (g, &m.shapes[g.shape as usize]));
+        return eq::evaluate(with_shapes, eqs, grids.len());
+    }
     let grids = match holders(m, expr) {
         Holders::None => return SeriesIdSet::default(),
         Holders::One(gi) => std::slice::from_ref(&m.grids[gi]),
         Holders::Any => &m.grids[..],
     };
-    if let Some(eqs) = eq::equalities(expr) {
-        let with_shapes = grids.iter().map(|g| (g, &m.shapes[g.shape as usize]));
-        return eq::evaluate(with_shapes, &eqs, grids.len());
-    }
     let mut out = SeriesIdSet::with_capacity(grids.len());
     for g in grids {
         if g.live.is_empty() {
@@ -59,7 +66,7 @@ pub(crate) fn evaluate(m: &Measurement, expr: &Expr) -> SeriesIdSet {
 fn holders(m: &Measurement, expr: &Expr) -> Holders {
     let eq_holders = |e: &Expr| match e {
         // an empty value means "key absent", which no dictionary records
-        Expr::Pred(Pred::Eq(k, v)) if !v.is_empty() => m.holders(k, fingerprint(v)),
+        Expr::Pred(Pred::Eq(k, v)) if !v.is_empty() => m.holders(fingerprint(k), fingerprint(v)),
         _ => Holders::Any,
     };
     match expr {
@@ -91,12 +98,10 @@ fn slot(g: &Grid, keys: &[Box<[u8]>], key: &[u8]) -> Slot {
 
 /// Where shape key `k` sits in `g`.
 fn slot_of_key(g: &Grid, k: u32) -> Slot {
-    if let Some(i) = g.dense.iter().position(|d| d.key == k) {
-        Slot::Dense(i)
-    } else if let Some(j) = g.sparse.iter().position(|s| s.key == k) {
-        Slot::Sparse(j)
-    } else {
-        Slot::Missing
+    match g.slots.get(k as usize) {
+        Some(&KeySlot::Dense(i)) => Slot::Dense(i as usize),
+        Some(&KeySlot::Sparse(j)) => Slot::Sparse(j as usize),
+        Some(&KeySlot::Missing) | None => Slot::Missing,
     }
 }
 
@@ -133,6 +138,11 @@ fn dense_coords(g: &Grid, i: usize, p: &Pred) -> Vec<u32> {
     (0..d.dict.len() as u32)
         .filter(|&c| live(&c) && matches_fast(p, d.dict.get(c), false))
         .collect()
+}
+
+/// Coordinates of a dense dimension that some live series uses.
+fn live_coords(d: &crate::grid::DenseDim) -> usize {
+    d.live.iter().filter(|&&n| n > 0).count()
 }
 
 /// The live locals at `coords` of dense dimension `i` from its postings, unless many
@@ -186,28 +196,82 @@ fn literal_prefix(pattern: &str) -> Option<&[u8]> {
 /// Locals (⊆ live) of sparse key `j` under `p`.
 fn sparse_set(g: &Grid, j: usize, p: &Pred) -> Set {
     let s = &g.sparse[j];
-    let mut positive = RoaringBitmap::new();
-    match p {
+    let positive = match p {
         Pred::Exists(_) => return Set::All,
         Pred::NotExists(_) => return Set::Empty,
-        Pred::Eq(_, v) | Pred::Neq(_, v) => {
-            if let Some(vi) = s.dict.find_bytes(v) {
-                positive = s.postings[vi as usize].to_bitmap();
-            }
-        }
-        Pred::Regex(..) | Pred::NotRegex(..) => {
-            for (vi, v) in s.dict.iter().enumerate() {
-                if matches_fast(p, v, true) {
-                    s.postings[vi].union_into(&mut positive);
-                }
-            }
-        }
+        Pred::Eq(_, v) | Pred::Neq(_, v) => match s.dict.find_bytes(v) {
+            Some(vi) => Set::Some(s.postings[vi as usize].to_bitmap()),
+            None => Set::Empty,
+        },
+        Pred::Regex(..) | Pred::NotRegex(..) => regex_postings(g, j, p),
+    };
+    match (positive, p.negated()) {
+        (positive, false) => positive,
+        (Set::All, true) => Set::Empty,
+        (Set::Empty, true) => Set::All,
+        (Set::Some(b), true) => Set::Some(&g.live - &b),
     }
-    if p.negated() {
-        Set::Some(&g.live - &positive)
+}
+
+/// The live locals whose value of sparse key `j` matches the positive form of `p`. Every live
+/// series of the grid has one value of the key, so the matching values' postings are the live
+/// set minus the others': when most series match (`host =~ /^h/`) the smaller side is united,
+/// and when all match the answer is the live set itself.
+fn regex_postings(g: &Grid, j: usize, p: &Pred) -> Set {
+    let s = &g.sparse[j];
+    let mut matched = Vec::with_capacity(s.dict.len());
+    let mut hits = 0u64;
+    for (posting, v) in s.postings.iter().zip(s.dict.iter()) {
+        let n = posting.len();
+        let hit = n > 0 && matches_fast(p, v, true);
+        hits += if hit { n } else { 0 };
+        matched.push(hit);
+    }
+    let live = g.live.len();
+    if hits == 0 {
+        return Set::Empty;
+    }
+    if hits >= live {
+        return Set::All;
+    }
+    let complement = hits > live / 2;
+    let side = s
+        .postings
+        .iter()
+        .zip(&matched)
+        .filter(|&(_, &hit)| hit != complement)
+        .map(|(posting, _)| posting);
+    let united = union_postings(side);
+    Set::Some(if complement {
+        &g.live - &united
     } else {
-        Set::Some(positive)
+        united
+    })
+}
+
+/// The union of postings: single series gathered, sorted and appended at once (inserting them
+/// one by one in dictionary order was a search per series), bitmaps united whole.
+fn union_postings<'p>(postings: impl Iterator<Item = &'p Posting>) -> RoaringBitmap {
+    let mut singles = Vec::new();
+    let mut out = RoaringBitmap::new();
+    for posting in postings {
+        match posting {
+            Posting::Empty => {}
+            Posting::One(x) => singles.push(*x),
+            Posting::Many(b) => out |= &**b,
+        }
     }
+    if !singles.is_empty() {
+        singles.sort_unstable();
+        // sorted and deduplicated (a local has one value per key), so this cannot fail
+        let ones = RoaringBitmap::from_sorted_iter(singles).unwrap_or_default();
+        if out.is_empty() {
+            out = ones;
+        } else {
+            out |= ones;
+        }
+    }
+    out
 }
 
 /// Locals (⊆ live) of union key `j` of a shared segment under `p`, where some series lack
@@ -284,6 +348,10 @@ fn eval_and(g: &Grid, keys: &[Box<[u8]>], children: &[Expr]) -> Set {
             }
             Slot::Dense(i) => {
                 let coords = dense_coords(g, i, p);
+                if coords.len() == live_coords(&g.dense[i]) {
+                    // every value in use is allowed (`os =~ /^U/`): no constraint
+                    continue;
+                }
                 if let [c] = coords[..] {
                     // one coordinate: intersect with its postings in place, no copy
                     if !intersect_posting(&mut acc, &g.dense[i].postings[c as usize]) {

@@ -150,6 +150,11 @@ impl Grid {
         let local = *row;
         *row += 1;
         self.live.insert(local);
+        self.used += 1;
+        if self.used.is_power_of_two() {
+            // rows are handed out in order: the live set is runs (see `Grid::place`)
+            self.live.optimize();
+        }
         self.note_fp(fp, local);
         let ns = self.sparse.len();
         let need = (local as usize + 1) * ns;
@@ -203,6 +208,7 @@ impl Grid {
             payload.extend_from_slice(&row[at as usize..]);
         }
         self.payload = payload;
+        self.refresh_slots();
     }
 
     /// Records live local `local` under tag-set fingerprint `fp`.

@@ -348,7 +348,8 @@ fn full_permutation_and_diagonal_workloads() {
 /// Dense dimensions answer from their per-coordinate postings (few coordinates) or from word
 /// masks (many coordinates covering much of the grid: `!=`, broad regexes); both must agree
 /// with the naive filter, before and after deletes and a snapshot round trip (which rebuilds
-/// the postings). A dense key of 24 values makes both paths happen.
+/// the postings). A dense key of 24 values makes both paths happen; regexes on the sparse host
+/// key match every, most, few and no values.
 #[test]
 fn dense_postings_and_masks_agree_with_naive() {
     let ix = Index::new(Policy::default());
@@ -390,6 +391,19 @@ fn dense_postings_and_masks_agree_with_naive() {
         Expr::regex("svc", "^s1").unwrap(),
         Expr::And(vec![Expr::eq("svc", "s5"), Expr::eq("env", "e2")]),
         Expr::And(vec![Expr::eq("svc", "s5"), Expr::eq("host", "h5")]),
+        // sparse key: every value, most values (the complement is united), a few, none
+        Expr::regex("host", "^h").unwrap(),
+        Expr::regex("host", "^h[1-8]").unwrap(),
+        Expr::regex("host", "^h1").unwrap(),
+        Expr::regex("host", "^x").unwrap(),
+        Expr::not_regex("host", "^h").unwrap(),
+        Expr::not_regex("host", "^h[1-8]").unwrap(),
+        // dense key: every value in use is no constraint
+        Expr::regex("svc", "^s").unwrap(),
+        Expr::And(vec![
+            Expr::regex("env", "^e").unwrap(),
+            Expr::regex("host", "^h2").unwrap(),
+        ]),
     ];
     exprs.push(Expr::Or(vec![Expr::eq("svc", "s1"), Expr::eq("env", "e0")]));
     let back = Index::from_bytes(&ix.to_bytes()).unwrap();

@@ -263,3 +263,25 @@ fn keys_present_everywhere_and_then_not() {
     assert_eq!(back.query(b"m", &Expr::not_exists("k")).len(), 0);
     assert_eq!(back.query(b"m", &Expr::exists("x")).len(), 50);
 }
+
+/// A series whose key set equals a shared segment's key union (the union grew to exactly its
+/// keys) is found again: the union is no series' key set, so it is never taken for the
+/// series' shape (the differential proptest's minimal case after the merge of the shared
+/// segments with the few-shapes lookup by key comparison).
+#[test]
+fn a_key_set_equal_to_the_union_is_found_again() {
+    let ix = Index::new(Policy::default());
+    let one: Vec<(&[u8], &[u8])> = vec![(b"k2", b"v1")];
+    let two: Vec<(&[u8], &[u8])> = vec![(b"k2", b"v1"), (b"k3", b"v1")];
+    let (a, how) = ix.insert(b"m", &one).unwrap();
+    assert_eq!(how, Inserted::Inserted);
+    let (b, how) = ix.insert(b"m", &two).unwrap();
+    assert_eq!(how, Inserted::Inserted);
+    assert_ne!(a, b);
+    assert_eq!(ix.insert(b"m", &two).unwrap(), (b, Inserted::Existed));
+    let rev: Vec<(&[u8], &[u8])> = two.iter().rev().copied().collect();
+    assert_eq!(ix.insert(b"m", &rev).unwrap(), (b, Inserted::Existed));
+    assert_eq!(ix.lookup(b"m", &two).unwrap(), Some(b));
+    assert_eq!(ix.insert(b"m", &one).unwrap(), (a, Inserted::Existed));
+    assert_eq!(ix.len(), 2);
+}

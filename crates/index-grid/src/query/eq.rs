@@ -2,6 +2,7 @@
 //! directly: the key found by fingerprint, one posting shared rather than copied, and several
 //! intersected smallest first, without the general planner's coordinate lists.
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use roaring::RoaringBitmap;
@@ -10,21 +11,43 @@ use super::{Slot, slot_of_key};
 use crate::expr::{Expr, Pred};
 use crate::grid::Grid;
 use crate::ids::{Locals, SeriesIdSet};
-use crate::measurement::Shape;
+use crate::measurement::{Holders, Measurement, Shape};
 use crate::posting::Posting;
 use crate::tagset::fingerprint;
 
 /// One `key = value` with a non-empty value, fingerprints computed once per query.
+#[derive(Clone)]
 pub(super) struct Equality<'a> {
     key: &'a [u8],
     key_fp: u64,
     value: &'a [u8],
     value_fp: u64,
+    /// `(shape, index of the key in it)` of the last shape searched (`NO_KEY` when absent):
+    /// consecutive grids mostly share a shape, and the search compared key names.
+    key_in_shape: Cell<(u32, u32)>,
+}
+
+/// `key_in_shape` of a key the shape lacks, and of the cache before the first search.
+const NO_KEY: u32 = u32::MAX;
+
+/// The equalities of a query: up to two without an allocation (one-tag and two-tag queries).
+pub(super) enum Equalities<'a> {
+    Inline([Equality<'a>; 2], usize),
+    Heap(Vec<Equality<'a>>),
+}
+
+impl<'a> Equalities<'a> {
+    pub(super) fn as_slice(&self) -> &[Equality<'a>] {
+        match self {
+            Equalities::Inline(e, n) => &e[..*n],
+            Equalities::Heap(e) => e,
+        }
+    }
 }
 
 /// The equalities of `expr` if it is one equality or an AND of them (non-empty values only:
 /// an empty value means "key absent", which no posting records).
-pub(super) fn equalities(expr: &Expr) -> Option<Vec<Equality<'_>>> {
+pub(super) fn equalities(expr: &Expr) -> Option<Equalities<'_>> {
     fn one(e: &Expr) -> Option<Equality<'_>> {
         match e {
             Expr::Pred(Pred::Eq(key, value)) if !value.is_empty() => Some(Equality {
@@ -32,15 +55,44 @@ pub(super) fn equalities(expr: &Expr) -> Option<Vec<Equality<'_>>> {
                 key_fp: fingerprint(key),
                 value,
                 value_fp: fingerprint(value),
+                key_in_shape: Cell::new((NO_KEY, NO_KEY)),
             }),
             _ => None,
         }
     }
+    fn single(e: &Expr) -> Option<Equalities<'_>> {
+        one(e).map(|e| Equalities::Inline([e.clone(), e], 1))
+    }
     match expr {
-        Expr::Pred(_) => Some(vec![one(expr)?]),
-        Expr::And(children) if !children.is_empty() => children.iter().map(one).collect(),
+        Expr::Pred(_) => single(expr),
+        Expr::And(children) => match &children[..] {
+            [] => None,
+            [a] => single(a),
+            [a, b] => Some(Equalities::Inline([one(a)?, one(b)?], 2)),
+            _ => children
+                .iter()
+                .map(one)
+                .collect::<Option<_>>()
+                .map(Equalities::Heap),
+        },
         _ => None,
     }
+}
+
+/// The grids that can hold a series satisfying every equality, from the pair filter.
+pub(super) fn holders(m: &Measurement, eqs: &[Equality<'_>]) -> Holders {
+    let mut only = None;
+    for e in eqs {
+        match m.holders(e.key_fp, e.value_fp) {
+            Holders::None => return Holders::None,
+            // a series lives in one grid: two equalities held by different single grids match
+            // nothing
+            Holders::One(g) if only.is_some_and(|o| o != g) => return Holders::None,
+            Holders::One(g) => only = Some(g),
+            Holders::Any => {}
+        }
+    }
+    only.map_or(Holders::Any, Holders::One)
 }
 
 /// The live series of `grids` satisfying every equality of `eqs`.
@@ -77,14 +129,25 @@ pub(super) fn evaluate<'g>(
 /// The posting of `e` in `g`, if the grid holds the value.
 #[inline]
 fn posting<'g>(g: &'g Grid, shape: &Shape, e: &Equality<'_>) -> Option<&'g Posting> {
-    // integer compares first: a binary search of the key names cost half of an equality
-    // over 84 grids (callgrind)
-    let k = shape
-        .key_fps
-        .iter()
-        .zip(&shape.keys)
-        .position(|(&f, k)| f == e.key_fp && **k == *e.key)?;
-    let p = match slot_of_key(g, k as u32) {
+    let (cached_shape, cached_key) = e.key_in_shape.get();
+    let k = if cached_shape == g.shape {
+        cached_key
+    } else {
+        // integer compares first: a binary search of the key names cost half of an equality
+        // over 84 grids (callgrind)
+        let k = shape
+            .key_fps
+            .iter()
+            .zip(&shape.keys)
+            .position(|(&f, k)| f == e.key_fp && **k == *e.key)
+            .map_or(NO_KEY, |k| k as u32);
+        e.key_in_shape.set((g.shape, k));
+        k
+    };
+    if k == NO_KEY {
+        return None;
+    }
+    let p = match slot_of_key(g, k) {
         Slot::Missing => return None,
         Slot::Dense(i) => {
             let d = &g.dense[i];
