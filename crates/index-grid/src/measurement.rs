@@ -96,6 +96,10 @@ pub(crate) struct Measurement {
 const LEAVE_ALWAYS: u64 = 1 << 16;
 /// Below that, it needs at least 1 / this of the shared segments' series.
 const LEAVE_SHARE: u64 = 4;
+/// A key set with at least this share (`NUM / DEN`) of the shared segments' series may leave
+/// for a hybrid grid; below it, only for a pure grid.
+const LEAVE_MOST_NUM: u64 = 3;
+const LEAVE_MOST_DEN: u64 = 4;
 
 /// `value_grids` entry of a pair in two or more grids.
 pub(crate) const MANY_GRIDS: u32 = u32::MAX;
@@ -358,7 +362,14 @@ impl Measurement {
             return Ok(None);
         }
         let plan = policy.plan(self, s, tags)?;
-        Ok((!plan.dense.is_empty()).then_some(plan))
+        // A hybrid grid saves only its dense keys' payload slots, and its growth starts a
+        // chain of grids that every query on the shape's keys visits. Most of the segment (a
+        // single key set: TSBS hosts, UUIDs) leaves for any dense key; a key set sharing the
+        // segment with others leaves only for a pure grid (random partial key sets: the full
+        // set stays until it can fill one, issue 6).
+        let most = n.saturating_mul(LEAVE_MOST_DEN) >= shared_total.saturating_mul(LEAVE_MOST_NUM);
+        let worth = plan.sparse.is_empty() || most;
+        Ok((!plan.dense.is_empty() && worth).then_some(plan))
     }
 
     /// Deletes the series at (grid, local).
