@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use crate::dict::{Dict, MixBuild};
 use crate::error::{Error, Result};
+use crate::payload::Payload;
 use crate::posting::Posting;
 
 /// A dense dimension: the coordinate of a series is the position of its value.
@@ -78,8 +79,8 @@ pub(crate) struct Grid {
     pub sparse: Vec<SparseKey>,
     pub live: RoaringBitmap,
     pub dead: RoaringBitmap,
-    /// `payload[local * sparse.len() + j]` = value index of sparse key j.
-    pub payload: Vec<u32>,
+    /// Per series, the value index of each sparse key j (see [`Payload`]).
+    pub payload: Payload,
     /// Local-id stride of each dense dimension.
     pub strides: Vec<u64>,
     /// Rows ever used per cell of a hybrid grid (= its next free row: rows are handed out in
@@ -173,7 +174,7 @@ impl Grid {
                 .collect(),
             live: RoaringBitmap::new(),
             dead: RoaringBitmap::new(),
-            payload: Vec::new(),
+            payload: Payload::default(),
             strides,
             rows_used: HashMap::default(),
             by_fp: HashMap::default(),
@@ -301,10 +302,7 @@ impl Grid {
             }
         }
         let posting = &self.sparse[best].postings[want[best] as usize];
-        let matches = |local: &u32| {
-            let at = *local as usize * ns;
-            self.payload.get(at..at + ns) == Some(&*want)
-        };
+        let matches = |local: &u32| self.payload.get(*local, ns) == Some(&*want);
         match posting {
             Posting::Empty => None,
             Posting::One(x) => Some(*x).filter(|x| (lo..=last).contains(x) && matches(x)),
@@ -409,12 +407,6 @@ impl Grid {
             self.live.optimize();
         }
         let ns = self.sparse.len();
-        if ns > 0 {
-            let need = (local as usize + 1) * ns;
-            if self.payload.len() < need {
-                self.payload.resize(need, NO_VALUE);
-            }
-        }
         for j in 0..ns {
             let s = &mut self.sparse[j];
             let k = s.key as usize;
@@ -431,7 +423,7 @@ impl Grid {
                 }
             };
             s.postings[vi as usize].insert(local);
-            self.payload[local as usize * ns + j] = vi;
+            self.payload.row_mut(local, ns)[j] = vi;
         }
         Ok(local)
     }
@@ -485,7 +477,7 @@ impl Grid {
         let ns = self.sparse.len();
         for (j, s) in self.sparse.iter().enumerate() {
             // absent (shared segments only): left empty, as no stored tag value is
-            let vi = self.payload[local as usize * ns + j];
+            let vi = self.payload.slot(local, ns, j);
             if vi != NO_VALUE {
                 out[s.key as usize] = s.dict.get(vi);
             }
@@ -506,15 +498,16 @@ impl Grid {
         }
         let ns = self.sparse.len();
         for (j, s) in self.sparse.iter_mut().enumerate() {
-            let slot = local as usize * ns + j;
-            let vi = self.payload[slot];
+            let vi = self.payload.slot(local, ns, j);
             if let Some(p) = s.postings.get_mut(vi as usize) {
                 p.remove(local);
                 if let Some(n) = self.key_live.get_mut(j) {
                     *n -= 1;
                 }
             }
-            self.payload[slot] = NO_VALUE;
+            if vi != NO_VALUE {
+                self.payload.row_mut(local, ns)[j] = NO_VALUE;
+            }
         }
         true
     }
@@ -561,7 +554,7 @@ impl Grid {
             + sparse
             + self.live.serialized_size()
             + self.dead.serialized_size()
-            + self.payload.capacity() * 4
+            + self.payload.heap_bytes()
             + self.strides.capacity() * 8
             + self.by_fp.capacity() * 9
     }

@@ -36,6 +36,7 @@ mod ids;
 mod index;
 mod mask;
 mod measurement;
+mod payload;
 mod persist;
 mod policy;
 mod posting;

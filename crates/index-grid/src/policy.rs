@@ -239,13 +239,15 @@ fn plan_adaptive(
     // b. the sample: most recent grids first, each ascending; then the new series
     // sized for the values the sample can show: growing the maps of an identifier-like key
     // one rehash at a time was a fifth of the planning cost (callgrind, UUID)
-    let sample = (p.plan_sample as usize).min(
-        s.grids
-            .iter()
-            .map(|&gi| m.grids[gi as usize].live.len() as usize)
-            .sum::<usize>()
-            + s.shared_live as usize,
-    ) + 1;
+    // the shape's live series and the new one: what the sample stands for
+    let population = s
+        .grids
+        .iter()
+        .map(|&gi| m.grids[gi as usize].live.len() as usize)
+        .sum::<usize>()
+        + s.shared_live as usize
+        + 1;
+    let sample = (p.plan_sample as usize + 1).min(population);
     let mut ids: Vec<HashMap<&[u8], u32, BytesBuild>> = big_n
         .iter()
         .zip(&sparse_for_sure)
@@ -342,9 +344,15 @@ fn plan_adaptive(
             })
             .collect();
         let d_den = denom * small_n[k as usize] as f64;
-        // a sample cannot show more distinct tuples than it has series: measured against that,
-        // a sample smaller than the product of value counts does not make dense data look sparse
-        if map.len() as f64 / d_den.min(rows.len() as f64) >= p.min_density {
+        // Distinct tuples of the whole shape, estimated from the sample: a sample of R series
+        // standing for T shows at most R tuples, so its count is scaled by T / R (an upper
+        // estimate: a full permutation sampled 65,536 out of 10^6 must not look sparse). The
+        // shape's own size bounds it too: 65 series cannot show that 10^6 cells will be a
+        // quarter full, and planning them dense gave the full key set of random partial data
+        // a pure grid of 10^6 points for 5,674 series (issue 6).
+        let scale = population as f64 / rows.len() as f64;
+        let tuples = (map.len() as f64 * scale).min(d_den);
+        if tuples / d_den >= p.min_density {
             // Density of the grid if the prefix stopped here: keys left sparse need rows, 2 ×
             // the largest group sharing a dense projection, so the grid holds the sample in
             // cells × rows points. (If every key ends up dense there are no rows: see below.)

@@ -112,10 +112,7 @@ impl Grid {
             }
             j += 1;
         }
-        let matches = |local: &u32| {
-            let at = *local as usize * ns;
-            self.payload.get(at..at + ns) == Some(&*want)
-        };
+        let matches = |local: &u32| self.payload.get(*local, ns) == Some(&*want);
         // the candidates: the rarest value's posting or the series of this key set here,
         // whichever is smaller (a whole row equal to `want` is the series, absent keys included)
         if let Some(local) = single {
@@ -157,10 +154,6 @@ impl Grid {
         }
         self.note_fp(fp, local);
         let ns = self.sparse.len();
-        let need = (local as usize + 1) * ns;
-        if self.payload.len() < need {
-            self.payload.resize(need, NO_VALUE);
-        }
         for (i, &j) in at.iter().enumerate() {
             let s = &mut self.sparse[j];
             let vi = match s.dict.find(fps[i], tags[i].1) {
@@ -176,7 +169,7 @@ impl Grid {
                 }
             };
             s.postings[vi as usize].insert(local);
-            self.payload[local as usize * ns + j] = vi;
+            self.payload.row_mut(local, ns)[j] = vi;
             self.key_live[j] += 1;
         }
         Ok(local)
@@ -200,14 +193,7 @@ impl Grid {
                 postings: Vec::new(),
             },
         );
-        let rows = self.payload.len().checked_div(ns).unwrap_or(0);
-        let mut payload = Vec::with_capacity(rows * (ns + 1));
-        for row in self.payload.chunks_exact(ns.max(1)) {
-            payload.extend_from_slice(&row[..at as usize]);
-            payload.push(NO_VALUE);
-            payload.extend_from_slice(&row[at as usize..]);
-        }
-        self.payload = payload;
+        self.payload.widen(ns, at as usize);
         self.refresh_slots();
     }
 
@@ -232,7 +218,7 @@ impl Grid {
     pub fn fp_of(&self, local: u32, key_fps: &[u64]) -> u32 {
         let ns = self.sparse.len();
         set_fp((0..ns).filter_map(|j| {
-            let vi = *self.payload.get(local as usize * ns + j)?;
+            let vi = self.payload.slot(local, ns, j);
             (vi != NO_VALUE).then(|| (key_fps[j], fingerprint(self.sparse[j].dict.get(vi))))
         }))
     }
@@ -256,9 +242,7 @@ impl Grid {
     /// Whether live local `local` of a shared segment has union key `j`.
     pub fn has_key(&self, local: u32, j: usize) -> bool {
         let ns = self.sparse.len();
-        self.payload
-            .get(local as usize * ns + j)
-            .is_some_and(|&v| v != NO_VALUE)
+        self.payload.slot(local, ns, j) != NO_VALUE
     }
 }
 
