@@ -37,7 +37,7 @@ use crate::entry::{Entry, values_size};
 use crate::error::CacheError;
 use crate::handle::KeyHandle;
 use crate::hash::{key_hash, partition_of_hash};
-use crate::part::Part;
+use crate::part::{FRESH_VALUE_SIZE, FreshShare, Part};
 use crate::record::Record;
 use crate::snapshot::Snapshot;
 
@@ -263,9 +263,14 @@ impl Cache {
         todo: &mut Vec<u32>,
     ) -> u64 {
         let mut unused = 0;
+        let fresh = FreshShare {
+            values: self.snapshot_threshold / FRESH_VALUE_SIZE,
+            partitions: self.partitions.len(),
+            batch_keys: batch.records.len(),
+        };
         batch.groups.nonempty(todo);
         let applied: Result<(), std::convert::Infallible> = self.each_partition(todo, |p, part| {
-            unused += batch.apply_to(p, part, handles.as_deref_mut(), slots);
+            unused += batch.apply_to(p, part, handles.as_deref_mut(), slots, &fresh);
             Ok(())
         });
         let Ok(()) = applied;
@@ -388,10 +393,11 @@ impl Batch<'_, '_> {
         part: &mut Part,
         mut handles: Option<&mut [KeyHandle]>,
         slots: &[u32],
+        fresh: &FreshShare,
     ) -> u64 {
         let mut unused = 0;
         let epoch = part.epoch();
-        let period = part.period();
+        let period = part.growth_target(fresh);
         for &i in self.groups.of(p) {
             let i = i as usize;
             let (Some(r), Some(&h), Some(&planned)) =
