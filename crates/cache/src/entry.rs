@@ -80,7 +80,8 @@ impl Entry {
     /// previous snapshot period (0 if unknown): a full column grows straight to that many, so
     /// a key written at a steady rate grows its columns once per period, to the size it needs,
     /// instead of doubling several times (each a copy) to up to twice that size. Past it, or
-    /// without it, columns double as usual.
+    /// without it, columns double as usual. Before a partition's first snapshot the caller
+    /// passes a key's share of the snapshot threshold instead (see `part::FreshShare`).
     // Always inlined: it is the innermost step of every write, and the call costs as much as
     // the push of one value.
     #[inline(always)]

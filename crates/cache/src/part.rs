@@ -338,6 +338,38 @@ mod tests {
     }
 
     #[test]
+    fn a_fresh_partition_grows_columns_to_a_keys_share_of_the_threshold() {
+        // 16,000 values over 4 partitions: a partition of 10 keys stands for 40 keys.
+        let fresh = |batch_keys| FreshShare {
+            values: 16_000,
+            partitions: 4,
+            batch_keys,
+        };
+        let mut p = Part::default();
+        assert_eq!(p.growth_target(&fresh(0)), MAX_PERIOD, "no keys: capped");
+        for i in 0..10 {
+            insert(&mut p, format!("k{i}").as_bytes());
+        }
+        assert_eq!(p.growth_target(&fresh(0)), 16_000 / 40);
+        // The batch's records count as keys it may create, so its keys share one threshold.
+        assert_eq!(p.growth_target(&fresh(160)), 16_000 / 200);
+        assert_eq!(p.growth_target(&fresh(usize::MAX)), 0, "doubling as usual");
+        let no_threshold = FreshShare {
+            values: 0,
+            ..fresh(0)
+        };
+        assert_eq!(p.growth_target(&no_threshold), 0);
+        // Once the partition knows its period, the threshold plays no part.
+        assert!(p.slot_mut(0, key_hash(b"k0")).unwrap().append(
+            &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+            &tsmdb_encoding::ColumnRef::Float(&[1.0; 11]),
+            0,
+        ));
+        drop(p.take());
+        assert_eq!(p.growth_target(&fresh(0)), 1, "11 values over 10 keys");
+    }
+
+    #[test]
     fn a_slot_is_only_given_for_the_matching_hash() {
         let mut p = Part::default();
         let i = insert(&mut p, b"a");
