@@ -171,6 +171,14 @@ impl Part {
             .map(|s| &mut s.entry)
     }
 
+    /// Starts loading what an append to slot `i` writes (see `Entry::prefetch_end`).
+    #[inline(always)]
+    pub(crate) fn prefetch(&self, i: u32) {
+        if let Some(s) = self.slots.get(i as usize) {
+            s.entry.prefetch_end();
+        }
+    }
+
     /// Adds a key the caller knows is absent; returns its slot.
     pub(crate) fn insert_new(&mut self, hash: u64, key: &[u8], entry: Entry) -> u32 {
         let i = self.slots.len() as u32;
