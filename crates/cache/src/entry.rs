@@ -80,7 +80,8 @@ impl Entry {
     /// previous snapshot period (0 if unknown): a full column grows straight to that many, so
     /// a key written at a steady rate grows its columns once per period, to the size it needs,
     /// instead of doubling several times (each a copy) to up to twice that size. Past it, or
-    /// without it, columns double as usual.
+    /// without it, columns double as usual. Before a partition's first snapshot the caller
+    /// passes a key's share of the snapshot threshold instead (see `part::FreshShare`).
     // Always inlined: it is the innermost step of every write, and the call costs as much as
     // the push of one value.
     #[inline(always)]
@@ -106,6 +107,23 @@ impl Entry {
             return true;
         }
         self.append_slices(timestamps, values, period)
+    }
+
+    /// Asks the CPU to fetch the cache lines the next append writes (the ends of both
+    /// columns), so a write can start the memory loads of a few records ahead: a batch touches
+    /// each key once, keys' columns are far apart in memory, and waiting for the end of each
+    /// column one key after another is most of a fresh or steady write's time.
+    #[inline(always)]
+    pub(crate) fn prefetch_end(&self) {
+        prefetch(self.timestamps.as_ptr().wrapping_add(self.timestamps.len()));
+        let len = self.timestamps.len();
+        match &self.values {
+            Column::Float(c) => prefetch(c.as_ptr().wrapping_add(len)),
+            Column::Integer(c) => prefetch(c.as_ptr().wrapping_add(len)),
+            Column::Unsigned(c) => prefetch(c.as_ptr().wrapping_add(len)),
+            Column::Boolean(c) => prefetch(c.as_ptr().wrapping_add(len)),
+            Column::String(_) => {}
+        }
     }
 
     fn append_slices(&mut self, timestamps: &[i64], values: &ColumnRef<'_>, period: usize) -> bool {
@@ -179,6 +197,20 @@ impl Entry {
         let end = self.timestamps.partition_point(|&t| t <= max);
         start..end.max(start)
     }
+}
+
+/// A hint to load the cache line at `at`; never faults, whatever the address.
+#[inline(always)]
+fn prefetch<T>(at: *const T) {
+    // SAFETY: `_mm_prefetch` needs SSE, which every x86_64 CPU has (it is in the target's
+    // baseline features), and a prefetch only hints: it never reads into the program, and an
+    // address that is not mapped (here at most the end of a column) is ignored, not a fault.
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse"))]
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at.cast::<i8>());
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse")))]
+    let _ = at;
 }
 
 /// Pushes onto a column, growing a full one as [`Entry::append`] describes.
@@ -294,6 +326,33 @@ mod tests {
         let mut e = Entry::new(FieldType::Float);
         assert!(!e.append(&[1], &ColumnRef::Integer(&[1]), 0));
         assert_eq!(e.len(), 0, "no timestamp without its value");
+    }
+
+    #[test]
+    fn prefetching_a_columns_end_changes_nothing_whatever_the_column() {
+        // Empty (dangling pointers), exactly full (one past the allocation) and with room.
+        for t in [
+            FieldType::Float,
+            FieldType::Integer,
+            FieldType::Unsigned,
+            FieldType::Boolean,
+            FieldType::String,
+        ] {
+            for room in [0, 1, 8] {
+                let mut e = Entry::with_room(t, room);
+                e.prefetch_end();
+                let one = match t {
+                    FieldType::Float => Column::Float(vec![1.5]),
+                    FieldType::Integer => Column::Integer(vec![-1]),
+                    FieldType::Unsigned => Column::Unsigned(vec![1]),
+                    FieldType::Boolean => Column::Boolean(vec![true]),
+                    FieldType::String => Column::String([&b"s"[..]].into_iter().collect()),
+                };
+                assert!(e.append(&[7], &one.as_ref(), 0));
+                e.prefetch_end();
+                assert_eq!((e.timestamps.as_slice(), &e.values), (&[7][..], &one));
+            }
+        }
     }
 
     #[test]

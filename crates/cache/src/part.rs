@@ -72,6 +72,42 @@ pub(crate) struct Part {
 /// cannot make every key of the next period reserve a lot.
 const MAX_PERIOD: usize = 1024;
 
+/// How far a full column grows before a partition knows its period (before its first snapshot):
+/// to the key's share of the snapshot threshold.
+///
+/// Without it a fresh key's columns double from one value (1, 4, 8, 16, 32, 64: five copies
+/// and frees each, for the 50 values a TSBS key gets) on the busiest path of a fresh cache.
+/// The share is the threshold (in values of [`FRESH_VALUE_SIZE`] bytes) divided over the keys
+/// the cache holds: about as many values as a key gets before the engine snapshots, if keys are
+/// written evenly. Only a column that filled up grows to it, and the keys counted include every
+/// record of the batch being applied, so the columns of one batch's keys together reserve at
+/// most about one threshold: a fresh cache holds at most about the snapshot threshold more than
+/// its size estimate says, on top of the usual doubling slack, whatever is written.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FreshShare {
+    /// The snapshot threshold in values.
+    pub(crate) values: u64,
+    /// Partitions of the cache (a partition's keys times this estimates the cache's keys).
+    pub(crate) partitions: usize,
+    /// Records of the batch being applied (an upper bound of the keys it creates).
+    pub(crate) batch_keys: usize,
+}
+
+/// The bytes a value counts for when [`FreshShare`] turns the threshold into values (a float or
+/// integer value with its timestamp, as in the size estimate).
+pub(crate) const FRESH_VALUE_SIZE: u64 = 16;
+
+impl FreshShare {
+    /// The share of one key of a partition holding `part_keys` keys (at most [`MAX_PERIOD`]).
+    fn of(&self, part_keys: usize) -> usize {
+        let keys = part_keys
+            .saturating_mul(self.partitions)
+            .saturating_add(self.batch_keys)
+            .max(1);
+        (self.values / keys as u64).min(MAX_PERIOD as u64) as usize
+    }
+}
+
 impl Default for Part {
     fn default() -> Self {
         Part {
@@ -133,6 +169,14 @@ impl Part {
             .get_mut(i as usize)
             .filter(|s| s.hash == hash)
             .map(|s| &mut s.entry)
+    }
+
+    /// Starts loading what an append to slot `i` writes (see `Entry::prefetch_end`).
+    #[inline(always)]
+    pub(crate) fn prefetch(&self, i: u32) {
+        if let Some(s) = self.slots.get(i as usize) {
+            s.entry.prefetch_end();
+        }
     }
 
     /// Adds a key the caller knows is absent; returns its slot.
@@ -207,8 +251,18 @@ impl Part {
     }
 
     /// How many values a key held on average in the previous period (0 if unknown).
+    #[cfg(test)]
     pub(crate) fn period(&self) -> usize {
         self.period
+    }
+
+    /// How many values a full column grows to (see `Entry::append`): the previous period's
+    /// average, or before the first one, a key's share of the snapshot threshold.
+    pub(crate) fn growth_target(&self, fresh: &FreshShare) -> usize {
+        match self.period {
+            0 => fresh.of(self.len()),
+            known => known,
+        }
     }
 
     /// Takes every key out, leaving an empty partition with a new epoch that plans new keys for
@@ -289,6 +343,38 @@ mod tests {
         p.drain(|h, k, _| drained.push((h, k.to_vec())));
         assert!(drained.iter().all(|(h, k)| key_hash(k) == *h));
         assert_eq!(drained.len(), left.len());
+    }
+
+    #[test]
+    fn a_fresh_partition_grows_columns_to_a_keys_share_of_the_threshold() {
+        // 16,000 values over 4 partitions: a partition of 10 keys stands for 40 keys.
+        let fresh = |batch_keys| FreshShare {
+            values: 16_000,
+            partitions: 4,
+            batch_keys,
+        };
+        let mut p = Part::default();
+        assert_eq!(p.growth_target(&fresh(0)), MAX_PERIOD, "no keys: capped");
+        for i in 0..10 {
+            insert(&mut p, format!("k{i}").as_bytes());
+        }
+        assert_eq!(p.growth_target(&fresh(0)), 16_000 / 40);
+        // The batch's records count as keys it may create, so its keys share one threshold.
+        assert_eq!(p.growth_target(&fresh(160)), 16_000 / 200);
+        assert_eq!(p.growth_target(&fresh(usize::MAX)), 0, "doubling as usual");
+        let no_threshold = FreshShare {
+            values: 0,
+            ..fresh(0)
+        };
+        assert_eq!(p.growth_target(&no_threshold), 0);
+        // Once the partition knows its period, the threshold plays no part.
+        assert!(p.slot_mut(0, key_hash(b"k0")).unwrap().append(
+            &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+            &tsmdb_encoding::ColumnRef::Float(&[1.0; 11]),
+            0,
+        ));
+        drop(p.take());
+        assert_eq!(p.growth_target(&fresh(0)), 1, "11 values over 10 keys");
     }
 
     #[test]
