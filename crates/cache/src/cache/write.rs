@@ -231,6 +231,9 @@ impl Cache {
                     handles.get(i),
                     slots.get_mut(i),
                 ) else {
+                    // (lengths are checked by the caller) a record without a handle is looked
+                    // up and checked under the lock, never applied unchecked
+                    lookups = true;
                     continue;
                 };
                 if k.epoch != epoch || k.hash != h || k.slot >= LOOKUP {

@@ -485,11 +485,12 @@ impl<'a> Loader<'a> {
                 min_density: f64::from_bits(r.u64("min_density")?),
                 sparse_cardinality: u32v(&mut r, "sparse_cardinality")?,
                 plan_sample: u32v(&mut r, "plan_sample")?,
-                // older files: their shapes keep their grids, new shapes share segments
+                // older files keep the layout they were written with (no shared segments): the
+                // change log beside them replays their inserts, which must get the same ids
                 shared_rows: if self.version >= V3 {
                     u32v(&mut r, "shared_rows")?
                 } else {
-                    AdaptivePolicy::default().shared_rows
+                    0
                 },
             }),
             k => return Err(r.corrupt(format!("unknown policy kind {k}"))),
@@ -622,6 +623,20 @@ impl<'a> Loader<'a> {
                 "local id beyond the grid's points",
             ));
         }
+        // every live series of a grid with sparse keys has a payload row of at least one byte a
+        // key: a live set (a few bytes of run containers can claim 2^32 series) that the rest of
+        // the file cannot hold is refused before anything is sized from it
+        if ns > 0 && !payload_fits(g.live.len(), ns, r.remaining()) {
+            return Err(crate::persist::bytes::corrupt(
+                self.file,
+                at,
+                format!(
+                    "{} live series with {ns} sparse keys need more payload than the {} bytes left",
+                    g.live.len(),
+                    r.remaining()
+                ),
+            ));
+        }
         // dense coordinates of live series must name existing values
         let mut coords = Vec::new();
         for local in g.live.iter() {
@@ -741,6 +756,13 @@ fn push_unique(r: &mut Reader<'_>, dict: &mut crate::dict::Dict, v: &[u8]) -> Re
         .ok_or_else(|| r.corrupt("dictionary over 4 GiB"))
 }
 
+/// Whether `remaining` bytes can hold the payload of `live` series with `keys` sparse keys (at
+/// least one uvarint byte per key per series).
+fn payload_fits(live: u64, keys: usize, remaining: usize) -> bool {
+    live.checked_mul(keys as u64)
+        .is_some_and(|need| need <= remaining as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -781,12 +803,16 @@ mod tests {
         let from_v1 = decode(&v1, Path::new("v1")).unwrap();
         let from_v2 = decode(&v2, Path::new("v2")).unwrap();
         assert_eq!(encode_version(&from_v1, 2), v2);
-        // an older file's policy gets the default shared segments (new key sets use them)
+        // an older file keeps its layout: no shared segments (its change log must replay to the
+        // same ids), which the version-3 image then records: the same image as the index's own
         assert_eq!(encode(&from_v1), encode(&from_v2));
-        assert_ne!(encode(&from_v2), v3);
+        assert_eq!(encode(&from_v2), v3);
         assert_eq!(
             from_v2.policy(),
-            Policy::Adaptive(AdaptivePolicy::default())
+            Policy::Adaptive(AdaptivePolicy {
+                shared_rows: 0,
+                ..AdaptivePolicy::default()
+            })
         );
         assert_eq!(encode_version(&from_v2, V1), v1);
         for e in [
@@ -847,6 +873,17 @@ mod tests {
         assert_eq!(tags, vec![(b"a".to_vec(), b"3".to_vec())]);
         // and it writes back the same image
         assert_eq!(encode(&loaded), image);
+    }
+
+    /// The payload claim check: a live set needs one byte per sparse key per series left in the
+    /// file (a run of 2^26 series with 64 keys in a 14 KB image asked for 16 GiB before).
+    #[test]
+    fn a_live_set_larger_than_its_payload_is_refused() {
+        assert!(payload_fits(0, 64, 0));
+        assert!(payload_fits(10, 2, 20));
+        assert!(!payload_fits(10, 2, 19));
+        assert!(!payload_fits(1 << 26, 64, 14_000));
+        assert!(!payload_fits(u64::MAX, 2, usize::MAX));
     }
 
     /// Recomputes section CRCs, trailer and file CRC of a framed image.
