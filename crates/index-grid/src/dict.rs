@@ -132,6 +132,14 @@ impl Dict {
         self.find(fingerprint(v), v)
     }
 
+    /// Whether a value of `len` bytes can still be pushed (ids and offsets are u32).
+    pub fn has_room(&self, len: usize) -> bool {
+        u32::try_from(self.ends.len()).is_ok()
+            && (self.arena.len())
+                .checked_add(len)
+                .is_some_and(|end| u32::try_from(end).is_ok())
+    }
+
     /// Appends `v` (which must not be present) and returns its position, or `None` when the
     /// arena would exceed 4 GiB.
     pub fn push(&mut self, fp: u64, v: &[u8]) -> Option<u32> {
@@ -202,5 +210,16 @@ mod tests {
         assert_eq!(d.find_bytes(b"bb"), Some(1));
         assert_eq!(d.iter().collect::<Vec<_>>(), vec![&b"a"[..], b"bb", b"zz"]);
         assert_eq!(d.get(1), b"bb");
+    }
+
+    /// Room is measured against the u32 offsets, without overflowing on the way.
+    #[test]
+    fn room_follows_the_u32_offsets() {
+        let mut d = Dict::default();
+        d.push(fingerprint(b"abc"), b"abc");
+        assert!(d.has_room(0));
+        assert!(d.has_room(u32::MAX as usize - 3));
+        assert!(!d.has_room(u32::MAX as usize - 2));
+        assert!(!d.has_room(usize::MAX));
     }
 }

@@ -143,6 +143,15 @@ impl Grid {
                 "shared segment without room or key (internal)".into(),
             ));
         }
+        // every new value must fit its dictionary before anything changes: a series is placed
+        // whole or not at all
+        let full = at.iter().enumerate().any(|(i, &j)| {
+            let d = &self.sparse[j].dict;
+            d.find(fps[i], tags[i].1).is_none() && !d.has_room(tags[i].1.len())
+        });
+        if full {
+            return Err(Error::CapacityOverflow("dictionary over 4 GiB".into()));
+        }
         let row = self.rows_used.entry(0).or_insert(0);
         let local = *row;
         *row += 1;
